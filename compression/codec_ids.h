@@ -1,0 +1,25 @@
+// Codec identifiers carried in frame headers, one per pipeline stage.
+// wire format: never change these values, only add.
+#pragma once
+
+#include <cstdint>
+
+namespace xfed::compression {
+
+enum class CodecId : uint8_t {
+  kNone = 0,
+  kFp16 = 1,
+  kBf16 = 2,
+  kTopK = 3,
+  kRandK = 4,
+  kThreshold = 5,
+  kQsgd = 6,
+  kUniform = 7,
+  kSign = 8,
+  kZstd = 9,
+  kDgcTopK = 10,
+};
+
+constexpr uint8_t kMaxCodecId = 10;
+
+}  // namespace xfed::compression

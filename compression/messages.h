@@ -1,0 +1,48 @@
+// Payloads of the round protocol's frames (coordinator/coordinator.h lists the steps).
+//
+//   model  : TrainTask, model spec (JSON), full state           coordinator -> client
+//   update : UpdateMeta, state delta (w_local - w_round)        client -> coordinator
+//   control: ControlCommand                                     coordinator -> worker
+// All fields little-endian via core/coding.h; readers are bounds-checked and return false
+// on truncation, which the caller reports with the peer's name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/coding.h"
+
+namespace xfed::compression {
+
+// What a client must do this round. Sent by the coordinator so that the learning-rate
+// schedule and strategy live in one place.
+struct TrainTask {
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  double prox_mu = 0.0;       // FedProx proximal weight (0 = FedAvg)
+  uint32_t local_epochs = 1;
+  uint32_t batch = 64;
+  uint64_t seed = 0;          // run seed; the client derives its own from (seed, round, id)
+  std::string uplink = "none";  // compression pipeline for the update
+
+  void write(ByteWriter& w) const;
+  [[nodiscard]] bool read(ByteReader& r);
+};
+
+// What a client reports with its update.
+struct UpdateMeta {
+  uint64_t samples = 0;       // aggregation weight
+  double train_loss = 0.0;    // mean loss over the local epochs
+  double seconds_compute = 0.0;
+  double seconds_decode = 0.0;
+  double seconds_encode = 0.0;
+
+  void write(ByteWriter& w) const;
+  [[nodiscard]] bool read(ByteReader& r);
+};
+
+// wire format: never change these values.
+enum class ControlCommand : uint8_t { kShutdown = 1 };
+
+}  // namespace xfed::compression

@@ -1,0 +1,88 @@
+#include "coordinator/checkpoint.h"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+
+#include "compression/frame.h"
+#include "coordinator/model_file.h"
+
+namespace xfed::coordinator {
+namespace {
+
+constexpr uint64_t kMaxTensorElements = uint64_t{1} << 31;
+
+void put_tensor(ByteWriter& w, const at::Tensor& t) {
+  const auto c = t.to(at::kFloat).contiguous();
+  w.put_varint(static_cast<uint64_t>(c.numel()));
+  w.put_bytes(c.data_ptr<float>(), c.numel() * sizeof(float));
+}
+
+bool get_tensor(ByteReader& r, at::Tensor* t) {
+  uint64_t n;
+  if (!r.get_varint(&n) || n > kMaxTensorElements || n * sizeof(float) > r.remaining())
+    return false;
+  *t = at::empty({static_cast<int64_t>(n)}, at::kFloat);
+  return r.get_bytes(t->data_ptr<float>(), n * sizeof(float));
+}
+
+}  // namespace
+
+std::string checkpoint_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / "checkpoint.xfed").string();
+}
+
+Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::error("--checkpoint-dir " + dir + ": " + ec.message());
+  Bytes payload;
+  ByteWriter w(&payload);
+  w.put_u64(static_cast<uint64_t>(s.round));
+  w.put_u64(static_cast<uint64_t>(s.model_version));
+  w.put_string(s.spec_json);
+  w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_up));
+  w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_down));
+  w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_up_dense));
+  w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_down_dense));
+  w.put_f64(s.totals.seconds);
+  put_tensor(w, s.weights);
+  w.put_varint(s.optimizer_state.size());
+  for (const auto& t : s.optimizer_state) put_tensor(w, t);
+  compression::FrameHeader h;
+  h.kind = compression::FrameKind::kCheckpoint;
+  h.round = static_cast<uint32_t>(s.round);
+  h.model_version = static_cast<uint32_t>(s.model_version);
+  return write_file_atomically(checkpoint_path(dir), compression::encode_frame(h, payload));
+}
+
+Result<CheckpointState> load_checkpoint(const std::string& dir) {
+  const auto path = checkpoint_path(dir);
+  auto bytes = read_file_bytes(path);
+  if (!bytes) return bytes.status();
+  auto frame = compression::decode_frame(std::move(bytes).value());
+  if (!frame) return frame.status().prefixed(path);
+  if (frame.value().header.kind != compression::FrameKind::kCheckpoint)
+    return Status::error(path + ": not a checkpoint");
+  auto r = frame.value().payload_reader();
+  CheckpointState s;
+  uint64_t round, version, up, down, up_dense, down_dense, n_opt;
+  bool ok = r.get_u64(&round) && r.get_u64(&version) && r.get_string(&s.spec_json) &&
+            r.get_u64(&up) && r.get_u64(&down) && r.get_u64(&up_dense) &&
+            r.get_u64(&down_dense) && r.get_f64(&s.totals.seconds) &&
+            get_tensor(r, &s.weights) && r.get_varint(&n_opt) && n_opt <= 16;
+  for (uint64_t i = 0; ok && i < n_opt; ++i) {
+    s.optimizer_state.emplace_back();
+    ok = get_tensor(r, &s.optimizer_state.back());
+  }
+  if (!ok || !r.done()) return Status::error(path + ": truncated or malformed checkpoint");
+  s.round = static_cast<int64_t>(round);
+  s.model_version = static_cast<int64_t>(version);
+  s.totals.total_bytes_up = static_cast<int64_t>(up);
+  s.totals.total_bytes_down = static_cast<int64_t>(down);
+  s.totals.total_bytes_up_dense = static_cast<int64_t>(up_dense);
+  s.totals.total_bytes_down_dense = static_cast<int64_t>(down_dense);
+  return s;
+}
+
+}  // namespace xfed::coordinator

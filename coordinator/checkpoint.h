@@ -1,0 +1,32 @@
+// Coordinator checkpoints (--checkpoint-dir, --resume): everything needed to continue a run
+// so that the result is bit-identical to an uninterrupted one — the round reached, model
+// version, spec, global state, server optimizer state and the running byte totals. Client
+// sampling and local training are seeded by (seed, round, client), so they need no state.
+//
+// Stored as one frame of kind checkpoint in DIR/checkpoint.xfed, written atomically.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/status.h"
+
+namespace xfed::coordinator {
+
+struct CheckpointState {
+  int64_t round = 0;  // last completed round
+  int64_t model_version = 0;
+  std::string spec_json;
+  at::Tensor weights;  // flat state
+  std::vector<at::Tensor> optimizer_state;
+  RunSummary totals;   // byte totals so far
+};
+
+std::string checkpoint_path(const std::string& dir);
+Status save_checkpoint(const std::string& dir, const CheckpointState& state);
+Result<CheckpointState> load_checkpoint(const std::string& dir);
+
+}  // namespace xfed::coordinator

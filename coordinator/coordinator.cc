@@ -1,0 +1,332 @@
+#include "coordinator/coordinator.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "compression/frame.h"
+#include "compression/state_codec.h"
+#include "coordinator/checkpoint.h"
+#include "core/evaluate.h"
+#include "core/log.h"
+#include "core/model_state.h"
+
+namespace xfed::coordinator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using compression::FrameKind;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string client_name(int64_t c) { return "client " + std::to_string(c); }
+
+}  // namespace
+
+struct Coordinator::Pending {
+  std::map<int64_t, int> rank_of;  // clients still expected -> their rank
+  std::map<int, double> busy;      // rank -> seconds of client work (critical path)
+};
+
+Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& transport, Net model,
+                         std::shared_ptr<const Dataset> test)
+    : options_(std::move(options)),
+      transport_(transport),
+      net_(std::move(model)),
+      test_(std::move(test)),
+      layout_(layout_of(*net_)),
+      global_(read_state(*net_)),
+      optimizer_(options_.strategy.server, layout_.param_count()),
+      alive_(transport.world_size(), true) {
+  XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
+  alive_[0] = false;  // rank 0 is us, never a worker
+}
+
+NetImpl& Coordinator::model() {
+  write_state(*net_, global_);
+  return *net_;
+}
+
+int Coordinator::alive_workers() const {
+  int n = 0;
+  for (bool a : alive_) n += a;
+  return n;
+}
+
+Result<RunSummary> Coordinator::run() {
+  const auto start = Clock::now();
+  int64_t first_round = 1;
+  Status status = restore_checkpoint(&first_round);
+  const double seconds_before = totals_.seconds;
+  for (int64_t r = first_round; status && r <= options_.rounds; ++r) {
+    RoundReport report;
+    status = run_round(r, &report);
+    if (!status) break;
+    for (auto* o : observers_) o->on_round(report);
+    totals_.seconds = seconds_before + seconds_since(start);
+    status = save_round_checkpoint(r);
+  }
+  shutdown_workers();
+  if (!status) return status;
+  if (!last_eval_.test_accuracy) evaluate_into(&last_eval_);
+  RunSummary s = totals_;
+  s.rounds = options_.rounds;
+  s.final_accuracy = *last_eval_.test_accuracy;
+  s.final_loss = *last_eval_.test_loss;
+  s.params = net_->num_params();
+  s.flops = net_->flops();
+  s.seconds = seconds_before + seconds_since(start);
+  s.model_checksum = state_checksum(global_);
+  for (auto* o : observers_) o->on_finish(s);
+  return s;
+}
+
+Status Coordinator::restore_checkpoint(int64_t* first_round) {
+  if (!options_.resume || options_.checkpoint_dir.empty()) return Status::ok();
+  if (!std::filesystem::exists(checkpoint_path(options_.checkpoint_dir))) {
+    log_warning("--resume: no checkpoint in " + options_.checkpoint_dir + "; starting at round 1");
+    return Status::ok();
+  }
+  auto ck = load_checkpoint(options_.checkpoint_dir);
+  if (!ck) return ck.status();
+  auto& c = ck.value();
+  if (c.spec_json != net_->spec().to_json() || c.weights.numel() != layout_.total)
+    return Status::error(checkpoint_path(options_.checkpoint_dir) +
+                         ": checkpoint is for a different model; remove it or change flags");
+  if (auto st = optimizer_.load_state(c.optimizer_state); !st) return st;
+  global_ = c.weights;
+  model_version_ = c.model_version;
+  totals_ = c.totals;
+  *first_round = c.round + 1;
+  log_info("resumed from round " + std::to_string(c.round));
+  return Status::ok();
+}
+
+Status Coordinator::save_round_checkpoint(int64_t round) {
+  if (options_.checkpoint_dir.empty()) return Status::ok();
+  if (round % options_.checkpoint_every != 0 && round != options_.rounds) return Status::ok();
+  CheckpointState s{round, model_version_, net_->spec().to_json(), global_,
+                    optimizer_.state(), totals_};
+  return save_checkpoint(options_.checkpoint_dir, s);
+}
+
+Status Coordinator::run_round(int64_t round, RoundReport* report) {
+  const auto start = Clock::now();
+  const auto sampled =
+      sample_clients(options_.clients, options_.fraction, options_.seed, round);
+  report->round = round;
+  report->rounds = options_.rounds;
+  report->sampled = static_cast<int64_t>(sampled.size());
+  report->lr = options_.task.lr * std::pow(options_.lr_decay, static_cast<double>(round - 1));
+  Pending pending;
+  send_tasks(round, sampled, &pending, report);
+  std::vector<ClientUpdate> updates;
+  if (auto st = collect(round, &pending, &updates, report); !st) return st;
+  if (auto st = aggregate(updates, round, report); !st) return st;
+  if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
+  double critical = 0;
+  for (const auto& [rank, busy] : pending.busy) critical = std::max(critical, busy);
+  report->params = net_->num_params();
+  report->flops = net_->flops();
+  report->model_version = model_version_;
+  report->seconds = seconds_since(start);
+  report->seconds_comm = std::max(0.0, report->seconds - critical - report->seconds_eval -
+                                           report->seconds_aggregate);
+  totals_.total_bytes_up += report->bytes_up;
+  totals_.total_bytes_down += report->bytes_down;
+  totals_.total_bytes_up_dense += report->bytes_up_dense;
+  totals_.total_bytes_down_dense += report->bytes_down_dense;
+  return Status::ok();
+}
+
+std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
+  std::vector<int> ranks_alive;
+  for (int r = 1; r < static_cast<int>(alive_.size()); ++r)
+    if (alive_[r]) ranks_alive.push_back(r);
+  const int workers = static_cast<int>(ranks_alive.size());
+  if (options_.placement == Placement::kStatic) {  // a client's rank never changes
+    return place_clients(sampled, {}, static_cast<int>(alive_.size()) - 1, Placement::kStatic);
+  }
+  auto slots = place_clients(sampled, options_.client_sizes, workers, Placement::kBalanced);
+  for (auto& s : slots) s = ranks_alive[s - 1];
+  return slots;
+}
+
+void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
+                             Pending* pending, RoundReport* report) {
+  const auto start = Clock::now();
+  compression::TrainTask task = options_.task;
+  task.lr = report->lr;
+  task.prox_mu = options_.strategy.prox_mu;
+  task.seed = options_.seed;
+  task.uplink = options_.uplink;
+  Bytes payload;
+  ByteWriter w(&payload);
+  task.write(w);
+  w.put_string(net_->spec().to_json());
+  compression::encode_state(layout_, global_.data_ptr<float>(), compression::Pipeline(), 0,
+                            &payload);
+  report->seconds_encode += seconds_since(start);
+  const auto ranks = place(sampled);
+  for (size_t i = 0; i < sampled.size(); ++i) {
+    const int64_t c = sampled[i];
+    compression::FrameHeader h{FrameKind::kModel, static_cast<uint32_t>(round), 0,
+                               static_cast<uint32_t>(c), static_cast<uint32_t>(model_version_),
+                               {compression::CodecId::kNone}};
+    auto frame = compression::encode_frame(h, payload);
+    const auto size = static_cast<int64_t>(frame.size());
+    if (!alive_[ranks[i]]) {
+      ++report->missing;
+      continue;
+    }
+    if (auto st = transport_.send(ranks[i], std::move(frame)); !st) {
+      log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
+      lose_rank(ranks[i], pending, report);
+      ++report->missing;
+      continue;
+    }
+    report->bytes_down += size;
+    report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
+    pending->rank_of[c] = ranks[i];
+  }
+}
+
+Status Coordinator::collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
+                            RoundReport* report) {
+  using Kind = transport::Received::Kind;
+  const bool has_deadline = options_.round_timeout_s > 0;
+  const auto deadline =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options_.round_timeout_s * 1000));
+  while (!pending->rank_of.empty()) {
+    auto wait = std::chrono::milliseconds(-1);
+    if (has_deadline)
+      wait = std::max(std::chrono::milliseconds(0),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    auto got = transport_.recv({transport::kAnySource, wait});
+    if (got.kind == Kind::kTimeout) break;
+    if (got.kind == Kind::kError) {
+      if (got.message.source <= 0) return got.status.prefixed("coordinator");
+      log_warning("round " + std::to_string(round) + ": " + got.status.message());
+      lose_rank(got.message.source, pending, report);
+      if (alive_workers() == 0) return Status::error("coordinator: every worker is gone");
+      continue;
+    }
+    if (auto st = accept(round, std::move(got.message), pending, updates, report); !st) {
+      ++report->dropped;
+      log_warning(st.message());
+    }
+  }
+  if (!pending->rank_of.empty() && has_deadline)
+    log_warning("round " + std::to_string(round) + ": " +
+                std::to_string(pending->rank_of.size()) + " client(s) missed the " +
+                std::to_string(options_.round_timeout_s) + " s deadline");
+  report->missing += static_cast<int64_t>(pending->rank_of.size());
+  return Status::ok();
+}
+
+Status Coordinator::accept(int64_t round, transport::Message message, Pending* pending,
+                           std::vector<ClientUpdate>* updates, RoundReport* report) {
+  const auto start = Clock::now();
+  const std::string from = "frame from " + transport::peer_name(message.source);
+  const auto size = static_cast<int64_t>(message.bytes.size());
+  auto decoded = compression::decode_frame(std::move(message.bytes), options_.max_frame_bytes);
+  if (!decoded) return decoded.status().prefixed(from);
+  const auto& f = decoded.value();
+  const auto& h = f.header;
+  if (h.kind != FrameKind::kUpdate)
+    return Status::error(from + ": unexpected " + compression::frame_kind_name(h.kind) + " frame");
+  if (h.round != round)
+    return Status::error(from + ": late update for round " + std::to_string(h.round));
+  const auto it = pending->rank_of.find(h.client);
+  if (it == pending->rank_of.end())
+    return Status::error(from + ": update for " + client_name(h.client) +
+                         ", which is not expected this round");
+  if (h.model_version != model_version_)
+    return Status::error(from + ": update against model version " +
+                         std::to_string(h.model_version));
+  auto r = f.payload_reader();
+  compression::UpdateMeta meta;
+  if (!meta.read(r) || meta.samples == 0)
+    return Status::error(from + ": truncated or empty update metadata");
+  if (h.codecs != std::vector<compression::CodecId>{compression::CodecId::kNone})
+    return Status::error(from + ": unsupported codec list");
+  auto delta = at::empty({layout_.total}, at::kFloat);
+  if (auto st = compression::decode_state(r, layout_, compression::Pipeline(), delta.data_ptr<float>()); !st)
+    return st.prefixed(from);
+  if (!r.done()) return Status::error(from + ": trailing bytes after the update");
+  pending->busy[it->second] += meta.seconds_compute + meta.seconds_encode + meta.seconds_decode;
+  pending->rank_of.erase(it);
+  updates->push_back(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta});
+  report->clients += 1;
+  report->train_loss += meta.train_loss * static_cast<double>(meta.samples);  // normalized later
+  report->bytes_up += size;
+  report->bytes_up_dense += layout_.total * static_cast<int64_t>(sizeof(float));
+  report->seconds_compute += meta.seconds_compute;
+  report->seconds_encode += meta.seconds_encode;
+  report->seconds_decode += meta.seconds_decode + seconds_since(start);
+  return Status::ok();
+}
+
+void Coordinator::lose_rank(int rank, Pending* pending, RoundReport* report) {
+  if (rank <= 0 || rank >= static_cast<int>(alive_.size())) return;
+  alive_[rank] = false;
+  for (auto it = pending->rank_of.begin(); it != pending->rank_of.end();) {
+    if (it->second == rank) {
+      ++report->missing;
+      it = pending->rank_of.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
+                              RoundReport* report) {
+  const int64_t needed = std::max<int64_t>(1, options_.min_clients);
+  if (static_cast<int64_t>(updates.size()) < needed) {
+    log_warning("round " + std::to_string(round) + ": only " + std::to_string(updates.size()) +
+                " valid update(s), min_clients is " + std::to_string(needed) +
+                "; model unchanged");
+    if (++failed_rounds_ >= kMaxFailedRounds)
+      return Status::error("coordinator: " + std::to_string(kMaxFailedRounds) +
+                           " rounds in a row without enough clients; giving up");
+    return Status::ok();
+  }
+  failed_rounds_ = 0;
+  const auto start = Clock::now();
+  int64_t samples = 0;
+  for (const auto& u : updates) samples += u.samples;
+  report->train_loss /= static_cast<double>(samples);
+  const auto mean = weighted_mean(updates);
+  optimizer_.step(global_, mean);
+  ++model_version_;
+  report->seconds_aggregate = seconds_since(start);
+  return Status::ok();
+}
+
+void Coordinator::evaluate_into(RoundReport* report) {
+  const auto start = Clock::now();
+  const auto result = evaluate(model(), *test_);
+  report->test_accuracy = result.accuracy;
+  report->test_loss = result.loss;
+  report->seconds_eval = seconds_since(start);
+  last_eval_ = *report;
+}
+
+void Coordinator::shutdown_workers() {
+  Bytes payload{static_cast<uint8_t>(compression::ControlCommand::kShutdown)};
+  compression::FrameHeader h;
+  h.kind = FrameKind::kControl;
+  for (int r = 1; r < transport_.world_size(); ++r) {
+    if (!alive_[r]) continue;
+    if (auto st = transport_.send(r, compression::encode_frame(h, payload)); !st)
+      log_warning("shutdown: " + st.message());
+  }
+}
+
+}  // namespace xfed::coordinator

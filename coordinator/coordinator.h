@@ -1,0 +1,105 @@
+// Coordinator: the server side of a federated run. It owns the global model and drives the
+// round protocol over any Transport (it never knows which one):
+//
+//   1. Sample clients for round r, seeded by (seed, r) only; place them on worker ranks.
+//   2. Send each sampled client a model frame: training task + model spec + state.
+//   3. (worker) Train E local epochs, form Delta = w_local - w_r, encode, send an update frame.
+//   4. Decode updates as they arrive. Close the round when every sampled client answered, or
+//      when the deadline passed and >= min_clients answered. Invalid or late frames are
+//      counted (`dropped`) and never touch the state; a worker rank that disappears loses
+//      its clients for the round (`missing`) and gets no more work.
+//   5. Aggregate: sample-weighted mean of deltas in client-id order, then the server
+//      optimizer (coordinator/server_optimizer.h). Model version += 1.
+//   6. (pruning, later) every `prune.every` rounds: stats round -> plan -> surgery.
+//   7. Evaluate, emit a RoundReport to the observers, checkpoint every `checkpoint_every`.
+//
+// Determinism: with the same options and seed, the final model is bit-identical whatever
+// the number of worker ranks and the order in which updates arrive. Not thread-safe: run()
+// is called once, on one thread. Failures that end the run (transport closed, every worker
+// gone, too many rounds without enough clients) come back as an error Result.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compression/messages.h"
+#include "coordinator/aggregator.h"
+#include "coordinator/sampler.h"
+#include "coordinator/server_optimizer.h"
+#include "coordinator/strategy.h"
+#include "core/dataset.h"
+#include "core/metrics.h"
+#include "core/model.h"
+#include "core/state_layout.h"
+#include "transport/transport.h"
+
+namespace xfed::coordinator {
+
+constexpr int kMaxFailedRounds = 3;
+
+struct CoordinatorOptions {
+  int64_t clients = 10;
+  double fraction = 1.0;
+  int64_t rounds = 30;
+  uint64_t seed = 1;
+  compression::TrainTask task;   // lr, momentum, weight decay, epochs, batch
+  double lr_decay = 1.0;         // client lr of round r = lr * lr_decay^(r-1)
+  Strategy strategy;
+  std::string uplink = "none";
+  std::string downlink = "none";
+  double round_timeout_s = 0;    // 0: wait for every sampled client
+  int64_t min_clients = 1;
+  int64_t eval_every = 1;
+  Placement placement = Placement::kBalanced;
+  std::vector<int64_t> client_sizes;  // for load balancing; empty = unknown
+  uint64_t max_frame_bytes = uint64_t{1} << 30;
+  std::string checkpoint_dir;    // empty: no checkpoints
+  int64_t checkpoint_every = 1;
+  bool resume = false;
+};
+
+class Coordinator {
+ public:
+  Coordinator(CoordinatorOptions options, transport::Transport& transport, Net model,
+              std::shared_ptr<const Dataset> test);
+  void add_observer(RoundObserver* observer) { observers_.push_back(observer); }
+  // Runs every round, then tells the workers to shut down (also on error).
+  Result<RunSummary> run();
+  // The model with the current global state loaded.
+  NetImpl& model();
+
+ private:
+  struct Pending;
+  Status restore_checkpoint(int64_t* first_round);
+  Status save_round_checkpoint(int64_t round);
+  Status run_round(int64_t round, RoundReport* report);
+  std::vector<int> place(const std::vector<int64_t>& sampled) const;
+  void send_tasks(int64_t round, const std::vector<int64_t>& sampled, Pending* pending,
+                  RoundReport* report);
+  Status collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
+                 RoundReport* report);
+  Status accept(int64_t round, transport::Message message, Pending* pending,
+                std::vector<ClientUpdate>* updates, RoundReport* report);
+  void lose_rank(int rank, Pending* pending, RoundReport* report);
+  Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
+  void evaluate_into(RoundReport* report);
+  void shutdown_workers();
+  int alive_workers() const;
+
+  CoordinatorOptions options_;
+  transport::Transport& transport_;
+  Net net_;
+  std::shared_ptr<const Dataset> test_;
+  StateLayout layout_;
+  at::Tensor global_;  // flat state
+  ServerOptimizer optimizer_;
+  int64_t model_version_ = 0;
+  std::vector<bool> alive_;  // per rank
+  std::vector<RoundObserver*> observers_;
+  RunSummary totals_;
+  RoundReport last_eval_;
+  int failed_rounds_ = 0;
+};
+
+}  // namespace xfed::coordinator

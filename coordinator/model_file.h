@@ -1,0 +1,21 @@
+// Saved models (--save-model, `xfed eval --load-model`): one frame of kind saved-model whose
+// payload is the model spec (JSON) and the full flat state, uncompressed. Loading rebuilds
+// the exact architecture (pruned models included) and checks every size.
+#pragma once
+
+#include <string>
+
+#include "core/coding.h"
+#include "core/model.h"
+#include "core/status.h"
+
+namespace xfed::coordinator {
+
+Status save_model_file(const std::string& path, NetImpl& net);
+Result<Net> load_model_file(const std::string& path);
+
+// Writes bytes to path atomically (temporary file + rename): a crash leaves the old file.
+Status write_file_atomically(const std::string& path, const Bytes& bytes);
+Result<Bytes> read_file_bytes(const std::string& path);
+
+}  // namespace xfed::coordinator

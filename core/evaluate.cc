@@ -1,0 +1,28 @@
+#include "core/evaluate.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/nn/functional/loss.h>
+
+namespace xfed {
+
+EvalResult evaluate(NetImpl& net, const Dataset& data, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  const int64_t n = data.size();
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t len = std::min<int64_t>(batch, n - start);
+    const auto logits = net.forward(data.images.narrow(0, start, len));
+    const auto y = data.labels.narrow(0, start, len);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  net.train();
+  return n ? EvalResult{loss_sum / n, static_cast<double>(correct) / n} : EvalResult{};
+}
+
+}  // namespace xfed

@@ -1,0 +1,128 @@
+#include "core/idx_reader.h"
+
+#include <ATen/ATen.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace xfed {
+namespace {
+
+constexpr uint8_t kIdxTypeUByte = 0x08;
+constexpr int64_t kMaxIdxElements = int64_t{1} << 32;
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
+// Reads exactly n bytes; false on short read or zlib error.
+bool read_exact(gzFile f, void* dst, size_t n) {
+  auto* p = static_cast<uint8_t*>(dst);
+  while (n > 0) {
+    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(n, 1u << 30));
+    const int got = gzread(f, p, chunk);
+    if (got <= 0) return false;
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+Status read_header(gzFile f, const std::string& path, std::vector<int64_t>* dims) {
+  uint8_t magic[4];
+  if (!read_exact(f, magic, 4)) return Status::error(path + ": truncated IDX header");
+  if (magic[0] != 0 || magic[1] != 0)
+    return Status::error(path + ": not an IDX file (bad magic)");
+  if (magic[2] != kIdxTypeUByte)
+    return Status::error(path + ": unsupported IDX element type " + std::to_string(magic[2]) +
+                         " (only unsigned byte, 0x08)");
+  if (magic[3] == 0 || magic[3] > 4)
+    return Status::error(path + ": bad IDX dimension count " + std::to_string(magic[3]));
+  int64_t total = 1;
+  for (int i = 0; i < magic[3]; ++i) {
+    uint8_t b[4];
+    if (!read_exact(f, b, 4)) return Status::error(path + ": truncated IDX header");
+    const int64_t d = (int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+    if (d == 0) return Status::error(path + ": IDX dimension " + std::to_string(i) + " is 0");
+    total *= d;
+    if (total > kMaxIdxElements) return Status::error(path + ": IDX sizes too large");
+    dims->push_back(d);
+  }
+  return Status::ok();
+}
+
+int64_t product(const std::vector<int64_t>& dims) {
+  int64_t n = 1;
+  for (auto d : dims) n *= d;
+  return n;
+}
+
+// "dir/stem" with or without ".gz", whichever exists.
+Result<std::string> find_file(const std::string& dir, const std::string& stem) {
+  namespace fs = std::filesystem;
+  for (const auto& candidate : {stem + ".gz", stem}) {
+    const auto p = fs::path(dir) / candidate;
+    if (fs::exists(p)) return p.string();
+  }
+  return Status::error("missing data file " + (fs::path(dir) / stem).string() +
+                       "[.gz] (set --data-dir, or install dataset-fashion-mnist)");
+}
+
+Result<Dataset> load_split(const std::string& dir, const std::string& prefix, double mean,
+                           double stddev) {
+  auto img_path = find_file(dir, prefix + "-images-idx3-ubyte");
+  if (!img_path) return img_path.status();
+  auto lab_path = find_file(dir, prefix + "-labels-idx1-ubyte");
+  if (!lab_path) return lab_path.status();
+  auto images = read_idx(img_path.value());
+  if (!images) return images.status();
+  auto labels = read_idx(lab_path.value());
+  if (!labels) return labels.status();
+  const auto& idims = images.value().dims;
+  const auto& ldims = labels.value().dims;
+  if (idims.size() != 3)
+    return Status::error(img_path.value() + ": expected 3 dimensions (N, H, W)");
+  if (ldims.size() != 1) return Status::error(lab_path.value() + ": expected 1 dimension (N)");
+  if (idims[0] != ldims[0])
+    return Status::error(lab_path.value() + ": " + std::to_string(ldims[0]) +
+                         " labels for " + std::to_string(idims[0]) + " images");
+  Dataset d;
+  d.classes = 10;
+  auto raw = at::from_blob(images.value().data.data(), {idims[0], 1, idims[1], idims[2]},
+                           at::kByte);
+  d.images = raw.to(at::kFloat).div_(255.0).sub_(mean).div_(stddev);
+  d.labels = at::from_blob(labels.value().data.data(), {ldims[0]}, at::kByte).to(at::kLong);
+  if (d.labels.max().item<int64_t>() >= d.classes)
+    return Status::error(lab_path.value() + ": label above 9");
+  return d;
+}
+
+}  // namespace
+
+Result<IdxArray> read_idx(const std::string& path) {
+  GzFile f(gzopen(path.c_str(), "rb"));
+  if (!f) return Status::error(path + ": cannot open");
+  IdxArray arr;
+  if (auto st = read_header(f.get(), path, &arr.dims); !st) return st;
+  arr.data.resize(static_cast<size_t>(product(arr.dims)));
+  if (!read_exact(f.get(), arr.data.data(), arr.data.size()))
+    return Status::error(path + ": truncated IDX data (expected " +
+                         std::to_string(arr.data.size()) + " bytes)");
+  uint8_t extra;
+  if (gzread(f.get(), &extra, 1) != 0)
+    return Status::error(path + ": trailing bytes after IDX data");
+  return arr;
+}
+
+Result<TrainTestData> load_mnist_dir(const std::string& dir, const std::string& name,
+                                     double mean, double stddev) {
+  auto train = load_split(dir, "train", mean, stddev);
+  if (!train) return train.status();
+  auto test = load_split(dir, "t10k", mean, stddev);
+  if (!test) return test.status();
+  return TrainTestData{name, std::move(train).value(), std::move(test).value()};
+}
+
+}  // namespace xfed

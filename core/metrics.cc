@@ -1,0 +1,68 @@
+#include "core/metrics.h"
+
+#include <nlohmann/json.hpp>
+
+namespace xfed {
+
+std::string to_json_line(const RoundReport& r) {
+  nlohmann::json j;
+  j["round"] = r.round;
+  j["test_accuracy"] = r.test_accuracy ? nlohmann::json(*r.test_accuracy) : nlohmann::json();
+  j["test_loss"] = r.test_loss ? nlohmann::json(*r.test_loss) : nlohmann::json();
+  j["train_loss"] = r.train_loss;
+  j["lr"] = r.lr;
+  j["sampled"] = r.sampled;
+  j["clients"] = r.clients;
+  j["dropped"] = r.dropped;
+  j["missing"] = r.missing;
+  j["bytes_up"] = r.bytes_up;
+  j["bytes_down"] = r.bytes_down;
+  j["bytes_up_dense"] = r.bytes_up_dense;
+  j["bytes_down_dense"] = r.bytes_down_dense;
+  j["params"] = r.params;
+  j["flops"] = r.flops;
+  j["model_version"] = r.model_version;
+  j["seconds"] = r.seconds;
+  j["seconds_compute"] = r.seconds_compute;
+  j["seconds_encode"] = r.seconds_encode;
+  j["seconds_comm"] = r.seconds_comm;
+  j["seconds_decode"] = r.seconds_decode;
+  j["seconds_aggregate"] = r.seconds_aggregate;
+  j["seconds_eval"] = r.seconds_eval;
+  for (const auto& [key, values] : r.per_layer) j[key] = values;
+  return j.dump();
+}
+
+std::string to_json_line(const RunSummary& s) {
+  nlohmann::json j;
+  j["summary"] = true;
+  j["rounds"] = s.rounds;
+  j["final_accuracy"] = s.final_accuracy;
+  j["final_loss"] = s.final_loss;
+  j["total_bytes_up"] = s.total_bytes_up;
+  j["total_bytes_down"] = s.total_bytes_down;
+  j["total_bytes_up_dense"] = s.total_bytes_up_dense;
+  j["total_bytes_down_dense"] = s.total_bytes_down_dense;
+  j["params"] = s.params;
+  j["flops"] = s.flops;
+  j["seconds"] = s.seconds;
+  j["model_checksum"] = s.model_checksum;
+  return j.dump();
+}
+
+Result<std::unique_ptr<JsonlMetricsWriter>> JsonlMetricsWriter::open(const std::string& path,
+                                                                     bool append) {
+  std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
+  if (!out) return Status::error("--metrics " + path + ": cannot open for writing");
+  return std::unique_ptr<JsonlMetricsWriter>(new JsonlMetricsWriter(std::move(out)));
+}
+
+void JsonlMetricsWriter::on_round(const RoundReport& report) {
+  out_ << to_json_line(report) << "\n" << std::flush;
+}
+
+void JsonlMetricsWriter::on_finish(const RunSummary& summary) {
+  out_ << to_json_line(summary) << "\n" << std::flush;
+}
+
+}  // namespace xfed

@@ -1,0 +1,80 @@
+// Metrics: what the coordinator reports per round and at the end, and the JSONL writer.
+//
+// Field names are a contract (DESIGN.md "Metrics JSONL"): scripts and checks read them.
+// RoundObserver is how reports leave the coordinator (metrics file, progress bar, tests);
+// observers run on the coordinator's thread, in registration order.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace xfed {
+
+struct RoundReport {
+  int64_t round = 0;
+  int64_t rounds = 0;                   // planned total
+  std::optional<double> test_accuracy;  // fraction; absent on rounds without evaluation
+  std::optional<double> test_loss;
+  double train_loss = 0;                // sample-weighted mean over answering clients
+  double lr = 0;
+  int64_t sampled = 0;
+  int64_t clients = 0;                  // valid updates aggregated
+  int64_t dropped = 0;                  // frames received but rejected (invalid or late)
+  int64_t missing = 0;                  // sampled clients without a valid update
+  int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes
+  int64_t bytes_up_dense = 0, bytes_down_dense = 0;  // fp32 size of the same tensors
+  int64_t params = 0;
+  int64_t flops = 0;                    // per forward sample
+  int64_t model_version = 0;
+  double seconds = 0;                   // wall time of the round, evaluation included
+  double seconds_compute = 0;           // sum over clients of local training
+  double seconds_encode = 0;            // coordinator + clients
+  double seconds_decode = 0;            // coordinator + clients
+  double seconds_aggregate = 0;
+  double seconds_eval = 0;
+  double seconds_comm = 0;              // wall not spent computing on the critical path
+  std::map<std::string, std::vector<double>> per_layer;  // e.g. "pruned", "di"
+};
+
+struct RunSummary {
+  int64_t rounds = 0;
+  double final_accuracy = 0;
+  double final_loss = 0;
+  int64_t total_bytes_up = 0, total_bytes_down = 0;
+  int64_t total_bytes_up_dense = 0, total_bytes_down_dense = 0;
+  int64_t params = 0;
+  int64_t flops = 0;
+  double seconds = 0;
+  std::string model_checksum;
+};
+
+class RoundObserver {
+ public:
+  virtual ~RoundObserver() = default;
+  virtual void on_round(const RoundReport& report) = 0;
+  virtual void on_finish(const RunSummary& summary) = 0;
+};
+
+// One JSON object per line; flushed after every line so a crash loses nothing.
+class JsonlMetricsWriter : public RoundObserver {
+ public:
+  static Result<std::unique_ptr<JsonlMetricsWriter>> open(const std::string& path, bool append);
+  void on_round(const RoundReport& report) override;
+  void on_finish(const RunSummary& summary) override;
+
+ private:
+  explicit JsonlMetricsWriter(std::ofstream out) : out_(std::move(out)) {}
+  std::ofstream out_;
+};
+
+std::string to_json_line(const RoundReport& report);
+std::string to_json_line(const RunSummary& summary);
+
+}  // namespace xfed

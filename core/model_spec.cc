@@ -1,0 +1,87 @@
+#include "core/model_spec.h"
+
+#include <nlohmann/json.hpp>
+
+namespace xfed {
+namespace {
+
+struct ArchInfo {
+  const char* name;
+  std::vector<int64_t> widths;
+  const char* meaning;
+};
+
+const std::vector<ArchInfo>& archs() {
+  static const std::vector<ArchInfo> kArchs = {
+      {"mlp", {300, 100}, "hidden layer sizes"},
+      {"lenet5", {20, 50, 500}, "conv1, conv2 channels and fc1 size"},
+      {"vgg", {32, 32, 64, 64, 128, 128, 256}, "six conv widths and fc1 size"},
+      {"resnet20", {16, 32, 64, 16, 16, 16, 32, 32, 32, 64, 64, 64},
+       "three stage widths, then the inner width of each of the nine blocks"},
+  };
+  return kArchs;
+}
+
+std::string arch_names() {
+  std::string s;
+  for (const auto& a : archs()) s += (s.empty() ? "" : "|") + std::string(a.name);
+  return s;
+}
+
+}  // namespace
+
+std::string ModelSpec::to_json() const {
+  nlohmann::json j{{"arch", arch},       {"in_channels", in_channels}, {"height", height},
+                   {"width", width},     {"classes", classes},         {"widths", widths},
+                   {"input_kept", input_kept}};
+  return j.dump();
+}
+
+Result<ModelSpec> ModelSpec::from_json(const std::string& text) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    ModelSpec s;
+    s.arch = j.at("arch").get<std::string>();
+    s.in_channels = j.at("in_channels").get<int64_t>();
+    s.height = j.at("height").get<int64_t>();
+    s.width = j.at("width").get<int64_t>();
+    s.classes = j.at("classes").get<int64_t>();
+    s.widths = j.at("widths").get<std::vector<int64_t>>();
+    s.input_kept = j.value("input_kept", std::vector<int64_t>{});
+    auto checked = make_spec(s.arch, s.in_channels, s.height, s.width, s.classes, s.widths);
+    if (!checked) return checked.status();
+    return s;
+  } catch (const std::exception& e) {
+    return Status::error(std::string("model spec: ") + e.what());
+  }
+}
+
+bool ModelSpec::operator==(const ModelSpec& o) const {
+  return arch == o.arch && in_channels == o.in_channels && height == o.height &&
+         width == o.width && classes == o.classes && widths == o.widths &&
+         input_kept == o.input_kept;
+}
+
+Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_t height,
+                            int64_t width, int64_t classes, std::vector<int64_t> widths) {
+  for (const auto& a : archs()) {
+    if (arch != a.name) continue;
+    if (widths.empty()) widths = a.widths;
+    if (widths.size() != a.widths.size())
+      return Status::error("--widths for " + arch + ": expected " +
+                           std::to_string(a.widths.size()) + " values (" + a.meaning + ")");
+    for (auto w : widths)
+      if (w < 1) return Status::error("--widths for " + arch + ": every width must be >= 1");
+    if (in_channels < 1 || height < 1 || width < 1 || classes < 2)
+      return Status::error("model " + arch + ": bad input shape or class count");
+    const bool conv = arch != "mlp";
+    if (conv && (height < 8 || width < 8))
+      return Status::error("model " + arch + ": needs inputs of at least 8x8");
+    if (arch == "lenet5" && (height < 16 || width < 16))
+      return Status::error("model lenet5: needs inputs of at least 16x16");
+    return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
+  }
+  return Status::error("--model '" + arch + "': expected one of " + arch_names());
+}
+
+}  // namespace xfed

@@ -1,0 +1,170 @@
+#include "examples/cli_flags.h"
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/check.h"
+
+namespace xfed::cli {
+namespace {
+
+void add_data_flags(CLI::App* app, RunConfig* c) {
+  app->add_option("--dataset", c->dataset, "fashion-mnist | mnist | cifar10 | synthetic")
+      ->check(CLI::IsMember({"fashion-mnist", "mnist", "cifar10", "synthetic"}));
+  app->add_option("--data-dir", c->data_dir,
+                  "dataset directory (default: /usr/share/datasets/fashion-mnist for "
+                  "fashion-mnist)");
+  app->add_option("--partition", c->partition, "iid | dirichlet:ALPHA | shards:K");
+  app->add_option("--synthetic-shape", c->synthetic_shape, "synthetic sample shape CxHxW");
+  app->add_option("--synthetic-classes", c->synthetic_classes)->check(CLI::Range(2, 1000));
+  app->add_option("--synthetic-train", c->synthetic_train)->check(CLI::PositiveNumber);
+  app->add_option("--synthetic-test", c->synthetic_test)->check(CLI::PositiveNumber);
+  app->add_option("--synthetic-noise", c->synthetic_noise, "std of the noise around class means")
+      ->check(CLI::NonNegativeNumber);
+}
+
+void add_training_flags(CLI::App* app, RunConfig* c) {
+  app->add_option("--model", c->model, "mlp | lenet5 | vgg | resnet20");
+  app->add_option("--widths", c->widths, "prunable layer widths, e.g. 300,100 for mlp");
+  app->add_option("--clients", c->clients, "number of clients")->check(CLI::PositiveNumber);
+  app->add_option("--fraction", c->fraction, "fraction of clients sampled per round")
+      ->check(CLI::Range(1e-9, 1.0));
+  app->add_option("--rounds", c->rounds)->check(CLI::PositiveNumber);
+  app->add_option("--local-epochs", c->local_epochs)->check(CLI::PositiveNumber);
+  app->add_option("--batch", c->batch, "local minibatch size")->check(CLI::PositiveNumber);
+  app->add_option("--lr", c->lr, "client learning rate")->check(CLI::PositiveNumber);
+  app->add_option("--momentum", c->momentum, "client SGD momentum")->check(CLI::Range(0.0, 0.999));
+  app->add_option("--weight-decay", c->weight_decay)->check(CLI::NonNegativeNumber);
+  app->add_option("--lr-decay", c->lr_decay, "client lr multiplier per round")
+      ->check(CLI::Range(1e-6, 1.0));
+  app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi");
+  app->add_option("--server-lr", c->server_lr,
+                  "server learning rate (default 1, or 0.01 for fedadam/fedyogi)");
+  app->add_option("--compress", c->compress, "uplink compression pipeline, e.g. none");
+  app->add_option("--downlink", c->downlink, "downlink compression pipeline, e.g. none");
+  app->add_option("--seed", c->seed);
+}
+
+void add_run_control_flags(CLI::App* app, RunConfig* c) {
+  app->add_option("--config", c->config_file, "TOML or JSON file of flag values");
+  app->add_option("--threads", c->threads, "worker threads (default: cores)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--metrics", c->metrics, "write per-round metrics as JSONL to this file");
+  app->add_option("--checkpoint-dir", c->checkpoint_dir, "save a checkpoint here");
+  app->add_option("--checkpoint-every", c->checkpoint_every, "rounds between checkpoints")
+      ->check(CLI::PositiveNumber);
+  app->add_flag("--resume", c->resume, "continue from the checkpoint in --checkpoint-dir");
+  app->add_option("--save-model", c->save_model, "write the final model to this file");
+  app->add_option("--eval-every", c->eval_every, "rounds between test evaluations")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--round-timeout", c->round_timeout,
+                  "seconds to wait for clients per round (0: wait for all)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--min-clients", c->min_clients, "updates needed to close a round at the deadline")
+      ->check(CLI::PositiveNumber);
+  app->add_flag("--quiet", c->quiet, "no progress output");
+  app->add_flag("--verbose", c->verbose, "log more");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("--config " + path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// JSON value -> flag text ("" for false booleans, which means: leave the flag out).
+std::string flag_value(const nlohmann::json& v, const std::string& where) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "";
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number()) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v.get<double>();
+    return os.str();
+  }
+  if (v.is_array()) {
+    std::string s;
+    for (const auto& e : v) s += (s.empty() ? "" : ",") + flag_value(e, where);
+    return s;
+  }
+  throw UsageError(where + ": unsupported value type (use strings, numbers, booleans or arrays)");
+}
+
+nlohmann::json parse_config(const std::string& path) {
+  const std::string text = read_text(path);
+  const bool is_json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  try {
+    if (is_json) return nlohmann::json::parse(text);
+    const auto table = toml::parse(text, path);
+    std::ostringstream os;
+    os << toml::json_formatter{table};
+    return nlohmann::json::parse(os.str());
+  } catch (const toml::parse_error& e) {
+    throw UsageError("--config " + path + ": " + std::string(e.description()) + " (line " +
+                     std::to_string(e.source().begin.line) + ")");
+  } catch (const std::exception& e) {
+    throw UsageError("--config " + path + ": " + e.what());
+  }
+}
+
+std::string config_path(const std::vector<std::string>& argv) {
+  std::string path;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    if (argv[i] == "--config" && i + 1 < argv.size()) path = argv[i + 1];
+    if (argv[i].rfind("--config=", 0) == 0) path = argv[i].substr(9);
+  }
+  return path;
+}
+
+std::string allowed_keys(const CLI::App& app) {
+  std::string s;
+  for (const auto* opt : app.get_options()) {
+    const auto& names = opt->get_lnames();
+    if (names.empty() || names[0] == "help" || names[0] == "config") continue;
+    s += (s.empty() ? "" : ", ") + names[0];
+  }
+  return s;
+}
+
+}  // namespace
+
+void add_run_flags(CLI::App* app, RunConfig* config) {
+  add_data_flags(app, config);
+  add_training_flags(app, config);
+  add_run_control_flags(app, config);
+}
+
+std::vector<std::string> expand_config_file(const std::vector<std::string>& argv,
+                                            const CLI::App& subcommand) {
+  const std::string path = config_path(argv);
+  if (path.empty()) return argv;
+  const auto config = parse_config(path);
+  if (!config.is_object()) throw UsageError("--config " + path + ": expected a table of keys");
+  std::vector<std::string> inserted;
+  for (const auto& [raw_key, value] : config.items()) {
+    std::string key = raw_key;
+    for (auto& ch : key) ch = ch == '_' ? '-' : ch;
+    const auto* opt = subcommand.get_option_no_throw("--" + key);
+    if (!opt || key == "config" || key == "help")
+      throw UsageError("--config " + path + ": unknown key '" + raw_key + "' (allowed: " +
+                       allowed_keys(subcommand) + ")");
+    const std::string text = flag_value(value, "--config " + path + ": key '" + raw_key + "'");
+    if (opt->get_type_size() == 0) {  // a flag: present or not
+      if (!text.empty()) inserted.push_back("--" + key);
+    } else {
+      inserted.push_back("--" + key + "=" + text);
+    }
+  }
+  std::vector<std::string> out(argv.begin(), argv.begin() + 2);
+  out.insert(out.end(), inserted.begin(), inserted.end());
+  out.insert(out.end(), argv.begin() + 2, argv.end());
+  return out;
+}
+
+}  // namespace xfed::cli

@@ -1,0 +1,23 @@
+// Command-line flags: registers RunConfig's fields on a CLI11 (sub)command, and expands a
+// --config file (TOML or JSON, keys = flag names) into flags placed before the user's, so
+// that flags given on the command line override the file. Unknown keys and bad values are
+// UsageErrors naming the file and key.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "examples/run_config.h"
+
+namespace xfed::cli {
+
+void add_run_flags(CLI::App* app, RunConfig* config);
+
+// argv with the --config file's settings inserted right after the subcommand name
+// (argv[1]). Throws UsageError for unreadable files, bad syntax or unknown keys.
+std::vector<std::string> expand_config_file(const std::vector<std::string>& argv,
+                                            const CLI::App& subcommand);
+
+}  // namespace xfed::cli

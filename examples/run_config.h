@@ -1,0 +1,52 @@
+// RunConfig: every setting of a run as the user gave it (flags, --config file, defaults).
+// The CLI is the only place that turns argv/TOML/JSON into this struct; run_setup.h turns it
+// into the Options structs of the components.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace xfed::cli {
+
+struct RunConfig {
+  std::string config_file;
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;           // empty: the dataset's default location
+  std::string model = "mlp";
+  std::string widths;             // "300,100"; empty: the model's default
+  int64_t clients = 10;
+  double fraction = 1.0;
+  int64_t rounds = 40;
+  int64_t local_epochs = 1;
+  int64_t batch = 64;
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  double lr_decay = 0.97;
+  std::string partition = "iid";
+  std::string strategy = "fedavg";
+  double server_lr = -1.0;        // < 0: the strategy's default
+  std::string compress = "none";
+  std::string downlink = "none";
+  uint64_t seed = 1;
+  int64_t threads = 0;            // 0: hardware cores
+  std::string metrics;
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 1;
+  bool resume = false;
+  std::string save_model;
+  int64_t eval_every = 1;
+  double round_timeout = 0.0;
+  int64_t min_clients = 1;
+  // synthetic dataset
+  std::string synthetic_shape = "1x28x28";
+  int64_t synthetic_classes = 10;
+  int64_t synthetic_train = 6000;
+  int64_t synthetic_test = 1000;
+  double synthetic_noise = 15.0;
+  // output
+  bool quiet = false;
+  bool verbose = false;
+};
+
+}  // namespace xfed::cli

@@ -1,0 +1,123 @@
+#include "examples/run_setup.h"
+
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+#include <sstream>
+#include <thread>
+
+#include "compression/pipeline.h"
+#include "core/cifar_reader.h"
+#include "core/idx_reader.h"
+#include "core/rng.h"
+#include "core/synthetic.h"
+
+namespace xfed::cli {
+namespace {
+
+std::vector<int64_t> parse_int_list(const std::string& text, char sep, const std::string& flag) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, sep)) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError(flag + " '" + text + "': expected integers separated by '" +
+                       std::string(1, sep) + "'");
+    }
+  }
+  return out;
+}
+
+SyntheticOptions synthetic_options(const RunConfig& c) {
+  const auto shape = parse_int_list(c.synthetic_shape, 'x', "--synthetic-shape");
+  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1)
+    throw UsageError("--synthetic-shape '" + c.synthetic_shape + "': expected CxHxW, e.g. 1x28x28");
+  SyntheticOptions o;
+  o.channels = shape[0];
+  o.height = shape[1];
+  o.width = shape[2];
+  o.classes = c.synthetic_classes;
+  o.train_size = c.synthetic_train;
+  o.test_size = c.synthetic_test;
+  o.noise = c.synthetic_noise;
+  o.seed = mix_seed(c.seed, 101);
+  return o;
+}
+
+std::vector<int64_t> labels_of(const Dataset& d) {
+  const auto l = d.labels.contiguous();
+  return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel());
+}
+
+}  // namespace
+
+TrainTestData load_data(const RunConfig& c) {
+  if (c.dataset == "synthetic") return make_synthetic(synthetic_options(c));
+  if (c.dataset == "cifar10")
+    return load_cifar10_dir(c.data_dir.empty() ? "data/cifar-10-batches-bin" : c.data_dir)
+        .value_or_throw<UsageError>();
+  if (c.dataset == "mnist")
+    return load_mnist_dir(c.data_dir.empty() ? "/usr/share/datasets/mnist" : c.data_dir, "mnist",
+                          0.1307, 0.3081)
+        .value_or_throw<UsageError>();
+  if (c.dataset == "fashion-mnist")
+    return load_mnist_dir(c.data_dir.empty() ? "/usr/share/datasets/fashion-mnist" : c.data_dir,
+                          "fashion-mnist", 0.2860, 0.3530)
+        .value_or_throw<UsageError>();
+  throw UsageError("--dataset '" + c.dataset + "': expected fashion-mnist, mnist, cifar10 or synthetic");
+}
+
+Net make_initial_model(const ModelSpec& spec, uint64_t seed) {
+  torch::manual_seed(mix_seed(seed, kStreamModelInit));
+  return make_model(spec);
+}
+
+int worker_threads(const RunConfig& c, int64_t clients_per_round) {
+  int64_t t = c.threads > 0 ? c.threads : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::clamp<int64_t>(t, 1, std::max<int64_t>(1, clients_per_round)));
+}
+
+RunSetup make_run_setup(const RunConfig& c) {
+  auto data = load_data(c);
+  RunSetup s;
+  s.train = std::make_shared<const Dataset>(data.train);
+  s.test = std::make_shared<const Dataset>(data.test);
+  const auto pspec = PartitionSpec::parse(c.partition).value_or_throw<UsageError>();
+  auto partition = make_partition(labels_of(*s.train), s.train->classes, pspec, c.clients, c.seed)
+                       .value_or_throw<UsageError>();
+  s.clients = std::make_shared<const PartitionedData>(s.train, std::move(partition));
+  const auto widths = c.widths.empty() ? std::vector<int64_t>{} : parse_int_list(c.widths, ',', "--widths");
+  s.spec = make_spec(c.model, s.train->channels(), s.train->height(), s.train->width(),
+                     s.train->classes, widths)
+               .value_or_throw<UsageError>();
+  auto& o = s.coordinator;
+  o.clients = c.clients;
+  o.fraction = c.fraction;
+  o.rounds = c.rounds;
+  o.seed = c.seed;
+  o.task.lr = c.lr;
+  o.task.momentum = c.momentum;
+  o.task.weight_decay = c.weight_decay;
+  o.task.local_epochs = static_cast<uint32_t>(c.local_epochs);
+  o.task.batch = static_cast<uint32_t>(c.batch);
+  o.lr_decay = c.lr_decay;
+  o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
+  o.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>().spec();
+  o.downlink =
+      compression::Pipeline::parse(c.downlink, "--downlink").value_or_throw<UsageError>().spec();
+  o.round_timeout_s = c.round_timeout;
+  o.min_clients = c.min_clients;
+  o.eval_every = c.eval_every;
+  o.client_sizes = s.clients->partition().sizes();
+  o.checkpoint_dir = c.checkpoint_dir;
+  o.checkpoint_every = c.checkpoint_every;
+  o.resume = c.resume;
+  if (c.resume && c.checkpoint_dir.empty()) throw UsageError("--resume needs --checkpoint-dir");
+  return s;
+}
+
+}  // namespace xfed::cli

@@ -1,0 +1,31 @@
+// From a RunConfig to the pieces of a run: data, partition, model, coordinator options.
+// Every user mistake found here (missing file, bad partition/strategy/widths) is thrown as
+// a UsageError naming the flag or file, which the CLI turns into exit code 2.
+#pragma once
+
+#include <memory>
+
+#include "coordinator/coordinator.h"
+#include "core/client_data.h"
+#include "core/dataset.h"
+#include "core/model.h"
+#include "examples/run_config.h"
+
+namespace xfed::cli {
+
+struct RunSetup {
+  std::shared_ptr<const Dataset> train;
+  std::shared_ptr<const Dataset> test;
+  std::shared_ptr<const PartitionedData> clients;
+  ModelSpec spec;
+  coordinator::CoordinatorOptions coordinator;
+};
+
+TrainTestData load_data(const RunConfig& config);
+RunSetup make_run_setup(const RunConfig& config);
+// The initial global model: a pure function of (spec, seed).
+Net make_initial_model(const ModelSpec& spec, uint64_t seed);
+// Number of worker threads/ranks to use for simulate.
+int worker_threads(const RunConfig& config, int64_t clients_per_round);
+
+}  // namespace xfed::cli

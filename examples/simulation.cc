@@ -1,0 +1,61 @@
+#include "examples/simulation.h"
+
+#include <ATen/Parallel.h>
+
+#include <exception>
+#include <thread>
+
+#include "core/log.h"
+#include "transport/inproc/inproc_transport.h"
+#include "worker/worker.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace xfed::cli {
+
+void use_single_intraop_thread() {
+  at::set_num_threads(1);
+#ifdef _OPENMP
+  omp_set_num_threads(1);  // per-thread ICV: OpenBLAS (OpenMP build) reads it on each call
+#endif
+}
+
+Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model, int threads,
+                                        const std::vector<RoundObserver*>& observers) {
+  auto hub = std::make_shared<transport::InProcHub>(1 + threads);
+  std::vector<std::thread> workers;
+  for (int rank = 1; rank <= threads; ++rank) {
+    workers.emplace_back([hub, rank, data = setup.clients] {
+      use_single_intraop_thread();
+      auto t = transport::make_inproc_transport({hub, rank});
+      try {
+        worker::Worker w(*t, data);
+        if (auto st = w.run(); !st) log_error(st.message());
+      } catch (const std::exception& e) {
+        log_error(transport::peer_name(rank) + " failed: " + e.what());
+        hub->mark_gone(rank);
+      }
+    });
+  }
+  auto transport = transport::make_inproc_transport({hub, 0});
+  Result<RunSummary> summary = Status::error("coordinator did not run");
+  Net model = initial_model;
+  try {
+    coordinator::Coordinator coord(setup.coordinator, *transport, initial_model, setup.test);
+    for (auto* o : observers) coord.add_observer(o);
+    summary = coord.run();
+    coord.model();  // leaves the final global state in `model`
+  } catch (...) {
+    hub->close();
+    for (auto& w : workers) w.join();
+    throw;
+  }
+  hub->close();
+  for (auto& w : workers) w.join();
+  if (!summary) return summary.status();
+  return SimulationResult{std::move(summary).value(), model};
+}
+
+}  // namespace xfed::cli

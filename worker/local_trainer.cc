@@ -1,0 +1,57 @@
+#include "worker/local_trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+
+namespace xfed::worker {
+namespace {
+
+// Adds mu * (w - w_round) to each parameter's gradient.
+void add_proximal_gradient(const std::vector<at::Tensor>& params,
+                           const std::vector<at::Tensor>& round_params, double mu) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto& g = params[i].mutable_grad();
+    if (g.defined()) g.add_(params[i] - round_params[i], mu);
+  }
+}
+
+}  // namespace
+
+TrainResult train_locally(NetImpl& net, const Dataset& data,
+                          const compression::TrainTask& task) {
+  net.train();
+  auto params = net.parameters();
+  std::vector<at::Tensor> round_params;
+  if (task.prox_mu > 0)
+    for (const auto& p : params) round_params.push_back(p.detach().clone());
+  torch::optim::SGD opt(params, torch::optim::SGDOptions(task.lr)
+                                    .momentum(task.momentum)
+                                    .weight_decay(task.weight_decay));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(task.seed);
+  const int64_t n = data.size();
+  double loss_sum = 0;
+  int64_t batches = 0;
+  for (uint32_t epoch = 0; epoch < task.local_epochs; ++epoch) {
+    const auto perm = at::randperm(n, gen, at::kLong);
+    const auto x = data.images.index_select(0, perm);
+    const auto y = data.labels.index_select(0, perm);
+    for (int64_t start = 0; start < n; start += task.batch) {
+      const int64_t len = std::min<int64_t>(task.batch, n - start);
+      if (len < 2 && n >= 2) break;  // BatchNorm cannot train on a batch of one
+      opt.zero_grad();
+      auto loss = torch::nn::functional::cross_entropy(net.forward(x.narrow(0, start, len)),
+                                                       y.narrow(0, start, len));
+      loss.backward();
+      if (task.prox_mu > 0) add_proximal_gradient(params, round_params, task.prox_mu);
+      opt.step();
+      loss_sum += loss.item<double>();
+      ++batches;
+    }
+  }
+  return TrainResult{n, batches ? loss_sum / batches : 0.0};
+}
+
+}  // namespace xfed::worker

@@ -1,0 +1,24 @@
+// Local training of one client for one round: E epochs of minibatch SGD (momentum, weight
+// decay) over the client's data, batches drawn by index_select on a permutation seeded by
+// the task seed only. FedProx adds mu/2 ||w - w_round||^2 to the loss (as mu (w - w_round)
+// on the gradient). Deterministic for a given (model, data, task): no global RNG is used.
+// Runs on the calling thread; the caller owns the Net.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "compression/messages.h"
+#include "core/dataset.h"
+#include "core/model.h"
+
+namespace xfed::worker {
+
+struct TrainResult {
+  int64_t samples = 0;
+  double mean_loss = 0.0;  // over all batches of all epochs
+};
+
+TrainResult train_locally(NetImpl& net, const Dataset& data,
+                          const compression::TrainTask& task);
+
+}  // namespace xfed::worker
