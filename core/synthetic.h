@@ -18,7 +18,7 @@ struct SyntheticOptions {
   int64_t width = 28;
   int64_t train_size = 6000;
   int64_t test_size = 1000;
-  double noise = 15.0;
+  double noise = 8.0;
   uint64_t seed = 1;
 };
 

@@ -11,7 +11,7 @@
 namespace xfed::cli {
 namespace {
 
-void add_data_flags(CLI::App* app, RunConfig* c) {
+void add_dataset_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--dataset", c->dataset, "fashion-mnist | mnist | cifar10 | synthetic")
       ->check(CLI::IsMember({"fashion-mnist", "mnist", "cifar10", "synthetic"}));
   app->add_option("--data-dir", c->data_dir,
@@ -134,8 +134,10 @@ std::string allowed_keys(const CLI::App& app) {
 
 }  // namespace
 
+void add_data_flags(CLI::App* app, RunConfig* config) { add_dataset_flags(app, config); }
+
 void add_run_flags(CLI::App* app, RunConfig* config) {
-  add_data_flags(app, config);
+  add_dataset_flags(app, config);
   add_training_flags(app, config);
   add_run_control_flags(app, config);
 }

@@ -14,6 +14,8 @@
 namespace xfed::cli {
 
 void add_run_flags(CLI::App* app, RunConfig* config);
+// Only the dataset flags (for `xfed eval`).
+void add_data_flags(CLI::App* app, RunConfig* config);
 
 // argv with the --config file's settings inserted right after the subcommand name
 // (argv[1]). Throws UsageError for unreadable files, bad syntax or unknown keys.

@@ -43,7 +43,7 @@ struct RunConfig {
   int64_t synthetic_classes = 10;
   int64_t synthetic_train = 6000;
   int64_t synthetic_test = 1000;
-  double synthetic_noise = 15.0;
+  double synthetic_noise = 8.0;
   // output
   bool quiet = false;
   bool verbose = false;

@@ -32,7 +32,10 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
       auto t = transport::make_inproc_transport({hub, rank});
       try {
         worker::Worker w(*t, data);
-        if (auto st = w.run(); !st) log_error(st.message());
+        if (auto st = w.run(); !st) {
+          log_error(st.message());
+          hub->mark_gone(rank);  // the coordinator learns it lost this rank
+        }
       } catch (const std::exception& e) {
         log_error(transport::peer_name(rank) + " failed: " + e.what());
         hub->mark_gone(rank);

@@ -58,7 +58,16 @@ int run_eval(const EvalConfig& c) {
   use_single_intraop_thread();
   auto net = coordinator::load_model_file(c.model_file).value_or_throw<UsageError>();
   const auto data = load_data(c.data);
-  const auto r = evaluate(*net, data.test);
+  const auto& spec = net->spec();
+  const auto& test = data.test;
+  if (spec.in_channels != test.channels() || spec.height != test.height() ||
+      spec.width != test.width() || spec.classes != test.classes)
+    throw UsageError(c.model_file + ": model expects " + std::to_string(spec.in_channels) + "x" +
+                     std::to_string(spec.height) + "x" + std::to_string(spec.width) + " inputs and " +
+                     std::to_string(spec.classes) + " classes; --dataset " + c.data.dataset +
+                     " has " + std::to_string(test.channels()) + "x" + std::to_string(test.height()) +
+                     "x" + std::to_string(test.width()) + " and " + std::to_string(test.classes));
+  const auto r = evaluate(*net, test);
   nlohmann::json j{{"model", c.model_file}, {"dataset", data.name}, {"test_accuracy", r.accuracy},
                    {"test_loss", r.loss}, {"params", net->num_params()}, {"flops", net->flops()}};
   std::cout << j.dump() << std::endl;
@@ -77,11 +86,12 @@ int main_impl(int argc, char** argv) {
   EvalConfig ev;
   auto* eval = app.add_subcommand("eval", "evaluate a saved model (--save-model) on a test set");
   eval->add_option("--load-model", ev.model_file, "model file")->required();
-  eval->add_option("--dataset", ev.data.dataset, "fashion-mnist | mnist | cifar10 | synthetic");
-  eval->add_option("--data-dir", ev.data.data_dir, "dataset directory");
+  add_data_flags(eval, &ev.data);
   eval->add_option("--seed", ev.data.seed, "seed of a synthetic dataset");
 
   auto args = args_of(argc, argv);
+  if (args.size() > 1 && args[1][0] != '-' && args[1] != "simulate" && args[1] != "eval")
+    throw UsageError("unknown command '" + args[1] + "' (expected simulate or eval; see xfed --help)");
   try {
     if (args.size() > 1 && args[1] == "simulate") args = expand_config_file(args, *simulate);
     std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 wants reversed
@@ -91,8 +101,9 @@ int main_impl(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "xfed: error: %s (see xfed %s --help)\n", e.what(),
-                 app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name().c_str());
+    const auto subs = app.get_subcommands();
+    std::fprintf(stderr, "xfed: error: %s (see xfed%s --help)\n", e.what(),
+                 subs.empty() ? "" : (" " + subs[0]->get_name()).c_str());
     return 2;
   }
   if (simulate->parsed()) return run_simulate(sim);

@@ -31,6 +31,8 @@ Status Worker::run() {
   const std::string me = transport::peer_name(transport_.rank());
   while (true) {
     auto got = transport_.recv({transport::kAnySource, std::chrono::milliseconds(-1)});
+    if (got.kind == transport::Received::Kind::kError && got.message.source > 0)
+      continue;  // another worker went away: not our business
     if (got.kind != transport::Received::Kind::kMessage) return got.status.prefixed(me);
     auto frame = compression::decode_frame(std::move(got.message.bytes), options_.max_frame_bytes);
     if (!frame) {

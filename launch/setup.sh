@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what xfed needs from Debian's packages (only when something is missing) and
+# builds Release into build/ (binary: build/bin/xfed). Safe to run any number of times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  cmake g++ make pkg-config
+  libtorch-dev libopenblas0-openmp          # OpenBLAS: reference BLAS is ~12x slower
+  dataset-fashion-mnist
+  zlib1g-dev libzstd-dev
+  libopenmpi-dev openmpi-bin
+  libzmq3-dev cppzmq-dev
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-torch                             # bench/: the plain PyTorch reference loop
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_TYPE="${XFED_BUILD_TYPE:-Release}"
+cmake -S . -B build -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${XFED_CMAKE_ARGS:-} > build.log.tmp 2>&1 \
+  || { cat build.log.tmp; rm -f build.log.tmp; exit 1; }
+rm -f build.log.tmp
+cmake --build build -j"$(nproc)"

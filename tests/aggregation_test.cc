@@ -1,0 +1,142 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "coordinator/aggregator.h"
+#include "coordinator/sampler.h"
+#include "coordinator/server_optimizer.h"
+#include "coordinator/strategy.h"
+
+namespace xfed::coordinator {
+namespace {
+
+at::Tensor vec(std::vector<float> v) { return at::tensor(v, at::kFloat); }
+
+TEST(WeightedMean, MatchesHandComputedMean) {
+  std::vector<ClientUpdate> u{{2, 1, vec({3, 0, -1})}, {0, 3, vec({1, 2, 3})}};
+  // (3*[1,2,3] + 1*[3,0,-1]) / 4 = [1.5, 1.5, 2]
+  const auto mean = weighted_mean(u);
+  EXPECT_TRUE(mean.allclose(vec({1.5f, 1.5f, 2.0f})));
+  EXPECT_EQ(u.front().client, 0) << "sorted by client id";
+}
+
+TEST(WeightedMean, ArrivalOrderDoesNotChangeASingleBit) {
+  std::mt19937 rng(3);
+  std::vector<ClientUpdate> updates;
+  for (int c = 0; c < 12; ++c) updates.push_back({c, 10 + c * 7, at::randn({1000})});
+  auto reference = updates;
+  const auto expected = weighted_mean(reference);
+  for (int trial = 0; trial < 5; ++trial) {
+    auto shuffled = updates;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    EXPECT_TRUE(weighted_mean(shuffled).equal(expected));
+  }
+}
+
+using Kind = ServerOptimizerOptions::Kind;
+
+at::Tensor step_once(Kind kind, double lr, at::Tensor w, const at::Tensor& d, int64_t params) {
+  ServerOptimizerOptions o;
+  o.kind = kind;
+  o.lr = lr;
+  ServerOptimizer opt(o, params);
+  opt.step(w, d);
+  return w;
+}
+
+TEST(ServerOptimizer, FedAvgAddsScaledMean) {
+  auto w = step_once(Kind::kFedAvg, 0.5, vec({1, 1}), vec({2, -4}), 2);
+  EXPECT_TRUE(w.allclose(vec({2, -1})));
+}
+
+TEST(ServerOptimizer, FedAvgMAccumulatesMomentum) {
+  ServerOptimizerOptions o;
+  o.kind = Kind::kFedAvgM;
+  o.lr = 1.0;
+  o.beta1 = 0.9;
+  ServerOptimizer opt(o, 1);
+  auto w = vec({0});
+  opt.step(w, vec({1}));  // v = 1, w = 1
+  opt.step(w, vec({1}));  // v = 1.9, w = 2.9
+  EXPECT_NEAR(w.item<float>(), 2.9f, 1e-6);
+}
+
+TEST(ServerOptimizer, FedAdamFirstStepClosedForm) {
+  // m = 0.1 d; v = 0.99 tau^2 + 0.01 d^2; w += lr * m / (sqrt(v) + tau)
+  const double d = 0.5, tau = 1e-3, lr = 0.01;
+  const double m = 0.1 * d, v = 0.99 * tau * tau + 0.01 * d * d;
+  auto w = step_once(Kind::kFedAdam, lr, vec({1}), vec({float(d)}), 1);
+  EXPECT_NEAR(w.item<float>(), 1 + lr * m / (std::sqrt(v) + tau), 1e-6);
+}
+
+TEST(ServerOptimizer, FedYogiFirstStepClosedForm) {
+  // v = tau^2 - 0.01 d^2 sign(tau^2 - d^2) = tau^2 + 0.01 d^2 for |d| > tau
+  const double d = -0.2, tau = 1e-3, lr = 0.01;
+  const double m = 0.1 * d, v = tau * tau + 0.01 * d * d;
+  auto w = step_once(Kind::kFedYogi, lr, vec({0}), vec({float(d)}), 1);
+  EXPECT_NEAR(w.item<float>(), lr * m / (std::sqrt(v) + tau), 1e-6);
+}
+
+TEST(ServerOptimizer, BuffersAreAveragedNotOptimized) {
+  // params [0, 2), buffers [2, 3): adam moves params but buffers get w += d exactly.
+  auto w = step_once(Kind::kFedAdam, 0.01, vec({0, 0, 5}), vec({1, 1, 0.25}), 2);
+  EXPECT_FLOAT_EQ(w[2].item<float>(), 5.25f);
+  EXPECT_NE(w[0].item<float>(), 1.0f);
+}
+
+TEST(ServerOptimizer, StateRoundTrips) {
+  ServerOptimizerOptions o;
+  o.kind = Kind::kFedAdam;
+  ServerOptimizer a(o, 3), b(o, 3);
+  auto wa = vec({0, 0, 0}), wb = vec({0, 0, 0});
+  a.step(wa, vec({1, 2, 3}));
+  ASSERT_TRUE(b.load_state(a.state()));
+  wb.copy_(wa);
+  a.step(wa, vec({-1, 0, 1}));
+  b.step(wb, vec({-1, 0, 1}));
+  EXPECT_TRUE(wa.equal(wb));
+  EXPECT_FALSE(b.load_state({at::zeros({2}), at::zeros({2})}));
+}
+
+TEST(Strategy, ParsesEveryForm) {
+  EXPECT_EQ(parse_strategy("fedavg").value().server.kind, Kind::kFedAvg);
+  EXPECT_DOUBLE_EQ(parse_strategy("fedprox:0.01").value().prox_mu, 0.01);
+  EXPECT_EQ(parse_strategy("fedavgm").value().server.kind, Kind::kFedAvgM);
+  EXPECT_DOUBLE_EQ(parse_strategy("fedadam").value().server.lr, 0.01);
+  EXPECT_DOUBLE_EQ(parse_strategy("fedyogi", 0.5).value().server.lr, 0.5);
+  for (const char* bad : {"fedprox", "fedprox:x", "fedprox:-1", "fedsgd", "fedavg:1"}) {
+    auto s = parse_strategy(bad);
+    ASSERT_FALSE(s) << bad;
+    EXPECT_NE(s.message().find("--strategy"), std::string::npos);
+  }
+}
+
+TEST(Sampler, SamplesDeterministicallyWithoutReplacement) {
+  const auto a = sample_clients(1000, 0.01, 7, 3);
+  EXPECT_EQ(a.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
+  EXPECT_EQ(std::adjacent_find(a.begin(), a.end()), a.end());
+  EXPECT_EQ(a, sample_clients(1000, 0.01, 7, 3));
+  EXPECT_NE(a, sample_clients(1000, 0.01, 7, 4));
+  EXPECT_EQ(sample_clients(10, 1.0, 1, 1), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(sample_clients(10, 0.001, 1, 1).size(), 1u);
+}
+
+TEST(Sampler, EveryClientIsEventuallySampled) {
+  std::vector<int> seen(50, 0);
+  for (int r = 1; r <= 200; ++r)
+    for (auto c : sample_clients(50, 0.1, 1, r)) ++seen[c];
+  for (int c = 0; c < 50; ++c) EXPECT_GT(seen[c], 0) << c;
+}
+
+TEST(Placement, BalancedIsLongestFirstAndStaticIsModulo) {
+  // sizes 10, 1, 1, 8 on 2 workers: 10 -> w1, 8 -> w2, 1 -> w2, 1 -> w2 (loads 10/10)
+  const auto ranks = place_clients({0, 1, 2, 3}, {10, 1, 1, 8}, 2, Placement::kBalanced);
+  EXPECT_EQ(ranks, (std::vector<int>{1, 2, 2, 2}));
+  EXPECT_EQ(place_clients({0, 3, 4, 7}, {}, 3, Placement::kStatic), (std::vector<int>{1, 1, 2, 2}));
+}
+
+}  // namespace
+}  // namespace xfed::coordinator

@@ -1,0 +1,130 @@
+// The CLI contract: exit codes, one-line errors naming the flag/key/file, config files,
+// metrics schema, save/eval. Runs the real binary.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "tests/test_util.h"
+
+namespace xfed {
+namespace {
+
+using testing::TempDir;
+
+struct Run {
+  int code;
+  std::string out;  // stdout + stderr
+};
+
+Run xfed(const std::string& args) {
+  const std::string cmd = std::string(XFED_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kSmall =
+    "simulate --dataset synthetic --synthetic-shape 1x8x8 --synthetic-train 600 "
+    "--synthetic-test 200 --clients 3 --widths 16,8 --quiet ";
+
+void expect_usage_error(const std::string& args, const std::string& needle) {
+  const auto r = xfed(args);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+}
+
+TEST(Cli, BadFlagsExitWithTwoAndNameTheFlag) {
+  expect_usage_error(kSmall + "--clients 0", "--clients");
+  expect_usage_error(kSmall + "--fraction 1.5", "--fraction");
+  expect_usage_error(kSmall + "--partition nope", "--partition 'nope'");
+  expect_usage_error(kSmall + "--strategy fedsgd", "--strategy 'fedsgd'");
+  expect_usage_error(kSmall + "--model transformer", "--model 'transformer'");
+  expect_usage_error(kSmall + "--widths 16", "--widths");
+  expect_usage_error(kSmall + "--compress magic", "--compress 'magic'");
+  expect_usage_error(kSmall + "--bogus 1", "--bogus");
+  expect_usage_error(kSmall + "--resume", "--resume needs --checkpoint-dir");
+  expect_usage_error("simulate --dataset cifar10 --data-dir /nonexistent", "/nonexistent/data_batch_1.bin");
+  expect_usage_error("simulate --data-dir /nonexistent", "/nonexistent/train-images-idx3-ubyte");
+  expect_usage_error("frobnicate", "frobnicate");
+}
+
+TEST(Cli, HelpListsTheFlags) {
+  const auto r = xfed("simulate --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* flag : {"--partition", "--strategy", "--compress", "--metrics", "--resume"})
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+}
+
+TEST(Cli, ConfigFileUnknownKeyAndBadSyntax) {
+  TempDir dir;
+  std::ofstream(dir.file("bad.toml")) << "roundz = 3\n";
+  expect_usage_error(kSmall + "--config " + dir.file("bad.toml"), "unknown key 'roundz'");
+  std::ofstream(dir.file("broken.toml")) << "rounds = = 3\n";
+  expect_usage_error(kSmall + "--config " + dir.file("broken.toml"), dir.file("broken.toml"));
+  std::ofstream(dir.file("bad.json")) << "{\"rounds\": \"many\"}";
+  expect_usage_error(kSmall + "--config " + dir.file("bad.json"), "--rounds");
+  expect_usage_error(kSmall + "--config " + dir.file("missing.toml"), "missing.toml: cannot open");
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(Cli, ConfigFilesAreReadAndFlagsOverrideThem) {
+  TempDir dir;
+  std::ofstream(dir.file("run.toml")) << "rounds = 5\nlocal_epochs = 1\nlr = 0.05\n"
+                                         "partition = \"shards:2\"\n";
+  std::ofstream(dir.file("run.json")) << R"({"rounds": 5, "strategy": "fedavgm"})";
+  for (const char* name : {"run.toml", "run.json"}) {
+    const auto metrics = dir.file(std::string(name) + ".jsonl");
+    const auto r = xfed(kSmall + "--config " + dir.file(name) + " --rounds 2 --metrics " + metrics);
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(read_jsonl(metrics).size(), 3u) << "2 rounds (flag wins over the file) + summary";
+  }
+}
+
+TEST(Cli, MetricsFollowTheSchemaAndEvalReproducesAccuracy) {
+  TempDir dir;
+  const auto r = xfed(kSmall + "--rounds 2 --metrics " + dir.file("m.jsonl") + " --save-model " +
+                      dir.file("m.model"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto lines = read_jsonl(dir.file("m.jsonl"));
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    for (const char* key : {"round", "test_accuracy", "test_loss", "clients", "dropped",
+                            "bytes_up", "bytes_down", "bytes_up_dense", "bytes_down_dense",
+                            "params", "flops", "seconds", "seconds_compute", "seconds_encode",
+                            "seconds_comm", "seconds_decode", "seconds_aggregate"})
+      EXPECT_TRUE(lines[i].contains(key)) << key;
+    EXPECT_EQ(lines[i]["round"], i + 1);
+  }
+  const auto& summary = lines[2];
+  EXPECT_EQ(summary["summary"], true);
+  for (const char* key : {"model_checksum", "final_accuracy", "total_bytes_up", "total_bytes_down"})
+    EXPECT_TRUE(summary.contains(key)) << key;
+  EXPECT_EQ(summary["total_bytes_up"].get<int64_t>(),
+            lines[0]["bytes_up"].get<int64_t>() + lines[1]["bytes_up"].get<int64_t>());
+  const std::string data = "--dataset synthetic --synthetic-shape 1x8x8 --synthetic-train 600 "
+                           "--synthetic-test 200";
+  const auto ev = xfed("eval --load-model " + dir.file("m.model") + " " + data);
+  ASSERT_EQ(ev.code, 0) << ev.out;
+  const auto j = nlohmann::json::parse(ev.out);
+  EXPECT_DOUBLE_EQ(j["test_accuracy"].get<double>(), summary["final_accuracy"].get<double>());
+  expect_usage_error("eval --load-model " + dir.file("m.model") + " --dataset synthetic",
+                     "model expects 1x8x8 inputs");
+  expect_usage_error("eval --load-model " + dir.file("nothing"), "nothing: cannot open");
+}
+
+}  // namespace
+}  // namespace xfed

@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+#include <functional>
+
+#include "compression/frame.h"
+
+namespace xfed::compression {
+namespace {
+
+FrameHeader sample_header() {
+  FrameHeader h;
+  h.kind = FrameKind::kUpdate;
+  h.round = 7;
+  h.sender = 3;
+  h.client = 42;
+  h.model_version = 9;
+  h.codecs = {CodecId::kTopK, CodecId::kQsgd, CodecId::kZstd};
+  return h;
+}
+
+TEST(Frame, RoundTripKeepsEveryField) {
+  const Bytes payload{1, 2, 3, 4, 5};
+  auto bytes = encode_frame(sample_header(), payload);
+  EXPECT_EQ(bytes.size(), kFrameFixedHeaderBytes + 3 + payload.size());
+  auto f = decode_frame(bytes);
+  ASSERT_TRUE(f) << f.message();
+  const auto& h = f.value().header;
+  EXPECT_EQ(h.kind, FrameKind::kUpdate);
+  EXPECT_EQ(h.round, 7u);
+  EXPECT_EQ(h.sender, 3u);
+  EXPECT_EQ(h.client, 42u);
+  EXPECT_EQ(h.model_version, 9u);
+  EXPECT_EQ(h.codecs, sample_header().codecs);
+  EXPECT_EQ(Bytes(f.value().payload(), f.value().payload() + f.value().payload_size), payload);
+}
+
+TEST(Frame, EmptyPayloadIsValid) {
+  auto f = decode_frame(encode_frame(sample_header(), Bytes{}));
+  ASSERT_TRUE(f) << f.message();
+  EXPECT_EQ(f.value().payload_size, 0u);
+}
+
+TEST(Frame, HeaderBytesAreTheDocumentedLayout) {
+  auto b = encode_frame(sample_header(), Bytes{0xaa});
+  EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "XFED");
+  EXPECT_EQ(b[4], 1);  // version, little-endian
+  EXPECT_EQ(b[5], 0);
+  EXPECT_EQ(b[6], static_cast<uint8_t>(FrameKind::kUpdate));
+  EXPECT_EQ(b[7], 3);  // codec count
+  EXPECT_EQ(b[8], 7);  // round
+  EXPECT_EQ(b[24], 1);  // payload length
+  EXPECT_EQ(b[36], static_cast<uint8_t>(CodecId::kTopK));
+  EXPECT_EQ(b.back(), 0xaa);
+}
+
+// Every malformation is an error value with a message, never a crash.
+struct Corruption {
+  const char* name;
+  std::function<void(Bytes&)> apply;
+  const char* expected;
+};
+
+void PrintTo(const Corruption& c, std::ostream* os) { *os << c.name; }
+
+class FrameCorruption : public ::testing::TestWithParam<Corruption> {};
+
+TEST_P(FrameCorruption, IsRejectedWithAClearMessage) {
+  auto bytes = encode_frame(sample_header(), Bytes{10, 20, 30, 40});
+  GetParam().apply(bytes);
+  auto f = decode_frame(bytes, 1 << 20);
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.message().find(GetParam().expected), std::string::npos) << f.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, FrameCorruption,
+    ::testing::Values(
+        Corruption{"magic", [](Bytes& b) { b[0] = 'Y'; }, "bad magic"},
+        Corruption{"version", [](Bytes& b) { b[4] = 99; }, "unsupported frame format version 99"},
+        Corruption{"kind", [](Bytes& b) { b[6] = 200; }, "unknown frame kind 200"},
+        Corruption{"codec", [](Bytes& b) { b[36] = 250; }, "unknown codec id 250"},
+        Corruption{"checksum", [](Bytes& b) { b.back() ^= 1; }, "payload checksum mismatch"},
+        Corruption{"truncated_payload", [](Bytes& b) { b.pop_back(); }, "payload length 4 but 3"},
+        Corruption{"extra_bytes", [](Bytes& b) { b.push_back(0); }, "payload length 4 but 5"},
+        Corruption{"truncated_header", [](Bytes& b) { b.resize(20); }, "truncated frame header"},
+        Corruption{"truncated_codecs", [](Bytes& b) { b.resize(37); }, "truncated codec list"},
+        Corruption{"empty", [](Bytes& b) { b.clear(); }, "truncated frame header"},
+        Corruption{"huge_length", [](Bytes& b) { b[31] = 0x7f; }, "payload length"},
+        Corruption{"oversized", [](Bytes& b) { b.resize(2 << 20); }, "exceeds max_frame_bytes"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace xfed::compression

@@ -1,0 +1,105 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include "core/model.h"
+#include "core/model_state.h"
+
+namespace xfed {
+namespace {
+
+Net build(const std::string& arch, int64_t c, int64_t h, int64_t w, std::vector<int64_t> widths = {}) {
+  return make_model(make_spec(arch, c, h, w, 10, std::move(widths)).value());
+}
+
+TEST(Models, ForwardShapesAndFeatures) {
+  struct Case {
+    std::string arch;
+    int64_t c, h, w;
+    size_t layers;
+  };
+  for (const auto& k : {Case{"mlp", 1, 28, 28, 2}, Case{"lenet5", 1, 28, 28, 3},
+                        Case{"lenet5", 3, 32, 32, 3}, Case{"vgg", 3, 32, 32, 7},
+                        Case{"resnet20", 3, 32, 32, 12}}) {
+    auto net = build(k.arch, k.c, k.h, k.w);
+    std::vector<at::Tensor> feats;
+    const auto out = net->forward_features(at::randn({4, k.c, k.h, k.w}), &feats);
+    EXPECT_EQ(out.sizes(), (std::vector<int64_t>{4, 10})) << k.arch;
+    const auto layers = net->prunable_layers();
+    ASSERT_EQ(layers.size(), k.layers) << k.arch;
+    ASSERT_EQ(feats.size(), k.layers) << k.arch;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      EXPECT_EQ(feats[i].size(1), layers[i].units) << k.arch << " " << layers[i].name;
+      EXPECT_GE(feats[i].min().item<float>(), 0.0f) << "features are post-ReLU";
+    }
+  }
+}
+
+TEST(Models, MlpParamsAndFlopsInClosedForm) {
+  auto net = build("mlp", 1, 28, 28);
+  EXPECT_EQ(net->num_params(), 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10);
+  EXPECT_EQ(net->flops(), 2 * (784 * 300 + 300 * 100 + 100 * 10));
+  auto slim = build("mlp", 1, 28, 28, {30, 10});
+  EXPECT_EQ(slim->flops(), 2 * (784 * 30 + 30 * 10 + 10 * 10));
+}
+
+TEST(Models, LeNet5FlopsInClosedForm) {
+  auto net = build("lenet5", 1, 28, 28);
+  const int64_t conv1 = 2 * 1 * 20 * 25 * 24 * 24, conv2 = 2 * 20 * 50 * 25 * 8 * 8;
+  EXPECT_EQ(net->flops(), conv1 + conv2 + 2 * 800 * 500 + 2 * 500 * 10);
+  EXPECT_EQ(net->num_params(), (20 * 25 + 20) + (50 * 20 * 25 + 50) + (800 * 500 + 500) + 5010);
+}
+
+TEST(Models, ResNet20HasTheUsualSize) {
+  auto net = build("resnet20", 3, 32, 32);
+  // ~0.27M parameters with option-B shortcuts (He et al. report 0.27M).
+  EXPECT_GT(net->num_params(), 260000);
+  EXPECT_LT(net->num_params(), 280000);
+  EXPECT_GT(net->flops(), 2 * 40'000'000LL);  // ~41M multiply-adds
+  EXPECT_LT(net->flops(), 2 * 42'000'000LL);
+}
+
+TEST(Models, BadSpecsAreUsageErrors) {
+  EXPECT_FALSE(make_spec("transformer", 1, 28, 28, 10));
+  EXPECT_FALSE(make_spec("mlp", 1, 28, 28, 10, {300}));
+  EXPECT_FALSE(make_spec("mlp", 1, 28, 28, 10, {300, 0}));
+  EXPECT_FALSE(make_spec("lenet5", 1, 8, 8, 10));
+  EXPECT_NE(make_spec("mlp", 1, 28, 28, 10, {1}).message().find("--widths"), std::string::npos);
+}
+
+TEST(Models, SpecJsonRoundTrip) {
+  auto spec = make_spec("vgg", 3, 32, 32, 10, {8, 8, 16, 16, 32, 32, 64}).value();
+  spec.input_kept = {1, 5};
+  auto back = ModelSpec::from_json(spec.to_json());
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_EQ(back.value(), spec);
+  EXPECT_FALSE(ModelSpec::from_json("{\"arch\": \"mlp\"}"));
+  EXPECT_FALSE(ModelSpec::from_json("not json"));
+}
+
+TEST(ModelState, WriteThenReadIsIdentityAndLayoutCoversEverything) {
+  auto net = build("vgg", 3, 32, 32, {4, 4, 8, 8, 8, 8, 16});
+  const auto layout = layout_of(*net);
+  int64_t params = 0, buffers = 0;
+  for (const auto& s : layout.slots) (s.is_buffer ? buffers : params) += s.numel;
+  EXPECT_EQ(params, net->num_params());
+  EXPECT_EQ(layout.param_count(), params);
+  EXPECT_GT(buffers, 0);  // BN running stats
+  const auto state = at::randn({layout.total});
+  write_state(*net, state);
+  EXPECT_TRUE(read_state(*net).equal(state));
+  EXPECT_EQ(state_checksum(state), state_checksum(state.clone()));
+  EXPECT_NE(state_checksum(state), state_checksum(state + 1e-3));
+}
+
+TEST(ModelState, SameSeedSameInitialModel) {
+  auto spec = make_spec("mlp", 1, 8, 8, 10).value();
+  torch::manual_seed(5);
+  auto a = read_state(*make_model(spec));
+  torch::manual_seed(5);
+  auto b = read_state(*make_model(spec));
+  EXPECT_TRUE(a.equal(b));
+}
+
+}  // namespace
+}  // namespace xfed

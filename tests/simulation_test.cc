@@ -1,0 +1,237 @@
+#include <gtest/gtest.h>
+
+#include "compression/frame.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/model_file.h"
+#include "core/evaluate.h"
+#include "tests/sim_fixture.h"
+#include "tests/test_util.h"
+#include "transport/inproc/inproc_transport.h"
+#include "worker/worker.h"
+
+namespace xfed {
+namespace {
+
+using testing::HookedTransport;
+using testing::Recorder;
+using testing::small_config;
+using testing::TempDir;
+using namespace std::chrono_literals;
+
+cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec = nullptr) {
+  auto setup = cli::make_run_setup(c);
+  std::vector<RoundObserver*> obs;
+  if (rec) obs.push_back(rec);
+  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, obs);
+  EXPECT_TRUE(r) << r.message();
+  return std::move(r).value();
+}
+
+TEST(Simulation, LearnsWellAboveChance) {
+  Recorder rec;
+  auto r = simulate(small_config(), 2, &rec);
+  EXPECT_GT(r.summary.final_accuracy, 0.8) << "10 classes: chance is 0.1";
+  ASSERT_EQ(rec.rounds.size(), 4u);
+  EXPECT_LT(rec.rounds.back().train_loss, rec.rounds.front().train_loss);
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.clients, 6);
+    EXPECT_EQ(round.dropped + round.missing, 0);
+    // uncompressed: the real frame is the dense size plus headers and metadata
+    EXPECT_GT(round.bytes_up, round.bytes_up_dense);
+    EXPECT_LT(round.bytes_up, round.bytes_up_dense + 6 * 1024);
+  }
+}
+
+class Strategies : public ::testing::TestWithParam<std::string> {};
+
+// Same seed -> bit-identical model whatever the number of worker threads; and it learns.
+TEST_P(Strategies, DeterministicAcrossThreadCountsAndLearns) {
+  auto c = small_config();
+  c.strategy = GetParam();
+  if (c.strategy == "fedadam" || c.strategy == "fedyogi") c.server_lr = 0.05;
+  c.fraction = 0.5;
+  const auto one = simulate(c, 1).summary;
+  const auto three = simulate(c, 3).summary;
+  EXPECT_EQ(one.model_checksum, three.model_checksum);
+  EXPECT_GT(one.final_accuracy, 0.6) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Strategies,
+                         ::testing::Values("fedavg", "fedprox:0.01", "fedavgm", "fedadam",
+                                           "fedyogi"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n) ch = std::isalnum(ch) ? ch : '_';
+                           return n;
+                         });
+
+// Runs a federation where each worker rank's transport is wrapped by `hook`.
+cli::SimulationResult simulate_hooked(const cli::RunConfig& c, int threads,
+                                      const std::function<HookedTransport::Hook(int)>& hook_for,
+                                      Recorder* rec) {
+  auto setup = cli::make_run_setup(c);
+  auto hub = std::make_shared<transport::InProcHub>(1 + threads);
+  std::vector<std::thread> workers;
+  for (int rank = 1; rank <= threads; ++rank) {
+    workers.emplace_back([&, rank] {
+      cli::use_single_intraop_thread();
+      HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
+      worker::Worker w(t, setup.clients);
+      EXPECT_TRUE(w.run());
+    });
+  }
+  auto t0 = transport::make_inproc_transport({hub, 0});
+  auto model = cli::make_initial_model(setup.spec, c.seed);
+  coordinator::Coordinator coord(setup.coordinator, *t0, model, setup.test);
+  coord.add_observer(rec);
+  auto summary = coord.run();
+  for (auto& w : workers) w.join();
+  EXPECT_TRUE(summary) << summary.message();
+  return {summary.value(), model};
+}
+
+TEST(Simulation, ArrivalOrderDoesNotChangeTheModel) {
+  const auto c = small_config();
+  const auto reference = simulate(c, 3).summary.model_checksum;
+  Recorder rec;
+  auto scrambled = simulate_hooked(c, 3, [](int rank) -> HookedTransport::Hook {
+    auto rng = std::make_shared<std::mt19937>(rank);
+    return [rng](transport::Transport&, int, const Bytes&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds((*rng)() % 15));
+    };
+  }, &rec);
+  EXPECT_EQ(scrambled.summary.model_checksum, reference);
+}
+
+// Before each genuine update the worker sends a set of broken frames. Every one is dropped
+// and counted, and the model is bit-identical to a clean run.
+TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
+  const auto c = small_config();
+  const auto reference = simulate(c, 2).summary.model_checksum;
+  auto corrupt = [](transport::Transport& inner, int dest, const Bytes& good) {
+    auto f = compression::decode_frame(good).value();
+    auto reencode = [&](compression::FrameHeader h, Bytes payload) {
+      return compression::encode_frame(h, payload);
+    };
+    const Bytes payload(f.payload(), f.payload() + f.payload_size);
+    auto h = f.header;
+    Bytes bad_crc = good;
+    bad_crc.back() ^= 0xff;
+    ASSERT_TRUE(inner.send(dest, bad_crc));
+    ASSERT_TRUE(inner.send(dest, Bytes(good.begin(), good.begin() + good.size() / 2)));
+    ASSERT_TRUE(inner.send(dest, Bytes{1, 2, 3}));
+    auto late = h;
+    late.round -= 1;
+    ASSERT_TRUE(inner.send(dest, reencode(late, payload)));
+    auto stranger = h;
+    stranger.client = 999;
+    ASSERT_TRUE(inner.send(dest, reencode(stranger, payload)));
+    ASSERT_TRUE(inner.send(dest, reencode(h, Bytes(payload.begin(), payload.end() - 4))));
+    auto wrong_kind = h;
+    wrong_kind.kind = compression::FrameKind::kStats;
+    ASSERT_TRUE(inner.send(dest, reencode(wrong_kind, payload)));
+  };
+  Recorder rec;
+  auto r = simulate_hooked(c, 2, [&](int) { return corrupt; }, &rec);
+  EXPECT_EQ(r.summary.model_checksum, reference);
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.dropped, 7 * 6);
+    EXPECT_EQ(round.clients, 6);
+  }
+}
+
+TEST(Simulation, DeadlineClosesRoundsWithoutASlowWorker) {
+  auto c = small_config();
+  c.round_timeout = 0.3;
+  c.rounds = 3;
+  Recorder rec;
+  auto r = simulate_hooked(c, 2, [](int rank) -> HookedTransport::Hook {
+    auto first = std::make_shared<bool>(true);
+    return [rank, first](transport::Transport&, int, const Bytes&) {
+      if (rank == 2 && *first) std::this_thread::sleep_for(700ms);
+      *first = false;
+    };
+  }, &rec);
+  ASSERT_EQ(rec.rounds.size(), 3u);
+  int64_t missing = 0, dropped = 0;
+  for (const auto& round : rec.rounds) {
+    missing += round.missing;
+    dropped += round.dropped;
+    EXPECT_GE(round.clients, 1);
+  }
+  EXPECT_GE(missing, 3) << "rank 2's clients miss the first deadline";
+  EXPECT_GE(dropped, 1) << "their updates arrive late and are dropped";
+}
+
+TEST(Simulation, ALostWorkerRankIsSurvived) {
+  auto c = small_config();
+  c.rounds = 3;
+  auto setup = cli::make_run_setup(c);
+  auto hub = std::make_shared<transport::InProcHub>(3);
+  std::thread good([&] {
+    auto t = transport::make_inproc_transport({hub, 1});
+    worker::Worker w(*t, setup.clients);
+    EXPECT_TRUE(w.run());
+  });
+  std::thread doomed([&] {  // takes its first task, then dies
+    auto t = transport::make_inproc_transport({hub, 2});
+    EXPECT_TRUE(t->recv({}).ok());
+    hub->mark_gone(2);
+  });
+  auto t0 = transport::make_inproc_transport({hub, 0});
+  coordinator::Coordinator coord(setup.coordinator, *t0, cli::make_initial_model(setup.spec, 1),
+                                 setup.test);
+  Recorder rec;
+  coord.add_observer(&rec);
+  auto summary = coord.run();
+  good.join();
+  doomed.join();
+  ASSERT_TRUE(summary) << summary.message();
+  EXPECT_EQ(rec.rounds[0].missing, 3) << "the lost rank's three clients";
+  EXPECT_EQ(rec.rounds[1].clients, 6) << "later rounds go to the surviving rank";
+  EXPECT_GT(summary.value().final_accuracy, 0.6);
+}
+
+TEST(Simulation, ResumeFromCheckpointIsBitIdentical) {
+  TempDir dir;
+  auto c = small_config();
+  c.strategy = "fedadam";  // server optimizer state must survive too
+  const auto uninterrupted = simulate(c, 2).summary;
+  c.checkpoint_dir = dir.path();
+  c.rounds = 2;
+  simulate(c, 2);
+  c.rounds = 4;
+  c.resume = true;
+  Recorder rec;
+  const auto resumed = simulate(c, 2, &rec).summary;
+  ASSERT_EQ(rec.rounds.size(), 2u);
+  EXPECT_EQ(rec.rounds.front().round, 3);
+  EXPECT_EQ(resumed.model_checksum, uninterrupted.model_checksum);
+  EXPECT_EQ(resumed.total_bytes_up, uninterrupted.total_bytes_up);
+}
+
+TEST(Simulation, SavedModelEvaluatesToTheSameAccuracy) {
+  TempDir dir;
+  const auto c = small_config();
+  auto r = simulate(c, 2);
+  ASSERT_TRUE(coordinator::save_model_file(dir.file("m.xfed"), *r.model));
+  auto loaded = coordinator::load_model_file(dir.file("m.xfed"));
+  ASSERT_TRUE(loaded) << loaded.message();
+  const auto data = cli::load_data(c);
+  EXPECT_DOUBLE_EQ(evaluate(*loaded.value(), data.test).accuracy, r.summary.final_accuracy);
+  testing::write_bytes(dir.file("junk"), {1, 2, 3});
+  EXPECT_FALSE(coordinator::load_model_file(dir.file("junk")));
+}
+
+TEST(Simulation, ManyClientsFewSampled) {
+  auto c = small_config();
+  c.clients = 300;
+  c.fraction = 0.02;
+  c.rounds = 3;
+  Recorder rec;
+  simulate(c, 2, &rec);
+  for (const auto& round : rec.rounds) EXPECT_EQ(round.clients, 6);
+}
+
+}  // namespace
+}  // namespace xfed
