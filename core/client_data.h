@@ -2,8 +2,7 @@
 //
 // In one process (simulate) and under mpirun every rank can serve any client from the
 // shared partition; on an edge device the source holds just that device's client.
-// client_data() builds a fresh Dataset (copies the client's rows) so a client that is not
-// training holds no data copy; implementations are thread-safe.
+// Implementations are thread-safe; the returned Dataset must be treated as read-only.
 #pragma once
 
 #include <memory>
@@ -21,17 +20,20 @@ class ClientDataSource {
   virtual Dataset client_data(int64_t client) const = 0;
 };
 
+// A partitioned training set stored client by client: the samples are copied once, in
+// client order, so client_data() is a view (no copy) of one contiguous range. Memory is
+// one copy of the (partitioned) training set however many clients there are.
 class PartitionedData : public ClientDataSource {
  public:
-  PartitionedData(std::shared_ptr<const Dataset> train, Partition partition)
-      : train_(std::move(train)), partition_(std::move(partition)) {}
+  PartitionedData(const Dataset& train, Partition partition);
   int64_t num_clients() const override { return partition_.clients(); }
   bool has_client(int64_t c) const override { return c >= 0 && c < partition_.clients(); }
-  Dataset client_data(int64_t c) const override { return train_->subset(partition_.indices.at(c)); }
+  Dataset client_data(int64_t c) const override;
   const Partition& partition() const { return partition_; }
 
  private:
-  std::shared_ptr<const Dataset> train_;
+  Dataset by_client_;
+  std::vector<int64_t> offsets_;  // client c holds rows [offsets_[c], offsets_[c + 1])
   Partition partition_;
 };
 

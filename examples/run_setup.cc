@@ -84,15 +84,14 @@ int worker_threads(const RunConfig& c, int64_t clients_per_round) {
 RunSetup make_run_setup(const RunConfig& c) {
   auto data = load_data(c);
   RunSetup s;
-  s.train = std::make_shared<const Dataset>(data.train);
   s.test = std::make_shared<const Dataset>(data.test);
+  const auto& train = data.train;  // kept only as the client-ordered copy below
   const auto pspec = PartitionSpec::parse(c.partition).value_or_throw<UsageError>();
-  auto partition = make_partition(labels_of(*s.train), s.train->classes, pspec, c.clients, c.seed)
+  auto partition = make_partition(labels_of(train), train.classes, pspec, c.clients, c.seed)
                        .value_or_throw<UsageError>();
-  s.clients = std::make_shared<const PartitionedData>(s.train, std::move(partition));
+  s.clients = std::make_shared<const PartitionedData>(train, std::move(partition));
   const auto widths = c.widths.empty() ? std::vector<int64_t>{} : parse_int_list(c.widths, ',', "--widths");
-  s.spec = make_spec(c.model, s.train->channels(), s.train->height(), s.train->width(),
-                     s.train->classes, widths)
+  s.spec = make_spec(c.model, train.channels(), train.height(), train.width(), train.classes, widths)
                .value_or_throw<UsageError>();
   auto& o = s.coordinator;
   o.clients = c.clients;

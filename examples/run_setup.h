@@ -14,7 +14,6 @@
 namespace xfed::cli {
 
 struct RunSetup {
-  std::shared_ptr<const Dataset> train;
   std::shared_ptr<const Dataset> test;
   std::shared_ptr<const PartitionedData> clients;
   ModelSpec spec;

@@ -17,6 +17,18 @@
 namespace xfed::cli {
 namespace {
 
+void log_client_histograms(const PartitionedData& clients, const Dataset& test) {
+  constexpr int64_t kShown = 20;
+  for (int64_t c = 0; c < std::min(clients.num_clients(), kShown); ++c) {
+    std::string line = "client " + std::to_string(c) + " class histogram:";
+    for (auto n : clients.client_data(c).class_histogram()) line += " " + std::to_string(n);
+    log_info(line);
+  }
+  if (clients.num_clients() > kShown)
+    log_info("(" + std::to_string(clients.num_clients() - kShown) + " more clients)");
+  log_info("test set: " + std::to_string(test.size()) + " samples");
+}
+
 int run_simulate(const RunConfig& c) {
   set_log_verbose(c.verbose);
   use_single_intraop_thread();
@@ -35,6 +47,7 @@ int run_simulate(const RunConfig& c) {
                 c.dataset.c_str(), c.model.c_str(),
                 static_cast<long long>(make_model(setup.spec)->num_params()),
                 static_cast<long long>(c.clients), c.partition.c_str(), threads);
+  if (c.verbose) log_client_histograms(*setup.clients, *setup.test);
   auto result = run_simulation(setup, make_initial_model(setup.spec, c.seed), threads, observers);
   if (!result) {
     log_error(result.message());

@@ -13,7 +13,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch                             # bench/: the plain PyTorch reference loop
+  python3-torch time                        # bench/: PyTorch reference loop, peak memory
 )
 
 missing=()

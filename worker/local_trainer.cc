@@ -5,6 +5,8 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include "worker/mlp_trainer.h"
+
 namespace xfed::worker {
 namespace {
 
@@ -22,6 +24,11 @@ void add_proximal_gradient(const std::vector<at::Tensor>& params,
 
 TrainResult train_locally(NetImpl& net, const Dataset& data,
                           const compression::TrainTask& task) {
+  return is_plain_mlp(net) ? train_mlp(net, data, task) : train_autograd(net, data, task);
+}
+
+TrainResult train_autograd(NetImpl& net, const Dataset& data,
+                           const compression::TrainTask& task) {
   net.train();
   auto params = net.parameters();
   std::vector<at::Tensor> round_params;
@@ -36,14 +43,13 @@ TrainResult train_locally(NetImpl& net, const Dataset& data,
   int64_t batches = 0;
   for (uint32_t epoch = 0; epoch < task.local_epochs; ++epoch) {
     const auto perm = at::randperm(n, gen, at::kLong);
-    const auto x = data.images.index_select(0, perm);
-    const auto y = data.labels.index_select(0, perm);
     for (int64_t start = 0; start < n; start += task.batch) {
       const int64_t len = std::min<int64_t>(task.batch, n - start);
       if (len < 2 && n >= 2) break;  // BatchNorm cannot train on a batch of one
+      const auto idx = perm.narrow(0, start, len);
       opt.zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(net.forward(x.narrow(0, start, len)),
-                                                       y.narrow(0, start, len));
+      auto loss = torch::nn::functional::cross_entropy(net.forward(data.images.index_select(0, idx)),
+                                                       data.labels.index_select(0, idx));
       loss.backward();
       if (task.prox_mu > 0) add_proximal_gradient(params, round_params, task.prox_mu);
       opt.step();

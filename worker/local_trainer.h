@@ -18,7 +18,11 @@ struct TrainResult {
   double mean_loss = 0.0;  // over all batches of all epochs
 };
 
+// Dispatches to the fast MLP path (mlp_trainer.h) where it applies, else train_autograd.
 TrainResult train_locally(NetImpl& net, const Dataset& data,
                           const compression::TrainTask& task);
+// The generic path: LibTorch autograd + torch::optim::SGD, any model.
+TrainResult train_autograd(NetImpl& net, const Dataset& data,
+                           const compression::TrainTask& task);
 
 }  // namespace xfed::worker

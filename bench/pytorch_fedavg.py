@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""Plain PyTorch FedAvg loop: the reference the round-overhead benchmark compares against.
+
+What a researcher writes without a framework: clients trained one after another with a
+DataLoader over TensorDatasets, state_dicts averaged by sample count, test evaluation every
+round. Same config as `xfed simulate`'s default (Fashion-MNIST, LeNet-300-100, 10 iid
+clients, 1 local epoch, batch 64, SGD lr 0.05 momentum 0.9). Prints one JSON line.
+
+Usage: /usr/bin/python3 bench/pytorch_fedavg.py [--rounds R] [--data-dir DIR]
+(needs Debian's python3-torch; /usr/bin/python3 is the interpreter that has it).
+"""
+import argparse, gzip, json, os, struct, time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
+
+
+def load(data_dir, split):
+    x = read_idx(os.path.join(data_dir, f"{split}-images-idx3-ubyte.gz")).float().div(255)
+    y = read_idx(os.path.join(data_dir, f"{split}-labels-idx1-ubyte.gz")).long()
+    return ((x - 0.2860) / 0.3530).reshape(-1, 784), y
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
+                         nn.Linear(100, 10))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=10)
+    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    args = ap.parse_args()
+    torch.manual_seed(1)
+    torch.set_num_threads(1)
+    xtr, ytr = load(args.data_dir, "train")
+    xte, yte = load(args.data_dir, "t10k")
+    parts = torch.randperm(len(ytr)).chunk(args.clients)
+    model = mlp()
+    times, acc = [], 0.0
+    for r in range(args.rounds):
+        t0 = time.perf_counter()
+        global_state = {k: v.clone() for k, v in model.state_dict().items()}
+        new_state = {k: torch.zeros_like(v) for k, v in global_state.items()}
+        for idx in parts:
+            local = mlp()
+            local.load_state_dict(global_state)
+            opt = torch.optim.SGD(local.parameters(), lr=0.05, momentum=0.9)
+            loader = DataLoader(TensorDataset(xtr[idx], ytr[idx]), batch_size=64, shuffle=True)
+            for xb, yb in loader:
+                opt.zero_grad()
+                F.cross_entropy(local(xb), yb).backward()
+                opt.step()
+            for k, v in local.state_dict().items():
+                new_state[k] += v * (len(idx) / len(ytr))
+        model.load_state_dict(new_state)
+        with torch.no_grad():
+            acc = (model(xte).argmax(1) == yte).float().mean().item()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"rounds": args.rounds, "seconds_per_round": sum(times) / len(times),
+                      "seconds_per_round_min": min(times), "final_accuracy": acc}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+#include "core/client_data.h"
+
+#include <ATen/ATen.h>
+
+namespace xfed {
+
+PartitionedData::PartitionedData(const Dataset& train, Partition partition)
+    : partition_(std::move(partition)) {
+  std::vector<int64_t> order;
+  offsets_.push_back(0);
+  for (const auto& part : partition_.indices) {
+    order.insert(order.end(), part.begin(), part.end());
+    offsets_.push_back(static_cast<int64_t>(order.size()));
+  }
+  by_client_ = train.subset(order);
+}
+
+Dataset PartitionedData::client_data(int64_t c) const {
+  const int64_t begin = offsets_.at(c), len = offsets_.at(c + 1) - begin;
+  return Dataset{by_client_.images.narrow(0, begin, len), by_client_.labels.narrow(0, begin, len),
+                 by_client_.classes};
+}
+
+}  // namespace xfed

@@ -1,0 +1,89 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include "core/model_state.h"
+#include "core/synthetic.h"
+#include "worker/local_trainer.h"
+#include "worker/mlp_trainer.h"
+
+namespace xfed::worker {
+namespace {
+
+Dataset small_data(int64_t n) {
+  SyntheticOptions o;
+  o.height = o.width = 6;
+  o.train_size = n;
+  o.noise = 1.0;
+  return make_synthetic(o).train;
+}
+
+struct Pair {
+  Net fast, reference;
+};
+
+Pair twin_mlps(std::vector<int64_t> input_kept = {}) {
+  auto spec = make_spec("mlp", 1, 6, 6, 10, {24, 12}).value();
+  spec.input_kept = std::move(input_kept);
+  torch::manual_seed(3);
+  Net a = make_model(spec);
+  Net b = make_model(spec);
+  write_state(*b, read_state(*a));
+  return {a, b};
+}
+
+class FastMlp : public ::testing::TestWithParam<compression::TrainTask> {};
+
+}  // namespace
+}  // namespace xfed::worker
+
+namespace xfed::compression {
+void PrintTo(const TrainTask& t, std::ostream* os) {
+  *os << "momentum " << t.momentum << " wd " << t.weight_decay << " mu " << t.prox_mu
+      << " epochs " << t.local_epochs;
+}
+}  // namespace xfed::compression
+
+namespace xfed::worker {
+namespace {
+
+// The hand-written MLP step computes what autograd + torch::optim::SGD compute.
+TEST_P(FastMlp, MatchesAutogradStepByStep) {
+  const auto data = small_data(130);  // 130 = 4 batches of 32 + a batch of 2
+  for (const auto& kept : {std::vector<int64_t>{}, std::vector<int64_t>{0, 3, 7, 8, 20, 35}}) {
+    auto nets = twin_mlps(kept);
+    ASSERT_TRUE(is_plain_mlp(*nets.fast));
+    const auto task = GetParam();
+    const auto fast = train_mlp(*nets.fast, data, task);
+    const auto ref = train_autograd(*nets.reference, data, task);
+    EXPECT_NEAR(fast.mean_loss, ref.mean_loss, 1e-5);
+    const auto a = read_state(*nets.fast), b = read_state(*nets.reference);
+    EXPECT_LT((a - b).abs().max().item<float>(), 2e-5) << "kept " << kept.size();
+    EXPECT_GT((a - read_state(*twin_mlps(kept).fast)).abs().max().item<float>(), 1e-3)
+        << "training moved the weights";
+  }
+}
+
+compression::TrainTask task(double momentum, double wd, double mu, uint32_t epochs) {
+  compression::TrainTask t;
+  t.lr = 0.05;
+  t.momentum = momentum;
+  t.weight_decay = wd;
+  t.prox_mu = mu;
+  t.local_epochs = epochs;
+  t.batch = 32;
+  t.seed = 11;
+  return t;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tasks, FastMlp,
+                         ::testing::Values(task(0.9, 0, 0, 1), task(0, 0, 0, 2),
+                                           task(0.9, 1e-3, 0, 1), task(0.5, 0, 0.1, 2)));
+
+TEST(FastMlp, OnlyPlainMlpsTakeTheFastPath) {
+  auto lenet = make_model(make_spec("lenet5", 1, 28, 28, 10).value());
+  EXPECT_FALSE(is_plain_mlp(*lenet));
+}
+
+}  // namespace
+}  // namespace xfed::worker
