@@ -1,6 +1,16 @@
 #include "compression/messages.h"
 
 namespace xfed::compression {
+namespace {
+
+bool get_bool(ByteReader& r, bool* v) {
+  uint8_t b;
+  if (!r.get_u8(&b) || b > 1) return false;
+  *v = b == 1;
+  return true;
+}
+
+}  // namespace
 
 void TrainTask::write(ByteWriter& w) const {
   w.put_f64(lr);
@@ -11,25 +21,29 @@ void TrainTask::write(ByteWriter& w) const {
   w.put_u32(batch);
   w.put_u64(seed);
   w.put_string(uplink);
+  w.put_u8(error_feedback ? 1 : 0);
+  w.put_f64(ef_momentum);
 }
 
 bool TrainTask::read(ByteReader& r) {
   return r.get_f64(&lr) && r.get_f64(&momentum) && r.get_f64(&weight_decay) &&
          r.get_f64(&prox_mu) && r.get_u32(&local_epochs) && r.get_u32(&batch) &&
-         r.get_u64(&seed) && r.get_string(&uplink, 4096) && batch > 0;
+         r.get_u64(&seed) && r.get_string(&uplink, 4096) && get_bool(r, &error_feedback) &&
+         r.get_f64(&ef_momentum) && batch > 0 && ef_momentum >= 0 && ef_momentum < 1;
 }
 
 void UpdateMeta::write(ByteWriter& w) const {
-  w.put_u64(samples);
-  w.put_f64(train_loss);
-  w.put_f64(seconds_compute);
-  w.put_f64(seconds_decode);
-  w.put_f64(seconds_encode);
+  w.put_varint(samples);
+  w.put_f32(train_loss);
+  w.put_f32(seconds_compute);
+  w.put_f32(seconds_decode);
+  w.put_f32(seconds_encode);
+  w.put_u32(base_crc);
 }
 
 bool UpdateMeta::read(ByteReader& r) {
-  return r.get_u64(&samples) && r.get_f64(&train_loss) && r.get_f64(&seconds_compute) &&
-         r.get_f64(&seconds_decode) && r.get_f64(&seconds_encode);
+  return r.get_varint(&samples) && r.get_f32(&train_loss) && r.get_f32(&seconds_compute) &&
+         r.get_f32(&seconds_decode) && r.get_f32(&seconds_encode) && r.get_u32(&base_crc);
 }
 
 }  // namespace xfed::compression

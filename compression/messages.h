@@ -1,6 +1,8 @@
 // Payloads of the round protocol's frames (coordinator/coordinator.h lists the steps).
 //
 //   model  : TrainTask, model spec (JSON), full state           coordinator -> client
+//   delta  : TrainTask, u32 base version, state delta           coordinator -> client
+//            (new view = view at base version + decoded delta; header carries the new one)
 //   update : UpdateMeta, state delta (w_local - w_round)        client -> coordinator
 //   control: ControlCommand                                     coordinator -> worker
 // All fields little-endian via core/coding.h; readers are bounds-checked and return false
@@ -25,18 +27,21 @@ struct TrainTask {
   uint32_t batch = 64;
   uint64_t seed = 0;          // run seed; the client derives its own from (seed, round, id)
   std::string uplink = "none";  // compression pipeline for the update
+  bool error_feedback = true;   // keep what a lossy uplink did not send (EF)
+  double ef_momentum = 0.0;     // DGC momentum correction (0: plain EF)
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);
 };
 
-// What a client reports with its update.
+// What a client reports with its update (compact: it travels with every update).
 struct UpdateMeta {
-  uint64_t samples = 0;       // aggregation weight
-  double train_loss = 0.0;    // mean loss over the local epochs
-  double seconds_compute = 0.0;
-  double seconds_decode = 0.0;
-  double seconds_encode = 0.0;
+  uint64_t samples = 0;       // aggregation weight (varint)
+  float train_loss = 0.0f;    // mean loss over the local epochs
+  float seconds_compute = 0.0f;
+  float seconds_decode = 0.0f;
+  float seconds_encode = 0.0f;
+  uint32_t base_crc = 0;      // CRC-32 of the model state the client trained from
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

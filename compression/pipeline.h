@@ -1,13 +1,23 @@
 // Pipeline: the compression applied to every tensor of a model state or update, described
-// by a string ("none", later "topk:0.01,qsgd:8,zstd:3"). encode() appends one tensor's
-// encoding; decode() reads exactly one back. Stochastic stages draw from `seed` only, so
-// encoding is deterministic. Immutable after parse(); safe to share across threads.
+// by a string of comma-separated stages in this order, each optional:
+//
+//   sparsifier  topk:R | randk:R | dgc:R | threshold:T      (R = fraction of values sent)
+//   values      fp16 | bf16 | qsgd:B[:BUCKET] | uniform:B[:BUCKET] | sign[:BUCKET]
+//   zstd        zstd[:LEVEL]                                 (over the whole payload)
+// or "none". E.g. "topk:0.01,qsgd:4,zstd:3". Indices are coded by index_coding.h.
+//
+// A tensor's encoding: varint k+1 (0 = dense, all n values follow), the index block if
+// sparse, then the value block (quantize.h). The decoder needs no string: it rebuilds the
+// pipeline from a short descriptor written once per payload (write_descriptor) and checks
+// it against the frame's codec ids. Encoding is deterministic (stochastic stages use the
+// given seed). Immutable after parse; safe to share across threads.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "compression/codec_ids.h"
+#include "compression/quantize.h"
 #include "core/coding.h"
 #include "core/status.h"
 
@@ -16,22 +26,37 @@ namespace xfed::compression {
 class Pipeline {
  public:
   Pipeline() = default;  // "none"
-  // Parses a pipeline string; errors name the flag (`flag`) and what is allowed.
+  // Errors name the flag (`flag`) and what is allowed.
   static Result<Pipeline> parse(const std::string& spec, const std::string& flag = "--compress");
+  // The decoder's view of a payload: descriptor bytes, checked against the frame's ids.
+  static Result<Pipeline> read_descriptor(ByteReader& r, const std::vector<CodecId>& frame_ids);
 
-  const std::string& spec() const { return spec_; }
-  std::vector<CodecId> codec_ids() const { return ids_; }
-  bool lossless() const { return true; }
+  std::string spec() const;
+  std::vector<CodecId> codec_ids() const;
+  bool lossless() const { return sparsifier_ == CodecId::kNone && values_.codec == ValueCodec::kFloat32; }
+  bool sparsifies() const { return sparsifier_ != CodecId::kNone; }
+  double ratio() const { return ratio_; }
+  int zstd_level() const { return zstd_level_; }
+  // The same pipeline with another sparsification ratio (sparsity warm-up).
+  Pipeline with_ratio(double ratio) const;
+  // The lossless part only (zstd, if any): used for full-model frames.
+  Pipeline lossless_part() const;
 
-  // Appends the encoding of x[0..n). If `reconstructed` is not null it receives what the
-  // receiver will decode (for error feedback).
-  void encode(const float* x, size_t n, uint64_t seed, Bytes* out, float* reconstructed) const;
-  // Reads the encoding of exactly n values into out[0..n).
-  Status decode(ByteReader& r, size_t n, float* out) const;
+  void write_descriptor(ByteWriter& w) const;
+  // Appends the encoding of x[0..n); `reconstructed` (n floats, may be null) receives what
+  // the receiver will decode. Fails on NaN/Inf input.
+  Status encode_tensor(const float* x, size_t n, uint64_t seed, Bytes* out,
+                       float* reconstructed) const;
+  Status decode_tensor(ByteReader& r, size_t n, float* out) const;
 
  private:
-  std::string spec_ = "none";
-  std::vector<CodecId> ids_ = {CodecId::kNone};
+  std::vector<uint32_t> select(const float* x, size_t n, uint64_t seed) const;
+
+  CodecId sparsifier_ = CodecId::kNone;
+  double ratio_ = 1.0;       // topk/randk/dgc
+  float threshold_ = 0.0f;   // threshold
+  ValueParams values_;
+  int zstd_level_ = 0;       // 0: no zstd
 };
 
 }  // namespace xfed::compression

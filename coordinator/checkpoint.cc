@@ -49,6 +49,9 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   put_tensor(w, s.weights);
   w.put_varint(s.optimizer_state.size());
   for (const auto& t : s.optimizer_state) put_tensor(w, t);
+  w.put_f64(s.totals.total_seconds_link);
+  w.put_u64(static_cast<uint64_t>(s.view_version));
+  put_tensor(w, s.view.defined() ? s.view : s.weights);
   compression::FrameHeader h;
   h.kind = compression::FrameKind::kCheckpoint;
   h.round = static_cast<uint32_t>(s.round);
@@ -75,7 +78,11 @@ Result<CheckpointState> load_checkpoint(const std::string& dir) {
     s.optimizer_state.emplace_back();
     ok = get_tensor(r, &s.optimizer_state.back());
   }
+  uint64_t view_version = 0;
+  ok = ok && r.get_f64(&s.totals.total_seconds_link) && r.get_u64(&view_version) &&
+       get_tensor(r, &s.view) && s.view.numel() == s.weights.numel();
   if (!ok || !r.done()) return Status::error(path + ": truncated or malformed checkpoint");
+  s.view_version = static_cast<int64_t>(view_version);
   s.round = static_cast<int64_t>(round);
   s.model_version = static_cast<int64_t>(version);
   s.totals.total_bytes_up = static_cast<int64_t>(up);

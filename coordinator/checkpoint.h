@@ -1,6 +1,6 @@
 // Coordinator checkpoints (--checkpoint-dir, --resume): everything needed to continue a run
 // so that the result is bit-identical to an uninterrupted one — the round reached, model
-// version, spec, global state, server optimizer state and the running byte totals. Client
+// version, spec, global state, model view, server optimizer state and the byte totals. Client
 // sampling and local training are seeded by (seed, round, client), so they need no state.
 //
 // Stored as one frame of kind checkpoint in DIR/checkpoint.xfed, written atomically.
@@ -23,6 +23,8 @@ struct CheckpointState {
   at::Tensor weights;  // flat state
   std::vector<at::Tensor> optimizer_state;
   RunSummary totals;   // byte totals so far
+  at::Tensor view;     // the model view clients train from (differs from weights with a
+  int64_t view_version = 0;  // lossy downlink)
 };
 
 std::string checkpoint_path(const std::string& dir);

@@ -13,6 +13,7 @@
 #include "core/evaluate.h"
 #include "core/log.h"
 #include "core/model_state.h"
+#include "core/rng.h"
 
 namespace xfed::coordinator {
 namespace {
@@ -29,8 +30,10 @@ std::string client_name(int64_t c) { return "client " + std::to_string(c); }
 }  // namespace
 
 struct Coordinator::Pending {
-  std::map<int64_t, int> rank_of;  // clients still expected -> their rank
-  std::map<int, double> busy;      // rank -> seconds of client work (critical path)
+  std::map<int64_t, int> rank_of;          // clients still expected -> their rank
+  std::map<int, double> busy;              // rank -> seconds of client work (critical path)
+  std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame
+  std::map<int64_t, int64_t> bytes_up;     // client -> bytes of its valid update
 };
 
 Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& transport, Net model,
@@ -42,9 +45,13 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       layout_(layout_of(*net_)),
       global_(read_state(*net_)),
       optimizer_(options_.strategy.server, layout_.param_count()),
+      uplink_(compression::Pipeline::parse(options_.uplink).value_or_throw()),
+      broadcast_(compression::Pipeline::parse(options_.downlink, "--downlink").value_or_throw(),
+                 transport.world_size(), options_.clients),
       alive_(transport.world_size(), true) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   alive_[0] = false;  // rank 0 is us, never a worker
+  broadcast_.reset(global_, 0);
 }
 
 NetImpl& Coordinator::model() {
@@ -101,6 +108,7 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
   if (auto st = optimizer_.load_state(c.optimizer_state); !st) return st;
   global_ = c.weights;
   model_version_ = c.model_version;
+  broadcast_.reset(c.view.defined() ? c.view : global_, c.view_version);
   totals_ = c.totals;
   *first_round = c.round + 1;
   log_info("resumed from round " + std::to_string(c.round));
@@ -110,8 +118,8 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
 Status Coordinator::save_round_checkpoint(int64_t round) {
   if (options_.checkpoint_dir.empty()) return Status::ok();
   if (round % options_.checkpoint_every != 0 && round != options_.rounds) return Status::ok();
-  CheckpointState s{round, model_version_, net_->spec().to_json(), global_,
-                    optimizer_.state(), totals_};
+  CheckpointState s{round,       model_version_,  net_->spec().to_json(), global_,
+                    optimizer_.state(), totals_, broadcast_.view(),   broadcast_.version()};
   return save_checkpoint(options_.checkpoint_dir, s);
 }
 
@@ -127,6 +135,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   send_tasks(round, sampled, &pending, report);
   std::vector<ClientUpdate> updates;
   if (auto st = collect(round, &pending, &updates, report); !st) return st;
+  close_round(pending, report);
   if (auto st = aggregate(updates, round, report); !st) return st;
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
   double critical = 0;
@@ -137,6 +146,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   report->seconds = seconds_since(start);
   report->seconds_comm = std::max(0.0, report->seconds - critical - report->seconds_eval -
                                            report->seconds_aggregate);
+  totals_.total_seconds_link += report->seconds_link;
   totals_.total_bytes_up += report->bytes_up;
   totals_.total_bytes_down += report->bytes_down;
   totals_.total_bytes_up_dense += report->bytes_up_dense;
@@ -157,42 +167,63 @@ std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
   return slots;
 }
 
+compression::TrainTask Coordinator::task_for_round(int64_t round, double lr) const {
+  compression::TrainTask task = options_.task;
+  task.lr = lr;
+  task.prox_mu = options_.strategy.prox_mu;
+  task.seed = options_.seed;
+  task.error_feedback = options_.error_feedback;
+  task.ef_momentum = options_.ef_momentum;
+  auto pipeline = uplink_;
+  const int64_t warmup = options_.sparsity_warmup;
+  if (warmup > 0 && round <= warmup && uplink_.sparsifies()) {
+    const double target = uplink_.ratio();
+    const double start = options_.warmup_start_ratio > 0 ? options_.warmup_start_ratio
+                                                         : std::min(1.0, 4 * target);
+    const double progress = static_cast<double>(round - 1) / static_cast<double>(warmup);
+    pipeline = uplink_.with_ratio(start * std::pow(target / start, progress));
+  }
+  task.uplink = pipeline.spec();
+  return task;
+}
+
 void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
                              Pending* pending, RoundReport* report) {
   const auto start = Clock::now();
-  compression::TrainTask task = options_.task;
-  task.lr = report->lr;
-  task.prox_mu = options_.strategy.prox_mu;
-  task.seed = options_.seed;
-  task.uplink = options_.uplink;
-  Bytes payload;
-  ByteWriter w(&payload);
-  task.write(w);
-  w.put_string(net_->spec().to_json());
-  compression::encode_state(layout_, global_.data_ptr<float>(), compression::Pipeline(), 0,
-                            &payload);
-  report->seconds_encode += seconds_since(start);
+  broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round));
+  const auto task = task_for_round(round, report->lr);
+  const std::string spec_json = net_->spec().to_json();
   const auto ranks = place(sampled);
   for (size_t i = 0; i < sampled.size(); ++i) {
     const int64_t c = sampled[i];
-    compression::FrameHeader h{FrameKind::kModel, static_cast<uint32_t>(round), 0,
-                               static_cast<uint32_t>(c), static_cast<uint32_t>(model_version_),
-                               {compression::CodecId::kNone}};
-    auto frame = compression::encode_frame(h, payload);
-    const auto size = static_cast<int64_t>(frame.size());
     if (!alive_[ranks[i]]) {
       ++report->missing;
       continue;
     }
+    auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_);
+    const auto size = static_cast<int64_t>(frame.size());
     if (auto st = transport_.send(ranks[i], std::move(frame)); !st) {
       log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
       lose_rank(ranks[i], pending, report);
       ++report->missing;
       continue;
     }
+    broadcast_.mark_sent(c, ranks[i]);
     report->bytes_down += size;
     report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
     pending->rank_of[c] = ranks[i];
+    pending->bytes_down[c] = size;
+  }
+  report->seconds_encode += seconds_since(start);
+}
+
+void Coordinator::close_round(const Pending& pending, RoundReport* report) {
+  for (const auto& [client, rank] : pending.rank_of) broadcast_.forget_rank(rank);
+  if (options_.links.empty()) return;
+  for (const auto& [client, up] : pending.bytes_up) {
+    const auto& link = options_.links[client % options_.links.size()];
+    report->seconds_link =
+        std::max(report->seconds_link, transfer_seconds(link, pending.bytes_down.at(client), up));
   }
 }
 
@@ -246,20 +277,22 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
   if (it == pending->rank_of.end())
     return Status::error(from + ": update for " + client_name(h.client) +
                          ", which is not expected this round");
-  if (h.model_version != model_version_)
+  if (h.model_version != broadcast_.version())
     return Status::error(from + ": update against model version " +
-                         std::to_string(h.model_version));
+                         std::to_string(h.model_version) + ", current is " +
+                         std::to_string(broadcast_.version()));
   auto r = f.payload_reader();
   compression::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
     return Status::error(from + ": truncated or empty update metadata");
-  if (h.codecs != std::vector<compression::CodecId>{compression::CodecId::kNone})
-    return Status::error(from + ": unsupported codec list");
+  if (meta.base_crc != broadcast_.crc())
+    return Status::error(from + ": " + client_name(h.client) +
+                         " trained from a model that differs from the coordinator's (CRC mismatch)");
   auto delta = at::empty({layout_.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, layout_, compression::Pipeline(), delta.data_ptr<float>()); !st)
+  if (auto st = compression::decode_state(r, layout_, h.codecs, delta.data_ptr<float>()); !st)
     return st.prefixed(from);
-  if (!r.done()) return Status::error(from + ": trailing bytes after the update");
   pending->busy[it->second] += meta.seconds_compute + meta.seconds_encode + meta.seconds_decode;
+  pending->bytes_up[h.client] = size;
   pending->rank_of.erase(it);
   updates->push_back(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta});
   report->clients += 1;

@@ -2,8 +2,10 @@
 // round protocol over any Transport (it never knows which one):
 //
 //   1. Sample clients for round r, seeded by (seed, r) only; place them on worker ranks.
-//   2. Send each sampled client a model frame: training task + model spec + state.
-//   3. (worker) Train E local epochs, form Delta = w_local - w_r, encode, send an update frame.
+//   2. Send each sampled client its task with the current model view: a full model, or a
+//      compressed delta against the view it holds (coordinator/broadcast.h).
+//   3. (worker) Train E local epochs, form Delta = w_local - w_view, compress it with error
+//      feedback, send an update frame (worker/worker.h).
 //   4. Decode updates as they arrive. Close the round when every sampled client answered, or
 //      when the deadline passed and >= min_clients answered. Invalid or late frames are
 //      counted (`dropped`) and never touch the state; a worker rank that disappears loses
@@ -24,7 +26,10 @@
 #include <vector>
 
 #include "compression/messages.h"
+#include "compression/pipeline.h"
 #include "coordinator/aggregator.h"
+#include "coordinator/broadcast.h"
+#include "coordinator/link_model.h"
 #include "coordinator/sampler.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/strategy.h"
@@ -48,6 +53,11 @@ struct CoordinatorOptions {
   Strategy strategy;
   std::string uplink = "none";
   std::string downlink = "none";
+  bool error_feedback = true;    // clients keep what a lossy uplink did not send
+  double ef_momentum = 0.0;      // DGC momentum correction on clients (0: plain EF)
+  int64_t sparsity_warmup = 0;   // rounds over which the uplink ratio decays to its target
+  double warmup_start_ratio = 0; // ratio in round 1 (0: 4 x target, at most 1)
+  std::vector<Link> links;       // modelled client links; empty: no seconds_link
   double round_timeout_s = 0;    // 0: wait for every sampled client
   int64_t min_clients = 1;
   int64_t eval_every = 1;
@@ -75,6 +85,8 @@ class Coordinator {
   Status save_round_checkpoint(int64_t round);
   Status run_round(int64_t round, RoundReport* report);
   std::vector<int> place(const std::vector<int64_t>& sampled) const;
+  compression::TrainTask task_for_round(int64_t round, double lr) const;
+  void close_round(const Pending& pending, RoundReport* report);
   void send_tasks(int64_t round, const std::vector<int64_t>& sampled, Pending* pending,
                   RoundReport* report);
   Status collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
@@ -94,6 +106,8 @@ class Coordinator {
   StateLayout layout_;
   at::Tensor global_;  // flat state
   ServerOptimizer optimizer_;
+  compression::Pipeline uplink_;
+  Broadcaster broadcast_;
   int64_t model_version_ = 0;
   std::vector<bool> alive_;  // per rank
   std::vector<RoundObserver*> observers_;

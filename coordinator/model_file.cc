@@ -41,8 +41,9 @@ Status save_model_file(const std::string& path, NetImpl& net) {
   Bytes payload;
   ByteWriter w(&payload);
   w.put_string(net.spec().to_json());
-  compression::encode_state(layout_of(net), state.data_ptr<float>(), compression::Pipeline(), 0,
-                            &payload);
+  auto st = compression::encode_state(layout_of(net), state.data_ptr<float>(),
+                                      compression::Pipeline(), 0, &payload);
+  if (!st) return st.prefixed(path);
   compression::FrameHeader h;
   h.kind = compression::FrameKind::kSavedModel;
   h.codecs = {compression::CodecId::kNone};
@@ -65,9 +66,8 @@ Result<Net> load_model_file(const std::string& path) {
   Net net = make_model(spec.value());
   const auto layout = layout_of(*net);
   auto state = at::empty({layout.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, layout, compression::Pipeline(), state.data_ptr<float>()); !st)
+  if (auto st = compression::decode_state(r, layout, frame.value().header.codecs, state.data_ptr<float>()); !st)
     return st.prefixed(path);
-  if (!r.done()) return Status::error(path + ": trailing bytes after model state");
   write_state(*net, state);
   return net;
 }

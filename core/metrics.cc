@@ -29,6 +29,7 @@ std::string to_json_line(const RoundReport& r) {
   j["seconds_decode"] = r.seconds_decode;
   j["seconds_aggregate"] = r.seconds_aggregate;
   j["seconds_eval"] = r.seconds_eval;
+  j["seconds_link"] = r.seconds_link;
   for (const auto& [key, values] : r.per_layer) j[key] = values;
   return j.dump();
 }
@@ -43,6 +44,7 @@ std::string to_json_line(const RunSummary& s) {
   j["total_bytes_down"] = s.total_bytes_down;
   j["total_bytes_up_dense"] = s.total_bytes_up_dense;
   j["total_bytes_down_dense"] = s.total_bytes_down_dense;
+  j["total_seconds_link"] = s.total_seconds_link;
   j["params"] = s.params;
   j["flops"] = s.flops;
   j["seconds"] = s.seconds;

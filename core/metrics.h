@@ -40,6 +40,7 @@ struct RoundReport {
   double seconds_aggregate = 0;
   double seconds_eval = 0;
   double seconds_comm = 0;              // wall not spent computing on the critical path
+  double seconds_link = 0;              // modelled transfer time on --link links
   std::map<std::string, std::vector<double>> per_layer;  // e.g. "pruned", "di"
 };
 
@@ -49,6 +50,7 @@ struct RunSummary {
   double final_loss = 0;
   int64_t total_bytes_up = 0, total_bytes_down = 0;
   int64_t total_bytes_up_dense = 0, total_bytes_down_dense = 0;
+  double total_seconds_link = 0;
   int64_t params = 0;
   int64_t flops = 0;
   double seconds = 0;

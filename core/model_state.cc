@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/check.h"
+#include "core/coding.h"
 
 namespace xfed {
 namespace {
@@ -62,6 +63,15 @@ std::string state_checksum(const at::Tensor& flat) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+}  // namespace xfed
+
+namespace xfed {
+
+uint32_t state_crc(const at::Tensor& flat) {
+  const auto c = flat.contiguous();
+  return crc32_of(static_cast<const uint8_t*>(c.data_ptr()), c.numel() * c.element_size());
 }
 
 }  // namespace xfed

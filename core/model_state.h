@@ -18,5 +18,7 @@ at::Tensor read_state(NetImpl& net);
 void write_state(NetImpl& net, const at::Tensor& flat);
 // FNV-1a 64 over the bytes of a flat float32 state, as 16 hex digits.
 std::string state_checksum(const at::Tensor& flat);
+// CRC-32 of the bytes of a flat float32 state (fast; proves two parties hold the same view).
+uint32_t state_crc(const at::Tensor& flat);
 
 }  // namespace xfed

@@ -43,8 +43,22 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi");
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)");
-  app->add_option("--compress", c->compress, "uplink compression pipeline, e.g. none");
-  app->add_option("--downlink", c->downlink, "downlink compression pipeline, e.g. none");
+  app->add_option("--compress", c->compress,
+                  "uplink compression, e.g. none | fp16 | qsgd:8 | topk:0.01,qsgd:4,zstd:3");
+  app->add_option("--downlink", c->downlink,
+                  "downlink compression of model deltas (none: full model each round)");
+  app->add_flag("--no-error-feedback", c->no_error_feedback,
+                "drop what a lossy uplink did not send instead of keeping it");
+  app->add_option("--ef-momentum", c->ef_momentum, "DGC momentum correction on clients (0: off)")
+      ->check(CLI::Range(0.0, 0.999));
+  app->add_option("--sparsity-warmup", c->sparsity_warmup,
+                  "rounds over which the uplink sparsity ratio decays to its target")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--warmup-start-ratio", c->warmup_start_ratio,
+                  "uplink ratio in round 1 of the warm-up (default 4x the target)")
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--link", c->link,
+                  "modelled client links BANDWIDTH[:LATENCY][,...], e.g. 1mbit:50ms");
   app->add_option("--seed", c->seed);
 }
 

@@ -28,6 +28,11 @@ struct RunConfig {
   double server_lr = -1.0;        // < 0: the strategy's default
   std::string compress = "none";
   std::string downlink = "none";
+  bool no_error_feedback = false;
+  double ef_momentum = 0.0;
+  int64_t sparsity_warmup = 0;
+  double warmup_start_ratio = 0.0;
+  std::string link;
   uint64_t seed = 1;
   int64_t threads = 0;            // 0: hardware cores
   std::string metrics;

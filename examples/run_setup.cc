@@ -108,6 +108,11 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>().spec();
   o.downlink =
       compression::Pipeline::parse(c.downlink, "--downlink").value_or_throw<UsageError>().spec();
+  o.error_feedback = !c.no_error_feedback;
+  o.ef_momentum = c.ef_momentum;
+  o.sparsity_warmup = c.sparsity_warmup;
+  o.warmup_start_ratio = c.warmup_start_ratio;
+  if (!c.link.empty()) o.links = coordinator::parse_links(c.link).value_or_throw<UsageError>();
   o.round_timeout_s = c.round_timeout;
   o.min_clients = c.min_clients;
   o.eval_every = c.eval_every;

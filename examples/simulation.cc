@@ -25,13 +25,16 @@ void use_single_intraop_thread() {
 Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model, int threads,
                                         const std::vector<RoundObserver*>& observers) {
   auto hub = std::make_shared<transport::InProcHub>(1 + threads);
+  // Clients move between worker threads from round to round; their EF state must follow.
+  worker::WorkerOptions options;
+  options.client_state = std::make_shared<worker::ClientStateStore>();
   std::vector<std::thread> workers;
   for (int rank = 1; rank <= threads; ++rank) {
-    workers.emplace_back([hub, rank, data = setup.clients] {
+    workers.emplace_back([hub, rank, options, data = setup.clients] {
       use_single_intraop_thread();
       auto t = transport::make_inproc_transport({hub, rank});
       try {
-        worker::Worker w(*t, data);
+        worker::Worker w(*t, data, options);
         if (auto st = w.run(); !st) {
           log_error(st.message());
           hub->mark_gone(rank);  // the coordinator learns it lost this rank

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/metrics.h"
+#include "core/coding.h"
 #include "examples/run_config.h"
 #include "examples/run_setup.h"
 #include "examples/simulation.h"

@@ -71,12 +71,14 @@ cli::SimulationResult simulate_hooked(const cli::RunConfig& c, int threads,
                                       Recorder* rec) {
   auto setup = cli::make_run_setup(c);
   auto hub = std::make_shared<transport::InProcHub>(1 + threads);
+  worker::WorkerOptions options;
+  options.client_state = std::make_shared<worker::ClientStateStore>();
   std::vector<std::thread> workers;
   for (int rank = 1; rank <= threads; ++rank) {
     workers.emplace_back([&, rank] {
       cli::use_single_intraop_thread();
       HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
-      worker::Worker w(t, setup.clients);
+      worker::Worker w(t, setup.clients, options);
       EXPECT_TRUE(w.run());
     });
   }

@@ -25,7 +25,9 @@ double seconds_since(Clock::time_point t) {
 
 Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
                WorkerOptions options)
-    : transport_(transport), data_(std::move(data)), options_(options) {}
+    : transport_(transport), data_(std::move(data)), options_(std::move(options)) {
+  if (!options_.client_state) options_.client_state = std::make_shared<ClientStateStore>();
+}
 
 Status Worker::run() {
   const std::string me = transport::peer_name(transport_.rank());
@@ -42,18 +44,18 @@ Status Worker::run() {
     }
     const auto kind = frame.value().header.kind;
     if (kind == FrameKind::kControl) return Status::ok();  // shutdown
-    if (kind != FrameKind::kModel) {
+    if (kind != FrameKind::kModel && kind != FrameKind::kDelta) {
       log_warning(me + ": ignored unexpected " +
                   std::string(compression::frame_kind_name(kind)) + " frame");
       continue;
     }
-    if (auto st = handle_model(frame.value()); !st)
+    if (auto st = handle_task(frame.value()); !st)
       log_warning(me + ": task for client " + std::to_string(frame.value().header.client) +
                   " dropped: " + st.message());
   }
 }
 
-Status Worker::load_model(ByteReader& r, at::Tensor* round_state) {
+Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
   std::string spec_json;
   if (!r.get_string(&spec_json)) return Status::error("truncated model spec");
   auto spec = ModelSpec::from_json(spec_json);
@@ -62,11 +64,23 @@ Status Worker::load_model(ByteReader& r, at::Tensor* round_state) {
     net_ = make_model(spec.value());
     layout_ = layout_of(*net_);
   }
-  *round_state = at::empty({layout_.total}, at::kFloat);
-  auto pipeline = compression::Pipeline();  // downlink: full model, uncompressed
-  if (auto st = compression::decode_state(r, layout_, pipeline, round_state->data_ptr<float>()); !st)
+  auto view = at::empty({layout_.total}, at::kFloat);
+  if (auto st = compression::decode_state(r, layout_, frame.header.codecs, view.data_ptr<float>()); !st)
     return st;
-  write_state(*net_, *round_state);
+  view_ = view;
+  return Status::ok();
+}
+
+Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
+  uint32_t base;
+  if (!r.get_u32(&base)) return Status::error("truncated delta header");
+  if (!net_ || view_version_ != base)
+    return Status::error("delta against version " + std::to_string(base) + " but this worker holds " +
+                         std::to_string(view_version_));
+  auto delta = at::empty({layout_.total}, at::kFloat);
+  if (auto st = compression::decode_state(r, layout_, frame.header.codecs, delta.data_ptr<float>()); !st)
+    return st;
+  view_.add_(delta);
   return Status::ok();
 }
 
@@ -75,46 +89,64 @@ const compression::Pipeline& Worker::uplink(const std::string& spec) {
   return uplink_;
 }
 
-Status Worker::handle_model(const Frame& frame) {
+Status Worker::handle_task(const Frame& frame) {
   const auto& h = frame.header;
-  auto t = Clock::now();
+  const auto start = Clock::now();
   auto r = frame.payload_reader();
   compression::TrainTask task;
   if (!task.read(r)) return Status::error("truncated or invalid training task");
   if (!data_->has_client(h.client))
     return Status::error("this worker holds no data for client " + std::to_string(h.client));
-  at::Tensor round_state;
-  if (auto st = load_model(r, &round_state); !st) return st;
-  compression::UpdateMeta meta;
-  meta.seconds_decode = seconds_since(t);
+  const bool fresh = view_version_ != h.model_version;
+  // A sibling client's frame this round may already have brought us to this version.
+  auto st = !fresh                       ? Status::ok()
+            : h.kind == FrameKind::kModel ? load_full_model(r, frame)
+                                          : apply_delta(r, frame);
+  if (!st) {
+    view_version_ = -1;  // whatever we held is no longer trustworthy
+    return st;
+  }
+  if (fresh) {
+    view_version_ = h.model_version;
+    view_crc_ = state_crc(view_);
+  }
+  auto payload = train_and_encode(frame, task, std::chrono::duration<double>(Clock::now() - start).count());
+  if (!payload) return payload.status();
+  compression::FrameHeader out{FrameKind::kUpdate, h.round,
+                               static_cast<uint32_t>(transport_.rank()), h.client,
+                               h.model_version, uplink(task.uplink).codec_ids()};
+  ++tasks_done_;
+  return transport_.send(0, compression::encode_frame(out, payload.value()));
+}
 
-  t = Clock::now();
-  task.seed = mix_seed(task.seed, kStreamLocalTraining, h.round, h.client);
+Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::TrainTask& task_in,
+                                       double seconds_decode) {
+  const auto& h = frame.header;
+  auto t = Clock::now();
+  compression::TrainTask task = task_in;
+  task.seed = mix_seed(task_in.seed, kStreamLocalTraining, h.round, h.client);
+  write_state(*net_, view_);
   const auto result = train_locally(*net_, data_->client_data(h.client), task);
-  const auto delta = read_state(*net_).sub_(round_state);
-  meta.seconds_compute = seconds_since(t);
+  const auto delta = read_state(*net_).sub_(view_);
+  compression::UpdateMeta meta;
+  meta.seconds_decode = static_cast<float>(seconds_decode);
+  meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.samples = static_cast<uint64_t>(result.samples);
-  meta.train_loss = result.mean_loss;
+  meta.train_loss = static_cast<float>(result.mean_loss);
+  meta.base_crc = view_crc_;
 
   t = Clock::now();
   const auto& pipe = uplink(task.uplink);
+  auto& state = options_.client_state->get(h.client, layout_.total, task.ef_momentum > 0);
+  auto update = compress_update(delta, layout_, pipe, mix_seed(task.seed, kStreamCodec),
+                                task.error_feedback, task.ef_momentum, state);
+  if (!update) return update.status();
+  meta.seconds_encode = static_cast<float>(seconds_since(t));
   Bytes payload;
   ByteWriter w(&payload);
-  meta.write(w);  // placeholder: rewritten below once the encode time is known
-  const size_t meta_size = payload.size();
-  compression::encode_state(layout_, delta.data_ptr<float>(), pipe,
-                            mix_seed(task.seed, kStreamCodec), &payload);
-  meta.seconds_encode = seconds_since(t);
-  Bytes meta_bytes;
-  ByteWriter mw(&meta_bytes);
-  meta.write(mw);
-  std::copy(meta_bytes.begin(), meta_bytes.end(), payload.begin());
-  XFED_CHECK_EQ(meta_bytes.size(), meta_size, "UpdateMeta size changed");
-  compression::FrameHeader out{FrameKind::kUpdate, h.round,
-                               static_cast<uint32_t>(transport_.rank()), h.client,
-                               h.model_version, pipe.codec_ids()};
-  ++tasks_done_;
-  return transport_.send(0, compression::encode_frame(out, payload));
+  meta.write(w);
+  w.put_bytes(update.value().payload.data(), update.value().payload.size());
+  return payload;
 }
 
 }  // namespace xfed::worker

@@ -1,10 +1,13 @@
 // Worker: the client side of the round protocol (steps 2-3 of coordinator/coordinator.h).
 //
-// A worker serves the logical clients the coordinator assigns to its rank. For each model
-// frame it (re)builds the model from the spec in the frame, loads the state, trains the
-// client locally, and replies with an update frame carrying Delta = w_local - w_round.
-// Between tasks it keeps one model instance (per rank, not per client). Bad frames are
-// logged and dropped; the coordinator's deadline covers the missing reply.
+// A worker serves the logical clients the coordinator assigns to its rank. It holds one
+// model instance and the model "view" of the last version it received: a model frame
+// replaces the view (and rebuilds the model if the spec changed), a delta frame advances it
+// from the base version it names. For each task it trains the client locally from the view
+// and replies with an update frame carrying Delta = w_local - w_view, compressed with the
+// task's uplink pipeline and the client's error-feedback state (error_feedback.h), plus
+// the CRC of the view, so the coordinator can prove the client did not drift.
+// Bad frames are logged and dropped; the coordinator's deadline covers the missing reply.
 // One Worker per rank; run() blocks its thread until shutdown.
 #pragma once
 
@@ -17,24 +20,30 @@
 #include "core/model.h"
 #include "core/state_layout.h"
 #include "transport/transport.h"
+#include "worker/error_feedback.h"
 
 namespace xfed::worker {
 
 struct WorkerOptions {
   uint64_t max_frame_bytes = compression::kDefaultMaxFrameBytes;
+  // Per-client EF state; shared by the workers of one process. Null: a private store.
+  std::shared_ptr<ClientStateStore> client_state;
 };
 
 class Worker {
  public:
   Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
          WorkerOptions options = {});
-  // Serves until a shutdown command; an error Status only if the transport fails.
+  // Serves until a shutdown command; an error Status only if the coordinator is gone.
   Status run();
   int64_t tasks_done() const { return tasks_done_; }
 
  private:
-  Status handle_model(const compression::Frame& frame);
-  Status load_model(ByteReader& r, at::Tensor* round_state);
+  Status handle_task(const compression::Frame& frame);
+  Status load_full_model(ByteReader& r, const compression::Frame& frame);
+  Status apply_delta(ByteReader& r, const compression::Frame& frame);
+  Result<Bytes> train_and_encode(const compression::Frame& frame,
+                                 const compression::TrainTask& task, double seconds_decode);
   const compression::Pipeline& uplink(const std::string& spec);
 
   transport::Transport& transport_;
@@ -42,6 +51,9 @@ class Worker {
   WorkerOptions options_;
   Net net_;
   StateLayout layout_;
+  at::Tensor view_;            // flat state of version view_version_
+  int64_t view_version_ = -1;  // -1: none yet
+  uint32_t view_crc_ = 0;
   compression::Pipeline uplink_;
   int64_t tasks_done_ = 0;
 };

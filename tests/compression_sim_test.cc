@@ -1,0 +1,132 @@
+// End-to-end compressed federations on small synthetic data.
+#include <gtest/gtest.h>
+
+#include "compression/frame.h"
+#include "tests/sim_fixture.h"
+#include "transport/inproc/inproc_transport.h"
+#include "worker/worker.h"
+
+namespace xfed {
+namespace {
+
+using testing::Recorder;
+using testing::small_config;
+
+cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec) {
+  auto setup = cli::make_run_setup(c);
+  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, {rec});
+  EXPECT_TRUE(r) << r.message();
+  return std::move(r).value();
+}
+
+TEST(CompressedSimulation, SparseQuantizedUplinkStillLearns) {
+  auto c = small_config();
+  c.compress = "topk:0.1,qsgd:4,zstd";
+  c.rounds = 6;
+  Recorder rec;
+  const auto r = simulate(c, 2, &rec);
+  EXPECT_GT(r.summary.final_accuracy, 0.7);
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.dropped, 0);
+    EXPECT_LT(round.bytes_up * 10, round.bytes_up_dense) << "round " << round.round;
+  }
+}
+
+// Error feedback lives in a per-client store shared by the worker threads; stochastic
+// quantization is seeded per (round, client). Neither may depend on the thread count.
+TEST(CompressedSimulation, DeterministicWithErrorFeedbackAcrossThreadCounts) {
+  auto c = small_config();
+  c.compress = "topk:0.05,qsgd:3";
+  c.downlink = "topk:0.2,qsgd:8";
+  c.ef_momentum = 0.5;
+  c.fraction = 0.5;  // clients move between worker threads from round to round
+  Recorder a, b;
+  EXPECT_EQ(simulate(c, 1, &a).summary.model_checksum, simulate(c, 3, &b).summary.model_checksum);
+}
+
+// With a lossy downlink every participant trains from exactly the coordinator's view: each
+// update carries the CRC of the model it trained from, and a mismatch would be dropped.
+TEST(CompressedSimulation, LossyDownlinkNeverDrifts) {
+  auto c = small_config();
+  c.downlink = "topk:0.1,qsgd:6";
+  c.fraction = 0.5;  // clients miss rounds and then need the full model
+  c.rounds = 8;
+  Recorder rec;
+  const auto r = simulate(c, 2, &rec);
+  bool some_delta_round = false;
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.dropped, 0) << "round " << round.round;
+    EXPECT_EQ(round.clients, round.sampled) << "round " << round.round;
+    if (round.round > 1) some_delta_round |= round.bytes_down < round.bytes_down_dense;
+  }
+  EXPECT_TRUE(some_delta_round) << "clients that hold the last view get deltas";
+  EXPECT_GT(r.summary.final_accuracy, 0.6);
+}
+
+TEST(CompressedSimulation, LinkModelMatchesBytesOverBandwidth) {
+  auto c = small_config();
+  c.link = "2mbit:25ms";
+  c.rounds = 2;
+  Recorder rec;
+  simulate(c, 2, &rec);
+  for (const auto& round : rec.rounds) {
+    const double per_client = static_cast<double>(round.bytes_up + round.bytes_down) / round.clients;
+    EXPECT_NEAR(round.seconds_link, 8 * per_client / 2e6 + 0.05, 1e-3);  // equal-size clients
+  }
+  EXPECT_NEAR(rec.summary.total_seconds_link, rec.rounds[0].seconds_link + rec.rounds[1].seconds_link, 1e-9);
+}
+
+TEST(CompressedSimulation, SparsityWarmupSendsMoreFirstThenTheTarget) {
+  auto c = small_config();
+  c.compress = "topk:0.01";
+  c.sparsity_warmup = 3;
+  c.warmup_start_ratio = 0.08;
+  c.rounds = 5;
+  Recorder rec;
+  simulate(c, 2, &rec);
+  EXPECT_GT(rec.rounds[0].bytes_up, rec.rounds[1].bytes_up);
+  EXPECT_GT(rec.rounds[1].bytes_up, rec.rounds[2].bytes_up);
+  EXPECT_GT(rec.rounds[2].bytes_up, rec.rounds[3].bytes_up);
+  // at the target ratio: sizes differ only by a few bytes of index coding
+  EXPECT_NEAR(rec.rounds[3].bytes_up, rec.rounds[4].bytes_up, rec.rounds[4].bytes_up * 0.05);
+}
+
+// Malformed task frames are dropped by the worker, which keeps serving.
+TEST(Worker, SurvivesMalformedTaskFrames) {
+  auto setup = cli::make_run_setup(small_config());
+  auto hub = std::make_shared<transport::InProcHub>(2);
+  auto t0 = transport::make_inproc_transport({hub, 0});
+  std::thread worker_thread([&] {
+    auto t = transport::make_inproc_transport({hub, 1});
+    worker::Worker w(*t, setup.clients);
+    EXPECT_TRUE(w.run());
+    EXPECT_EQ(w.tasks_done(), 0);
+  });
+  using compression::FrameKind;
+  auto send = [&](FrameKind kind, Bytes payload, uint32_t client = 0) {
+    compression::FrameHeader h{kind, 1, 0, client, 5, {compression::CodecId::kNone}};
+    ASSERT_TRUE(t0->send(1, compression::encode_frame(h, payload)));
+  };
+  compression::TrainTask task;
+  Bytes task_bytes;
+  ByteWriter w(&task_bytes);
+  task.write(w);
+  send(FrameKind::kModel, {1, 2, 3});                                    // truncated task
+  send(FrameKind::kModel, task_bytes, 999);                              // unknown client
+  auto bad_spec = task_bytes;
+  ByteWriter(&bad_spec).put_string("{not json");
+  send(FrameKind::kModel, bad_spec);                                     // bad model spec
+  auto orphan_delta = task_bytes;
+  ByteWriter(&orphan_delta).put_u32(4);
+  send(FrameKind::kDelta, orphan_delta);                                 // base never held
+  send(FrameKind::kUpdate, task_bytes);                                  // wrong direction
+  ASSERT_TRUE(t0->send(1, Bytes{0xde, 0xad}));                           // not a frame
+  send(FrameKind::kControl, {static_cast<uint8_t>(compression::ControlCommand::kShutdown)});
+  worker_thread.join();
+  EXPECT_EQ(t0->recv({transport::kAnySource, std::chrono::milliseconds(50)}).kind,
+            transport::Received::Kind::kTimeout)
+      << "nothing was sent back for bad tasks";
+}
+
+}  // namespace
+}  // namespace xfed
