@@ -13,6 +13,7 @@ bool get_bool(ByteReader& r, bool* v) {
 }  // namespace
 
 void TrainTask::write(ByteWriter& w) const {
+  w.put_u8(static_cast<uint8_t>(mode));
   w.put_f64(lr);
   w.put_f64(momentum);
   w.put_f64(weight_decay);
@@ -23,13 +24,25 @@ void TrainTask::write(ByteWriter& w) const {
   w.put_string(uplink);
   w.put_u8(error_feedback ? 1 : 0);
   w.put_f64(ef_momentum);
+  w.put_u32(stats_samples);
+  w.put_f64(stats_noise);
+  w.put_u8(static_cast<uint8_t>((spatial ? 1 : 0) | (taylor ? 2 : 0) | (skip_input ? 4 : 0)));
 }
 
 bool TrainTask::read(ByteReader& r) {
-  return r.get_f64(&lr) && r.get_f64(&momentum) && r.get_f64(&weight_decay) &&
+  uint8_t m, flags;
+  if (!r.get_u8(&m) || m > static_cast<uint8_t>(TaskMode::kStats)) return false;
+  mode = static_cast<TaskMode>(m);
+  const bool ok = r.get_f64(&lr) && r.get_f64(&momentum) && r.get_f64(&weight_decay) &&
          r.get_f64(&prox_mu) && r.get_u32(&local_epochs) && r.get_u32(&batch) &&
          r.get_u64(&seed) && r.get_string(&uplink, 4096) && get_bool(r, &error_feedback) &&
-         r.get_f64(&ef_momentum) && batch > 0 && ef_momentum >= 0 && ef_momentum < 1;
+         r.get_f64(&ef_momentum) && batch > 0 && ef_momentum >= 0 && ef_momentum < 1 &&
+         r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 8 &&
+         stats_noise >= 0;
+  spatial = ok && (flags & 1);
+  taylor = ok && (flags & 2);
+  skip_input = ok && (flags & 4);
+  return ok;
 }
 
 void UpdateMeta::write(ByteWriter& w) const {

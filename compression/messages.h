@@ -4,6 +4,8 @@
 //   delta  : TrainTask, u32 base version, state delta           coordinator -> client
 //            (new view = view at base version + decoded delta; header carries the new one)
 //   update : UpdateMeta, state delta (w_local - w_round)        client -> coordinator
+//   stats  : UpdateMeta, pruning::Evidence                      client -> coordinator
+//   plan   : pruning::StructurePlan                             coordinator -> worker
 //   control: ControlCommand                                     coordinator -> worker
 // All fields little-endian via core/coding.h; readers are bounds-checked and return false
 // on truncation, which the caller reports with the peer's name.
@@ -16,9 +18,14 @@
 
 namespace xfed::compression {
 
+// wire format: never change these values.
+enum class TaskMode : uint8_t { kTrain = 0, kStats = 1 };
+
 // What a client must do this round. Sent by the coordinator so that the learning-rate
-// schedule and strategy live in one place.
+// schedule and strategy live in one place. kStats: gather pruning evidence on the model
+// instead of training (worker/stats_collector.h), reply with a stats frame.
 struct TrainTask {
+  TaskMode mode = TaskMode::kTrain;
   double lr = 0.05;
   double momentum = 0.9;
   double weight_decay = 0.0;
@@ -29,6 +36,12 @@ struct TrainTask {
   std::string uplink = "none";  // compression pipeline for the update
   bool error_feedback = true;   // keep what a lossy uplink did not send (EF)
   double ef_momentum = 0.0;     // DGC momentum correction (0: plain EF)
+  // kStats only:
+  uint32_t stats_samples = 0;   // 0: all local samples
+  double stats_noise = 0.0;     // Gaussian noise std added before upload
+  bool spatial = false;         // conv taps: positions as samples
+  bool taylor = false;          // also gather activation x gradient sums
+  bool skip_input = false;      // the coordinator already holds this client's input stats
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

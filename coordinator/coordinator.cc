@@ -1,4 +1,5 @@
 #include "coordinator/coordinator.h"
+#include "coordinator/pending.h"
 
 #include <ATen/ATen.h>
 
@@ -6,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <numeric>
 
 #include "compression/frame.h"
 #include "compression/state_codec.h"
@@ -29,12 +31,6 @@ std::string client_name(int64_t c) { return "client " + std::to_string(c); }
 
 }  // namespace
 
-struct Coordinator::Pending {
-  std::map<int64_t, int> rank_of;          // clients still expected -> their rank
-  std::map<int, double> busy;              // rank -> seconds of client work (critical path)
-  std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame
-  std::map<int64_t, int64_t> bytes_up;     // client -> bytes of its valid update
-};
 
 Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& transport, Net model,
                          std::shared_ptr<const Dataset> test)
@@ -52,6 +48,15 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   alive_[0] = false;  // rank 0 is us, never a worker
   broadcast_.reset(global_, 0);
+  for (const auto& l : net_->prunable_layers()) {
+    original_layers_.push_back(l.name);
+    kept_original_.emplace_back(l.units);
+    std::iota(kept_original_.back().begin(), kept_original_.back().end(), 0);
+  }
+  if (options_.prune) {
+    original_size_ = pruning::model_size(*net_, *options_.prune);
+    has_input_stats_.assign(options_.clients, 0);
+  }
 }
 
 NetImpl& Coordinator::model() {
@@ -102,9 +107,20 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
   auto ck = load_checkpoint(options_.checkpoint_dir);
   if (!ck) return ck.status();
   auto& c = ck.value();
-  if (c.spec_json != net_->spec().to_json() || c.weights.numel() != layout_.total)
+  auto spec = ModelSpec::from_json(c.spec_json);
+  const bool same_family = spec && spec.value().arch == net_->spec().arch &&
+                           spec.value().in_channels == net_->spec().in_channels &&
+                           spec.value().classes == net_->spec().classes;
+  if (!same_family)
     return Status::error(checkpoint_path(options_.checkpoint_dir) +
                          ": checkpoint is for a different model; remove it or change flags");
+  if (spec.value() != net_->spec()) {  // a pruned model: continue with its structure
+    net_ = make_model(spec.value());
+    layout_ = layout_of(*net_);
+    optimizer_.remap(at::arange(layout_.param_count(), at::kLong), layout_.param_count());
+  }
+  if (c.weights.numel() != layout_.total)
+    return Status::error(checkpoint_path(options_.checkpoint_dir) + ": weights do not match the model");
   if (auto st = optimizer_.load_state(c.optimizer_state); !st) return st;
   global_ = c.weights;
   model_version_ = c.model_version;
@@ -137,6 +153,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   if (auto st = collect(round, &pending, &updates, report); !st) return st;
   close_round(pending, report);
   if (auto st = aggregate(updates, round, report); !st) return st;
+  if (auto st = maybe_prune(round, report); !st) return st;
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
   double critical = 0;
   for (const auto& [rank, busy] : pending.busy) critical = std::max(critical, busy);
@@ -269,7 +286,7 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
   if (!decoded) return decoded.status().prefixed(from);
   const auto& f = decoded.value();
   const auto& h = f.header;
-  if (h.kind != FrameKind::kUpdate)
+  if (h.kind != pending->expected)
     return Status::error(from + ": unexpected " + compression::frame_kind_name(h.kind) + " frame");
   if (h.round != round)
     return Status::error(from + ": late update for round " + std::to_string(h.round));
@@ -287,7 +304,16 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
     return Status::error(from + ": truncated or empty update metadata");
   if (meta.base_crc != broadcast_.crc())
     return Status::error(from + ": " + client_name(h.client) +
-                         " trained from a model that differs from the coordinator's (CRC mismatch)");
+                         " used a model that differs from the coordinator's (CRC mismatch)");
+  if (h.kind == FrameKind::kStats) {
+    if (auto st = accept_stats(f, r, pending->evidence); !st) return st.prefixed(from);
+    pending->busy[it->second] += meta.seconds_compute + meta.seconds_decode;
+    pending->bytes_up[h.client] = size;
+    pending->rank_of.erase(it);
+    report->bytes_up += size;
+    report->seconds_compute += meta.seconds_compute;
+    return Status::ok();
+  }
   auto delta = at::empty({layout_.total}, at::kFloat);
   if (auto st = compression::decode_state(r, layout_, h.codecs, delta.data_ptr<float>()); !st)
     return st.prefixed(from);

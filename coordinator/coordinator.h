@@ -12,7 +12,11 @@
 //      its clients for the round (`missing`) and gets no more work.
 //   5. Aggregate: sample-weighted mean of deltas in client-id order, then the server
 //      optimizer (coordinator/server_optimizer.h). Model version += 1.
-//   6. (pruning, later) every `prune.every` rounds: stats round -> plan -> surgery.
+//   6. Pruning (--prune), every `every` rounds from `warmup` until the size target: a stats
+//      round (clients gather class statistics of every prunable layer on the new model),
+//      global scores, one StructurePlan, surgery of the global model, the view and the
+//      server optimizer state, and a plan frame to every worker (which slices its clients'
+//      EF state). The next round sends every client the slimmer model in full.
 //   7. Evaluate, emit a RoundReport to the observers, checkpoint every `checkpoint_every`.
 //
 // Determinism: with the same options and seed, the final model is bit-identical whatever
@@ -22,6 +26,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +42,9 @@
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/state_layout.h"
+#include "pruning/class_stats.h"
+#include "pruning/evidence.h"
+#include "pruning/planner.h"
 #include "transport/transport.h"
 
 namespace xfed::coordinator {
@@ -58,6 +66,7 @@ struct CoordinatorOptions {
   int64_t sparsity_warmup = 0;   // rounds over which the uplink ratio decays to its target
   double warmup_start_ratio = 0; // ratio in round 1 (0: 4 x target, at most 1)
   std::vector<Link> links;       // modelled client links; empty: no seconds_link
+  std::optional<pruning::PruneOptions> prune;
   double round_timeout_s = 0;    // 0: wait for every sampled client
   int64_t min_clients = 1;
   int64_t eval_every = 1;
@@ -78,6 +87,9 @@ class Coordinator {
   Result<RunSummary> run();
   // The model with the current global state loaded.
   NetImpl& model();
+  // Per prunable layer of the original model, the units still kept (original numbering).
+  const std::vector<std::vector<int64_t>>& kept_units() const { return kept_original_; }
+  const std::vector<std::string>& original_layer_names() const { return original_layers_; }
 
  private:
   struct Pending;
@@ -98,6 +110,13 @@ class Coordinator {
   void evaluate_into(RoundReport* report);
   void shutdown_workers();
   int alive_workers() const;
+  // Pruning (prune_step.cc).
+  Status maybe_prune(int64_t round, RoundReport* report);
+  Status stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report);
+  Status accept_stats(const compression::Frame& frame, ByteReader& r, pruning::Evidence* evidence);
+  Status adopt_plan(const pruning::StructurePlan& plan);
+  void send_plan(const pruning::StructurePlan& plan);
+  int input_tap() const;
 
   CoordinatorOptions options_;
   transport::Transport& transport_;
@@ -114,6 +133,14 @@ class Coordinator {
   RunSummary totals_;
   RoundReport last_eval_;
   int failed_rounds_ = 0;
+  // Pruning state.
+  int64_t structure_version_ = 0;
+  int64_t original_size_ = 0;
+  bool pruning_done_ = false;
+  std::optional<pruning::ClassStats> input_stats_;  // summed over clients, sent once each
+  std::vector<char> has_input_stats_;               // per client
+  std::vector<std::vector<int64_t>> kept_original_;
+  std::vector<std::string> original_layers_;
 };
 
 }  // namespace xfed::coordinator

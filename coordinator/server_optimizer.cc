@@ -41,6 +41,13 @@ void ServerOptimizer::step(at::Tensor& weights, const at::Tensor& mean_delta) {
   w.add_(m_ / (v_.sqrt() + o.tau), o.lr);
 }
 
+void ServerOptimizer::remap(const at::Tensor& gather, int64_t new_param_count) {
+  param_count_ = new_param_count;
+  if (!m_.defined()) return;
+  m_ = m_.index_select(0, gather.narrow(0, 0, new_param_count));
+  v_ = v_.index_select(0, gather.narrow(0, 0, new_param_count));
+}
+
 std::vector<at::Tensor> ServerOptimizer::state() const {
   if (!m_.defined()) return {};
   return {m_, v_};

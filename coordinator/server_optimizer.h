@@ -38,6 +38,8 @@ class ServerOptimizer {
   // Optimizer state for checkpoints (empty for fedavg).
   std::vector<at::Tensor> state() const;
   Status load_state(const std::vector<at::Tensor>& state);
+  // The model was pruned: keep the moments of the surviving parameters.
+  void remap(const at::Tensor& gather, int64_t new_param_count);
   const ServerOptimizerOptions& options() const { return options_; }
 
  private:

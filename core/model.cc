@@ -14,6 +14,19 @@ int64_t NetImpl::num_params() const {
   return n;
 }
 
+std::vector<int> NetImpl::tap_layers() const {
+  std::vector<int> t(prunable_layers().size());
+  for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<int>(i);
+  return t;
+}
+
+ModelSpec NetImpl::spec_after(const std::vector<std::vector<int64_t>>& kept) const {
+  ModelSpec s = spec_;
+  XFED_CHECK_EQ(kept.size(), s.widths.size(), "spec_after: one kept list per layer");
+  for (size_t i = 0; i < kept.size(); ++i) s.widths[i] = static_cast<int64_t>(kept[i].size());
+  return s;
+}
+
 Net make_model(const ModelSpec& spec) {
   if (spec.arch == "mlp") return std::make_shared<MlpImpl>(spec);
   if (spec.arch == "lenet5") return std::make_shared<LeNet5Impl>(spec);

@@ -2,9 +2,14 @@
 // (FooImpl, options from ModelSpec); make_model() builds one from a spec.
 //
 // A Net exposes what the engine and pruning need and nothing else:
-//   - forward_features(x, feats): logits, and optionally the post-activation output of
-//     every prunable layer (after BN+ReLU), in prunable_layers() order;
+//   - forward_features(x, taps): logits, and optionally the *taps*: post-activation outputs
+//     (after BN+ReLU) whose units are the units of a prunable layer; tap_layers()[t] says
+//     which layer tap t belongs to (one tap per layer, except residual groups, whose
+//     channels appear at several places and are scored as the sum over their taps);
 //   - prunable_layers(): name and unit count of each;
+//   - axis_bindings(): which dimension of which named tensor (parameter or buffer) is
+//     indexed by a layer's units — what structured pruning slices (pruning/surgery.h);
+//   - spec_after(kept): the spec of the model that keeps those units of each layer;
 //   - flops(): multiply-adds x 2 of conv/linear layers per forward sample.
 // Not thread-safe: one Net per training thread (workers build their own from the spec).
 #pragma once
@@ -24,14 +29,27 @@ struct PrunableLayer {
   int64_t units = 0;
 };
 
+// Dimension `dim` of tensor `tensor` is indexed by the units of prunable layer `layer`, each
+// unit owning `block` consecutive entries (conv -> flatten -> linear: H*W columns).
+struct AxisBinding {
+  std::string tensor;
+  int dim = 0;
+  int layer = 0;
+  int64_t block = 1;
+};
+
 class NetImpl : public torch::nn::Module {
  public:
   explicit NetImpl(ModelSpec spec) : spec_(std::move(spec)) {}
   ~NetImpl() override = default;
 
   at::Tensor forward(const at::Tensor& x) { return forward_features(x, nullptr); }
-  virtual at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) = 0;
+  virtual at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) = 0;
   virtual std::vector<PrunableLayer> prunable_layers() const = 0;
+  virtual std::vector<int> tap_layers() const;  // default: tap t is layer t
+  virtual std::vector<AxisBinding> axis_bindings() const = 0;
+  // Default: widths[i] = kept[i].size() (prunable layer i is width i).
+  virtual ModelSpec spec_after(const std::vector<std::vector<int64_t>>& kept) const;
   virtual int64_t flops() const = 0;
 
   const ModelSpec& spec() const { return spec_; }

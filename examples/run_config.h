@@ -33,6 +33,7 @@ struct RunConfig {
   int64_t sparsity_warmup = 0;
   double warmup_start_ratio = 0.0;
   std::string link;
+  std::string prune = "none";
   uint64_t seed = 1;
   int64_t threads = 0;            // 0: hardware cores
   std::string metrics;

@@ -11,6 +11,7 @@
 #include "core/idx_reader.h"
 #include "core/rng.h"
 #include "core/synthetic.h"
+#include "pruning/planner.h"
 
 namespace xfed::cli {
 namespace {
@@ -112,6 +113,7 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.ef_momentum = c.ef_momentum;
   o.sparsity_warmup = c.sparsity_warmup;
   o.warmup_start_ratio = c.warmup_start_ratio;
+  if (c.prune != "none") o.prune = pruning::PruneOptions::parse(c.prune).value_or_throw<UsageError>();
   if (!c.link.empty()) o.links = coordinator::parse_links(c.link).value_or_throw<UsageError>();
   o.round_timeout_s = c.round_timeout;
   o.min_clients = c.min_clients;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/model_state.h"
 #include "transport/inproc/inproc_transport.h"
 #include "worker/worker.h"
 
@@ -47,12 +48,15 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
   }
   auto transport = transport::make_inproc_transport({hub, 0});
   Result<RunSummary> summary = Status::error("coordinator did not run");
-  Net model = initial_model;
+  SimulationResult result;
   try {
     coordinator::Coordinator coord(setup.coordinator, *transport, initial_model, setup.test);
     for (auto* o : observers) coord.add_observer(o);
     summary = coord.run();
-    coord.model();  // leaves the final global state in `model`
+    result.model = make_model(coord.model().spec());  // a copy that outlives the coordinator
+    write_state(*result.model, read_state(coord.model()));
+    result.layers = coord.original_layer_names();
+    result.kept = coord.kept_units();
   } catch (...) {
     hub->close();
     for (auto& w : workers) w.join();
@@ -61,7 +65,8 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
   hub->close();
   for (auto& w : workers) w.join();
   if (!summary) return summary.status();
-  return SimulationResult{std::move(summary).value(), model};
+  result.summary = std::move(summary).value();
+  return result;
 }
 
 }  // namespace xfed::cli

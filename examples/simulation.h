@@ -16,6 +16,8 @@ namespace xfed::cli {
 struct SimulationResult {
   RunSummary summary;
   Net model;  // final global model
+  std::vector<std::string> layers;          // prunable layers of the original model
+  std::vector<std::vector<int64_t>> kept;   // per layer, kept units (original numbering)
 };
 
 Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model, int threads,

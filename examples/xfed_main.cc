@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "core/evaluate.h"
 #include "core/log.h"
 #include "examples/cli_flags.h"
+#include "examples/di_score.h"
 #include "examples/progress.h"
 #include "examples/run_setup.h"
 #include "examples/simulation.h"
@@ -27,6 +29,25 @@ void log_client_histograms(const PartitionedData& clients, const Dataset& test) 
   if (clients.num_clients() > kShown)
     log_info("(" + std::to_string(clients.num_clients() - kShown) + " more clients)");
   log_info("test set: " + std::to_string(test.size()) + " samples");
+}
+
+// The model file, plus FILE.json: kept units per layer (original numbering) and sizes.
+Status save_with_summary(const std::string& path, const SimulationResult& r) {
+  if (auto st = coordinator::save_model_file(path, *r.model); !st) return st;
+  nlohmann::json kept = nlohmann::json::object();
+  for (size_t l = 0; l < r.layers.size(); ++l) kept[r.layers[l]] = r.kept[l];
+  nlohmann::json j{{"model_file", path},
+                   {"spec", nlohmann::json::parse(r.model->spec().to_json())},
+                   {"kept", kept},
+                   {"params", r.model->num_params()},
+                   {"flops", r.model->flops()},
+                   {"bytes_fp32", r.model->num_params() * 4},
+                   {"test_accuracy", r.summary.final_accuracy},
+                   {"model_checksum", r.summary.model_checksum}};
+  std::ofstream out(path + ".json");
+  out << j.dump() << "\n";
+  if (!out) return Status::error(path + ".json: write failed");
+  return Status::ok();
 }
 
 int run_simulate(const RunConfig& c) {
@@ -54,7 +75,7 @@ int run_simulate(const RunConfig& c) {
     return 1;
   }
   if (!c.save_model.empty()) {
-    if (auto st = coordinator::save_model_file(c.save_model, *result.value().model); !st) {
+    if (auto st = save_with_summary(c.save_model, result.value()); !st) {
       log_error(st.message());
       return 1;
     }
@@ -102,9 +123,22 @@ int main_impl(int argc, char** argv) {
   add_data_flags(eval, &ev.data);
   eval->add_option("--seed", ev.data.seed, "seed of a synthetic dataset");
 
+  DiScoreConfig ds;
+  auto* di = app.add_subcommand("di-score", "DI/DiLOSS/FDR/drop scores of one layer from CSV files");
+  di->add_option("--activations", ds.activations, "CSV: one row per sample, one column per unit")->required();
+  di->add_option("--labels", ds.labels, "one class index per row")->required();
+  di->add_option("--rho", ds.rho, "absolute ridge rho (default: rho-scale x tr(Sbar)/M)")
+      ->check(CLI::PositiveNumber);
+  di->add_option("--rho-scale", ds.rho_scale, "rho = scale x tr(Sbar)/M (5)")->check(CLI::PositiveNumber);
+
   auto args = args_of(argc, argv);
-  if (args.size() > 1 && args[1][0] != '-' && args[1] != "simulate" && args[1] != "eval")
-    throw UsageError("unknown command '" + args[1] + "' (expected simulate or eval; see xfed --help)");
+  const auto subs = app.get_subcommands([](const CLI::App*) { return true; });
+  const bool known = args.size() > 1 && std::any_of(subs.begin(), subs.end(), [&](const CLI::App* a) {
+    return a->get_name() == args[1];
+  });
+  if (args.size() > 1 && args[1][0] != '-' && !known)
+    throw UsageError("unknown command '" + args[1] +
+                     "' (expected simulate, eval or di-score; see xfed --help)");
   try {
     if (args.size() > 1 && args[1] == "simulate") args = expand_config_file(args, *simulate);
     std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 wants reversed
@@ -114,12 +148,16 @@ int main_impl(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    const auto subs = app.get_subcommands();
+    const auto parsed = app.get_subcommands();
     std::fprintf(stderr, "xfed: error: %s (see xfed%s --help)\n", e.what(),
-                 subs.empty() ? "" : (" " + subs[0]->get_name()).c_str());
+                 parsed.empty() ? "" : (" " + parsed[0]->get_name()).c_str());
     return 2;
   }
   if (simulate->parsed()) return run_simulate(sim);
+  if (di->parsed()) {
+    std::cout << di_score_json(ds).value_or_throw<UsageError>() << std::endl;
+    return 0;
+  }
   return run_eval(ev);
 }
 

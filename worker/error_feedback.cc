@@ -3,12 +3,39 @@
 #include <ATen/ATen.h>
 
 #include "compression/state_codec.h"
+#include "pruning/surgery.h"
 
 namespace xfed::worker {
 
+void ClientStateStore::catch_up(ClientState& s) {
+  for (int64_t v = s.structure_version + 1; v <= structure_version_ && s.residual.defined(); ++v) {
+    const auto it = gathers_.find(v);
+    if (it == gathers_.end()) {
+      s.residual = s.velocity = at::Tensor();  // a plan we never saw: start afresh
+      break;
+    }
+    s.residual = pruning::slice_flat(s.residual, it->second);
+    if (s.velocity.defined()) s.velocity = pruning::slice_flat(s.velocity, it->second);
+  }
+  s.structure_version = structure_version_;
+}
+
+Status ClientStateStore::add_plan(const pruning::StructurePlan& plan) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gathers_.count(plan.version)) return Status::ok();  // another worker thread did it
+  auto gather = pruning::flat_gather_index(*make_model(plan.from), plan);
+  if (!gather) return gather.status();
+  gathers_[plan.version] = gather.value();
+  structure_version_ = std::max(structure_version_, plan.version);
+  return Status::ok();
+}
+
 ClientState& ClientStateStore::get(int64_t client, int64_t numel, bool with_velocity) {
   std::lock_guard<std::mutex> lock(mu_);
+  const bool fresh = states_.find(client) == states_.end();
   auto& s = states_[client];
+  if (fresh) s.structure_version = structure_version_;
+  catch_up(s);
   if (!s.residual.defined() || s.residual.numel() != numel) {
     s.residual = at::zeros({numel}, at::kFloat);
     s.velocity = at::Tensor();

@@ -9,34 +9,45 @@
 //
 // ClientStateStore holds r (and u) for every client that has trained, keyed by client id,
 // shared by the worker threads of one process; a client trains on at most one thread at a
-// time, so the entry itself needs no lock. State is flat float32 in the model's layout and
-// is dropped (with a warning) if the layout changes.
+// time, so the entry itself needs no lock. State is flat float32 in the model's layout.
+// When the model is pruned, every plan is registered once (add_plan is idempotent) and a
+// client's state is sliced with the same indices as the model the next time it is used —
+// also after it missed several plans. State whose size still does not match is reset.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
 #include "compression/pipeline.h"
 #include "core/state_layout.h"
+#include "pruning/structure_plan.h"
 
 namespace xfed::worker {
 
 struct ClientState {
   at::Tensor residual;  // r
   at::Tensor velocity;  // u (momentum correction only)
+  int64_t structure_version = 0;
 };
 
 class ClientStateStore {
  public:
-  // The client's state, created (zeros) on first use or when its size no longer matches.
+  // The client's state in the current structure: created (zeros) on first use, sliced by
+  // the plans it has not seen yet, reset if its size still does not match.
   ClientState& get(int64_t client, int64_t numel, bool with_velocity);
+  // Registers a structure change (plan.version = the structure it produces).
+  Status add_plan(const pruning::StructurePlan& plan);
   size_t size() const;
 
  private:
+  void catch_up(ClientState& s);
   mutable std::mutex mu_;
   std::unordered_map<int64_t, ClientState> states_;
+  std::map<int64_t, at::Tensor> gathers_;  // structure version -> flat gather index
+  int64_t structure_version_ = 0;
 };
 
 struct CompressedUpdate {

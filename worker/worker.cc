@@ -9,6 +9,7 @@
 #include "core/model_state.h"
 #include "core/rng.h"
 #include "worker/local_trainer.h"
+#include "worker/stats_collector.h"
 
 namespace xfed::worker {
 namespace {
@@ -44,6 +45,10 @@ Status Worker::run() {
     }
     const auto kind = frame.value().header.kind;
     if (kind == FrameKind::kControl) return Status::ok();  // shutdown
+    if (kind == FrameKind::kPlan) {
+      if (auto st = handle_plan(frame.value()); !st) log_warning(me + ": bad plan: " + st.message());
+      continue;
+    }
     if (kind != FrameKind::kModel && kind != FrameKind::kDelta) {
       log_warning(me + ": ignored unexpected " +
                   std::string(compression::frame_kind_name(kind)) + " frame");
@@ -110,11 +115,15 @@ Status Worker::handle_task(const Frame& frame) {
     view_version_ = h.model_version;
     view_crc_ = state_crc(view_);
   }
-  auto payload = train_and_encode(frame, task, std::chrono::duration<double>(Clock::now() - start).count());
+  const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const bool stats = task.mode == compression::TaskMode::kStats;
+  auto payload = stats ? gather_stats(frame, task, decode_s) : train_and_encode(frame, task, decode_s);
   if (!payload) return payload.status();
-  compression::FrameHeader out{FrameKind::kUpdate, h.round,
+  compression::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
                                static_cast<uint32_t>(transport_.rank()), h.client,
-                               h.model_version, uplink(task.uplink).codec_ids()};
+                               h.model_version,
+                               stats ? std::vector<compression::CodecId>{compression::CodecId::kNone}
+                                     : uplink(task.uplink).codec_ids()};
   ++tasks_done_;
   return transport_.send(0, compression::encode_frame(out, payload.value()));
 }
@@ -147,6 +156,34 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::Tr
   meta.write(w);
   w.put_bytes(update.value().payload.data(), update.value().payload.size());
   return payload;
+}
+
+Result<Bytes> Worker::gather_stats(const Frame& frame, const compression::TrainTask& task,
+                                   double seconds_decode) {
+  const auto& h = frame.header;
+  const auto t = Clock::now();
+  write_state(*net_, view_);
+  const auto seed = mix_seed(task.seed, kStreamStats, h.round, h.client);
+  const auto data = data_->client_data(h.client);
+  const auto evidence = collect_evidence(*net_, data, stats_request(task, seed));
+  compression::UpdateMeta meta;
+  meta.samples = static_cast<uint64_t>(
+      task.stats_samples > 0 ? std::min<int64_t>(task.stats_samples, data.size()) : data.size());
+  meta.seconds_decode = static_cast<float>(seconds_decode);
+  meta.seconds_compute = static_cast<float>(seconds_since(t));
+  meta.base_crc = view_crc_;
+  Bytes payload;
+  ByteWriter w(&payload);
+  meta.write(w);
+  evidence.write(w);
+  return payload;
+}
+
+Status Worker::handle_plan(const Frame& frame) {
+  auto r = frame.payload_reader();
+  auto plan = pruning::StructurePlan::read(r);
+  if (!plan) return plan.status();
+  return options_.client_state->add_plan(plan.value());
 }
 
 }  // namespace xfed::worker

@@ -6,7 +6,9 @@
 // from the base version it names. For each task it trains the client locally from the view
 // and replies with an update frame carrying Delta = w_local - w_view, compressed with the
 // task's uplink pipeline and the client's error-feedback state (error_feedback.h), plus
-// the CRC of the view, so the coordinator can prove the client did not drift.
+// the CRC of the view, so the coordinator can prove the client did not drift. A stats task
+// gathers pruning evidence instead (stats_collector.h); a plan frame registers a structure
+// change so the clients' EF state is sliced like the model.
 // Bad frames are logged and dropped; the coordinator's deadline covers the missing reply.
 // One Worker per rank; run() blocks its thread until shutdown.
 #pragma once
@@ -44,6 +46,9 @@ class Worker {
   Status apply_delta(ByteReader& r, const compression::Frame& frame);
   Result<Bytes> train_and_encode(const compression::Frame& frame,
                                  const compression::TrainTask& task, double seconds_decode);
+  Result<Bytes> gather_stats(const compression::Frame& frame, const compression::TrainTask& task,
+                             double seconds_decode);
+  Status handle_plan(const compression::Frame& frame);
   const compression::Pipeline& uplink(const std::string& spec);
 
   transport::Transport& transport_;

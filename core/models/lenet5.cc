@@ -12,21 +12,28 @@ LeNet5Impl::LeNet5Impl(const ModelSpec& s) : NetImpl(s) {
   fc2_ = register_module("fc2", torch::nn::Linear(w[2], s.classes));
 }
 
-at::Tensor LeNet5Impl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) {
+at::Tensor LeNet5Impl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) {
   auto h = conv1_->forward(x).relu_();
-  if (feats) feats->push_back(h);
+  if (taps) taps->push_back(h);
   h = at::max_pool2d(h, 2);
   h = conv2_->forward(h).relu_();
-  if (feats) feats->push_back(h);
+  if (taps) taps->push_back(h);
   h = at::max_pool2d(h, 2).flatten(1);
   h = fc1_->forward(h).relu_();
-  if (feats) feats->push_back(h);
+  if (taps) taps->push_back(h);
   return fc2_->forward(h);
 }
 
 std::vector<PrunableLayer> LeNet5Impl::prunable_layers() const {
   const auto& w = spec().widths;
   return {{"conv1", w[0]}, {"conv2", w[1]}, {"fc1", w[2]}};
+}
+
+std::vector<AxisBinding> LeNet5Impl::axis_bindings() const {
+  const int64_t spatial = (h2() / 2) * (w2() / 2);  // fc1 columns per conv2 channel
+  return {{"conv1.weight", 0, 0}, {"conv1.bias", 0, 0}, {"conv2.weight", 1, 0},
+          {"conv2.weight", 0, 1}, {"conv2.bias", 0, 1}, {"fc1.weight", 1, 1, spatial},
+          {"fc1.weight", 0, 2},   {"fc1.bias", 0, 2},   {"fc2.weight", 1, 2}};
 }
 
 int64_t LeNet5Impl::flops() const {

@@ -12,8 +12,9 @@ namespace xfed {
 class LeNet5Impl : public NetImpl {
  public:
   explicit LeNet5Impl(const ModelSpec& spec);
-  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) override;
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) override;
   std::vector<PrunableLayer> prunable_layers() const override;
+  std::vector<AxisBinding> axis_bindings() const override;
   int64_t flops() const override;
 
  private:

@@ -1,5 +1,6 @@
 // Mlp: fully connected classifier, LeNet-300-100 by default (widths = hidden sizes).
-// Input features may be a subset of the pixels (spec.input_kept, from input pruning).
+// Prunable layers: "input" (the pixels: input pruning keeps spec.input_kept, indices into
+// the original flattened input), then fc1, fc2, ...
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -12,8 +13,10 @@ namespace xfed {
 class MlpImpl : public NetImpl {
  public:
   explicit MlpImpl(const ModelSpec& spec);
-  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) override;
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) override;
   std::vector<PrunableLayer> prunable_layers() const override;
+  std::vector<AxisBinding> axis_bindings() const override;
+  ModelSpec spec_after(const std::vector<std::vector<int64_t>>& kept) const override;
   int64_t flops() const override;
 
  private:

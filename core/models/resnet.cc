@@ -50,19 +50,56 @@ ResNet20Impl::ResNet20Impl(const ModelSpec& s) : NetImpl(s) {
   fc_ = register_module("fc", torch::nn::Linear(in, s.classes));
 }
 
-// Features: the three stage outputs (group units), then each block's inner activation.
-at::Tensor ResNet20Impl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) {
+at::Tensor ResNet20Impl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) {
   auto h = stem_bn_->forward(stem_->forward(x)).relu_();
-  std::vector<at::Tensor> stage_out, inner(blocks_.size());
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    h = blocks_[i]->forward(h, feats ? &inner[i] : nullptr);
-    if ((i + 1) % kBlocksPerStage == 0) stage_out.push_back(h);
-  }
-  if (feats) {
-    feats->insert(feats->end(), stage_out.begin(), stage_out.end());
-    feats->insert(feats->end(), inner.begin(), inner.end());
+  if (taps) taps->push_back(h);
+  for (auto& block : blocks_) {
+    at::Tensor inner;
+    h = block->forward(h, taps ? &inner : nullptr);
+    if (taps) taps->insert(taps->end(), {inner, h});
   }
   return fc_->forward(h.mean({2, 3}));
+}
+
+std::vector<int> ResNet20Impl::tap_layers() const {
+  std::vector<int> t{0};
+  for (int b = 0; b < kStages * kBlocksPerStage; ++b) t.insert(t.end(), {kStages + b, b / kBlocksPerStage});
+  return t;
+}
+
+namespace {
+
+void bind_bn(std::vector<AxisBinding>* b, const std::string& bn, int layer) {
+  for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"})
+    b->push_back({bn + t, 0, layer});
+}
+
+}  // namespace
+
+// Group s (stage s's channels) is produced by the stem (s = 0) or the stage's projection
+// shortcut, and by every block's conv2 of the stage; it is read by the conv1 of the blocks
+// that take it as input, the next stage's projection, or the classifier.
+std::vector<AxisBinding> ResNet20Impl::axis_bindings() const {
+  std::vector<AxisBinding> b{{"stem.weight", 0, 0}};
+  bind_bn(&b, "stem_bn", 0);
+  for (int i = 0; i < kStages * kBlocksPerStage; ++i) {
+    const std::string name = "block" + std::to_string(i + 1);
+    const int stage = i / kBlocksPerStage, inner = kStages + i;
+    const int input_group = (i % kBlocksPerStage == 0 && stage > 0) ? stage - 1 : stage;
+    b.push_back({name + ".conv1.weight", 1, input_group});
+    b.push_back({name + ".conv1.weight", 0, inner});
+    bind_bn(&b, name + ".bn1", inner);
+    b.push_back({name + ".conv2.weight", 1, inner});
+    b.push_back({name + ".conv2.weight", 0, stage});
+    bind_bn(&b, name + ".bn2", stage);
+    if (stage > 0 && i % kBlocksPerStage == 0) {
+      b.push_back({name + ".shortcut.weight", 1, input_group});
+      b.push_back({name + ".shortcut.weight", 0, stage});
+      bind_bn(&b, name + ".shortcut_bn", stage);
+    }
+  }
+  b.push_back({"fc.weight", 1, kStages - 1});
+  return b;
 }
 
 std::vector<PrunableLayer> ResNet20Impl::prunable_layers() const {

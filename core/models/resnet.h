@@ -5,6 +5,8 @@
 //
 // widths = {stage1, stage2, stage3, inner1..inner9}: stage widths are the coupled groups
 // (stem/block outputs/shortcuts), inner_i is the width of block i's first conv.
+// Taps: the stem output (stage 1), then per block its inner activation and its output
+// (which belongs to its stage's group).
 #pragma once
 
 #include <torch/nn/modules/batchnorm.h>
@@ -33,8 +35,10 @@ class ResNet20Impl : public NetImpl {
   static constexpr int kStages = 3;
   static constexpr int kBlocksPerStage = 3;
   explicit ResNet20Impl(const ModelSpec& spec);
-  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) override;
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) override;
   std::vector<PrunableLayer> prunable_layers() const override;
+  std::vector<int> tap_layers() const override;
+  std::vector<AxisBinding> axis_bindings() const override;
   int64_t flops() const override;
 
  private:

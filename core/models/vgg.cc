@@ -19,16 +19,16 @@ VggImpl::VggImpl(const ModelSpec& s) : NetImpl(s) {
   fc2_ = register_module("fc2", torch::nn::Linear(s.widths[6], s.classes));
 }
 
-at::Tensor VggImpl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) {
+at::Tensor VggImpl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) {
   auto h = x;
   for (int i = 0; i < kConvLayers; ++i) {
     h = convs_[i]->as<torch::nn::Conv2d>()->forward(h);
     h = bns_[i]->as<torch::nn::BatchNorm2d>()->forward(h).relu_();
-    if (feats) feats->push_back(h);
+    if (taps) taps->push_back(h);
     if (i % 2 == 1) h = at::max_pool2d(h, 2);
   }
   h = bn_fc1_->forward(fc1_->forward(h.flatten(1))).relu_();
-  if (feats) feats->push_back(h);
+  if (taps) taps->push_back(h);
   return fc2_->forward(h);
 }
 
@@ -38,6 +38,30 @@ std::vector<PrunableLayer> VggImpl::prunable_layers() const {
     out.push_back({"conv" + std::to_string(i + 1), spec().widths[i]});
   out.push_back({"fc1", spec().widths[6]});
   return out;
+}
+
+namespace {
+
+void bind_batchnorm(std::vector<AxisBinding>* b, const std::string& bn, int layer) {
+  for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"})
+    b->push_back({bn + t, 0, layer});
+}
+
+}  // namespace
+
+std::vector<AxisBinding> VggImpl::axis_bindings() const {
+  std::vector<AxisBinding> b;
+  for (int i = 0; i < kConvLayers; ++i) {
+    b.push_back({"convs." + std::to_string(i) + ".weight", 0, i});
+    bind_batchnorm(&b, "bns." + std::to_string(i), i);
+    if (i + 1 < kConvLayers) b.push_back({"convs." + std::to_string(i + 1) + ".weight", 1, i});
+  }
+  b.push_back({"fc1.weight", 1, kConvLayers - 1, flat_h() * flat_w()});
+  b.push_back({"fc1.weight", 0, kConvLayers});
+  b.push_back({"fc1.bias", 0, kConvLayers});
+  bind_batchnorm(&b, "bn_fc1", kConvLayers);
+  b.push_back({"fc2.weight", 1, kConvLayers});
+  return b;
 }
 
 int64_t VggImpl::flops() const {

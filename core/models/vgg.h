@@ -17,8 +17,9 @@ class VggImpl : public NetImpl {
  public:
   static constexpr int kConvLayers = 6;
   explicit VggImpl(const ModelSpec& spec);
-  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* feats) override;
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) override;
   std::vector<PrunableLayer> prunable_layers() const override;
+  std::vector<AxisBinding> axis_bindings() const override;
   int64_t flops() const override;
 
  private:

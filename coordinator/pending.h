@@ -1,0 +1,22 @@
+// Coordinator::Pending: the bookkeeping of one collection phase (training or stats round).
+// Private to coordinator/*.cc.
+#pragma once
+
+#include <map>
+
+#include "compression/frame.h"
+#include "coordinator/coordinator.h"
+#include "pruning/evidence.h"
+
+namespace xfed::coordinator {
+
+struct Coordinator::Pending {
+  compression::FrameKind expected = compression::FrameKind::kUpdate;
+  pruning::Evidence* evidence = nullptr;   // stats rounds: where client evidence is summed
+  std::map<int64_t, int> rank_of;          // clients still expected -> their rank
+  std::map<int, double> busy;              // rank -> seconds of client work (critical path)
+  std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame
+  std::map<int64_t, int64_t> bytes_up;     // client -> bytes of its valid reply
+};
+
+}  // namespace xfed::coordinator

@@ -1,0 +1,63 @@
+// The pruning schedule (--prune) and the choice of kept units (scores -> StructurePlan).
+//
+// Spec: CRITERION[:key=value,...], keys:
+//   every=N         rounds between pruning steps (2)        warmup=N  first step's round (6)
+//   fraction=F      of each layer's remaining units dropped per step (0.2)
+//   lambda=X        instead of fraction: drop units scoring below X x the layer's mean
+//   target=F        stop once params <= F x the original (0.1); target_flops=F: FLOPs
+//   min_units=N     never fewer units in a layer (4)        floor=A   stop if the last
+//                   test accuracy fell below A (0: never)
+//   rho=X           rho = X tr(Sbar)/M (5)                  rho_abs=X absolute rho
+//   stats_samples=N per client per stats round (1000; 0 = all)
+//   noise=S         Gaussian noise std added client-side to the statistics (0)
+//   spatial=1       conv taps: positions as samples instead of global average pooling
+//   input=0         do not prune the input features (mlp)
+// The last step is shrunk (same fraction for every layer) so that the model lands on the
+// target rather than far below it. Pure functions; no I/O.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "pruning/criteria.h"
+#include "pruning/di.h"
+#include "pruning/structure_plan.h"
+
+namespace xfed::pruning {
+
+struct PruneOptions {
+  Criterion criterion = Criterion::kDi;
+  int64_t every = 2;
+  int64_t warmup = 6;
+  double fraction = 0.2;
+  double lambda = 0.0;
+  double target = 0.1;
+  bool target_flops = false;
+  int64_t min_units = 4;
+  double floor = 0.0;
+  RhoOptions rho;
+  int64_t stats_samples = 1000;
+  double noise = 0.0;
+  bool spatial = false;
+  bool prune_input = true;
+
+  static Result<PruneOptions> parse(const std::string& spec);
+  bool is_step_round(int64_t round) const {
+    return round >= warmup && (round - warmup) % every == 0;
+  }
+};
+
+// Params or FLOPs of the model, the quantity `target` is about.
+int64_t model_size(const NetImpl& model, const PruneOptions& o);
+
+// The next plan, or an error. `original` is the size of the unpruned model.
+Result<StructurePlan> make_plan(NetImpl& model, const std::vector<at::Tensor>& scores,
+                                const PruneOptions& o, int64_t original, int64_t version);
+
+// Indices of the `keep` highest scores, ascending (ties: lower index first).
+std::vector<int64_t> top_units(const at::Tensor& scores, int64_t keep);
+
+}  // namespace xfed::pruning

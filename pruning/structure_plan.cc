@@ -1,0 +1,70 @@
+#include "pruning/structure_plan.h"
+
+#include <string>
+
+namespace xfed::pruning {
+
+constexpr uint64_t kMaxLayers = 1024;
+constexpr uint64_t kMaxUnits = uint64_t{1} << 24;
+
+void StructurePlan::write(ByteWriter& w) const {
+  w.put_varint(static_cast<uint64_t>(version));
+  w.put_string(from.to_json());
+  w.put_varint(kept.size());
+  for (const auto& layer : kept) {
+    w.put_varint(layer.size());
+    int64_t prev = -1;
+    for (auto i : layer) {  // ascending: store gaps
+      w.put_varint(static_cast<uint64_t>(i - prev - 1));
+      prev = i;
+    }
+  }
+}
+
+Result<StructurePlan> StructurePlan::read(ByteReader& r) {
+  StructurePlan p;
+  uint64_t version, layers;
+  std::string spec;
+  if (!r.get_varint(&version) || !r.get_string(&spec) || !r.get_varint(&layers) || layers > kMaxLayers)
+    return Status::error("truncated or malformed plan");
+  auto from = ModelSpec::from_json(spec);
+  if (!from) return from.status().prefixed("plan");
+  p.version = static_cast<int64_t>(version);
+  p.from = from.value();
+  p.kept.resize(layers);
+  for (auto& layer : p.kept) {
+    uint64_t n;
+    if (!r.get_varint(&n) || n > kMaxUnits) return Status::error("malformed plan layer");
+    int64_t prev = -1;
+    for (uint64_t j = 0; j < n; ++j) {
+      uint64_t gap;
+      if (!r.get_varint(&gap) || gap > kMaxUnits) return Status::error("truncated plan layer");
+      prev += static_cast<int64_t>(gap) + 1;
+      layer.push_back(prev);
+    }
+  }
+  return p;
+}
+
+Status StructurePlan::validate(const std::vector<int64_t>& units) const {
+  if (kept.size() != units.size())
+    return Status::error("plan has " + std::to_string(kept.size()) + " layers, the model " +
+                         std::to_string(units.size()));
+  for (size_t l = 0; l < kept.size(); ++l) {
+    if (kept[l].empty()) return Status::error("plan keeps no unit of layer " + std::to_string(l));
+    for (size_t j = 0; j < kept[l].size(); ++j) {
+      if (kept[l][j] < 0 || kept[l][j] >= units[l] || (j > 0 && kept[l][j] <= kept[l][j - 1]))
+        return Status::error("plan layer " + std::to_string(l) + ": indices must be ascending and below " +
+                             std::to_string(units[l]));
+    }
+  }
+  return Status::ok();
+}
+
+int64_t StructurePlan::kept_units() const {
+  int64_t n = 0;
+  for (const auto& l : kept) n += static_cast<int64_t>(l.size());
+  return n;
+}
+
+}  // namespace xfed::pruning

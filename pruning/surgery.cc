@@ -1,0 +1,98 @@
+#include "pruning/surgery.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <map>
+
+#include "core/model_state.h"
+
+namespace xfed::pruning {
+namespace {
+
+// Row indices of dimension `dim` to keep: units expanded to their blocks.
+at::Tensor expanded_index(const std::vector<int64_t>& kept, int64_t block) {
+  std::vector<int64_t> idx;
+  idx.reserve(kept.size() * block);
+  for (auto u : kept)
+    for (int64_t j = 0; j < block; ++j) idx.push_back(u * block + j);
+  return at::tensor(idx, at::kLong);
+}
+
+at::Tensor slice_tensor(at::Tensor t, const std::vector<const AxisBinding*>& bindings,
+                        const StructurePlan& plan) {
+  for (const auto* b : bindings) t = t.index_select(b->dim, expanded_index(plan.kept[b->layer], b->block));
+  return t;
+}
+
+// Tensor name -> its bindings.
+std::map<std::string, std::vector<const AxisBinding*>> by_tensor(const std::vector<AxisBinding>& all) {
+  std::map<std::string, std::vector<const AxisBinding*>> m;
+  for (const auto& b : all) m[b.tensor].push_back(&b);
+  return m;
+}
+
+// Named parameters then buffers, as (name, tensor).
+std::vector<std::pair<std::string, at::Tensor>> named_state(NetImpl& model) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& p : model.named_parameters(true)) out.emplace_back(p.key(), p.value());
+  for (const auto& b : model.named_buffers(true)) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+Status check(NetImpl& model, const StructurePlan& plan) {
+  if (plan.from != model.spec()) return Status::error("plan is for another model structure");
+  return plan.validate(layer_units(model));
+}
+
+}  // namespace
+
+std::vector<int64_t> layer_units(const NetImpl& model) {
+  std::vector<int64_t> u;
+  for (const auto& l : model.prunable_layers()) u.push_back(l.units);
+  return u;
+}
+
+Result<Net> apply_plan(NetImpl& model, const StructurePlan& plan) {
+  if (auto st = check(model, plan); !st) return st;
+  const auto bindings = model.axis_bindings();
+  const auto index = by_tensor(bindings);
+  Net slim = make_model(model.spec_after(plan.kept));
+  auto target = named_state(*slim);
+  auto source = named_state(model);
+  XFED_CHECK_EQ(target.size(), source.size(), "surgery: models differ in tensor count");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < source.size(); ++i) {
+    XFED_CHECK_EQ(target[i].first, source[i].first, "surgery: tensor order");
+    const auto it = index.find(source[i].first);
+    const auto sliced = it == index.end() ? source[i].second : slice_tensor(source[i].second, it->second, plan);
+    XFED_CHECK(sliced.sizes() == target[i].second.sizes(), "surgery: " + source[i].first + " shape");
+    target[i].second.copy_(sliced);
+  }
+  return slim;
+}
+
+Result<at::Tensor> flat_gather_index(NetImpl& model, const StructurePlan& plan) {
+  if (auto st = check(model, plan); !st) return st;
+  const auto bindings = model.axis_bindings();
+  const auto index = by_tensor(bindings);
+  const auto layout = layout_of(model);
+  std::vector<at::Tensor> parts;
+  for (const auto& slot : layout.slots) {
+    auto positions = at::arange(slot.offset, slot.offset + slot.numel, at::kLong).view(slot.shape);
+    const auto it = index.find(slot.name);
+    if (it != index.end()) positions = slice_tensor(positions, it->second, plan);
+    parts.push_back(positions.reshape({-1}));
+  }
+  return at::cat(parts);
+}
+
+at::Tensor slice_flat(const at::Tensor& old_flat, const at::Tensor& gather) {
+  const int64_t n = old_flat.numel();
+  // A prefix (parameters only) maps to the prefix of gather that stays inside it.
+  const auto inside = gather.lt(n);
+  const int64_t keep = inside.all().item<bool>() ? gather.numel() : inside.to(at::kLong).argmin().item<int64_t>();
+  return old_flat.index_select(0, gather.narrow(0, 0, keep));
+}
+
+}  // namespace xfed::pruning
