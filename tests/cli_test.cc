@@ -126,5 +126,51 @@ TEST(Cli, MetricsFollowTheSchemaAndEvalReproducesAccuracy) {
   expect_usage_error("eval --load-model " + dir.file("nothing"), "nothing: cannot open");
 }
 
+TEST(Cli, DiScoreScoresCsvFilesAndRejectsBadOnes) {
+  TempDir dir;
+  // Two units, two classes: unit 0 separates the classes, unit 1 is noise.
+  std::ofstream(dir.file("a.csv")) << "u0,u1\n1,0.3\n1.2,-0.2\n0.9,0.1\n-1,0.2\n-1.1,-0.1\n-0.8,0\n";
+  std::ofstream(dir.file("y.csv")) << "0\n0\n0\n1\n1\n1\n";
+  const auto r = xfed("di-score --activations " + dir.file("a.csv") + " --labels " + dir.file("y.csv") + " --rho 0.5");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["rho"].get<double>(), 0.5);
+  EXPECT_GT(j["diloss"][0].get<double>(), 10 * j["diloss"][1].get<double>());
+  EXPECT_GT(j["drop"][0].get<double>(), j["drop"][1].get<double>());
+  // DI for this data by hand: Sbar = [[0.08+..]] is checked in di_test; here: 0 < DI < 1.
+  EXPECT_GT(j["di"].get<double>(), 0.5);
+  EXPECT_LT(j["di"].get<double>(), 1.0);
+  std::ofstream(dir.file("ragged.csv")) << "1,2\n3\n";
+  expect_usage_error("di-score --activations " + dir.file("ragged.csv") + " --labels " + dir.file("y.csv"),
+                     "ragged.csv:2: 1 columns");
+  std::ofstream(dir.file("short.csv")) << "0\n1\n";
+  expect_usage_error("di-score --activations " + dir.file("a.csv") + " --labels " + dir.file("short.csv"),
+                     "2 labels for 6 activation rows");
+  std::ofstream(dir.file("neg.csv")) << "0\n0\n0\n1\n1\n-1\n";
+  expect_usage_error("di-score --activations " + dir.file("a.csv") + " --labels " + dir.file("neg.csv"),
+                     "row 6 is not a class index");
+  expect_usage_error("di-score --activations " + dir.file("none.csv") + " --labels " + dir.file("y.csv"),
+                     "none.csv: cannot open");
+}
+
+TEST(Cli, PrunedModelIsExportedWithKeptUnitsAndReloads) {
+  TempDir dir;
+  const auto r = xfed(kSmall + "--rounds 4 --prune di:every=1,warmup=2,fraction=0.5,target=0.2,min_units=2 "
+                      "--save-model " + dir.file("p.model") + " --metrics " + dir.file("m.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(dir.file("p.model.json"));
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["kept"]["fc1"].size(), j["spec"]["widths"][0].get<size_t>());
+  EXPECT_EQ(j["kept"]["input"].size(), j["spec"]["input_kept"].size());
+  const auto lines = read_jsonl(dir.file("m.jsonl"));
+  EXPECT_EQ(j["params"], lines.back()["params"]);
+  const auto ev = xfed("eval --load-model " + dir.file("p.model") +
+                       " --dataset synthetic --synthetic-shape 1x8x8 --synthetic-train 600 --synthetic-test 200");
+  ASSERT_EQ(ev.code, 0) << ev.out;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(ev.out)["test_accuracy"].get<double>(),
+                   lines.back()["final_accuracy"].get<double>());
+  expect_usage_error(kSmall + "--prune di:every=0", "--prune 'di:every=0'");
+}
+
 }  // namespace
 }  // namespace xfed

@@ -1,5 +1,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <torch/utils.h>
 
 #include "core/model.h"
@@ -18,21 +20,30 @@ TEST(Models, ForwardShapesAndFeatures) {
     int64_t c, h, w;
     size_t layers;
   };
-  for (const auto& k : {Case{"mlp", 1, 28, 28, 2}, Case{"lenet5", 1, 28, 28, 3},
+  for (const auto& k : {Case{"mlp", 1, 28, 28, 3}, Case{"lenet5", 1, 28, 28, 3},
                         Case{"lenet5", 3, 32, 32, 3}, Case{"vgg", 3, 32, 32, 7},
                         Case{"resnet20", 3, 32, 32, 12}}) {
     auto net = build(k.arch, k.c, k.h, k.w);
-    std::vector<at::Tensor> feats;
-    const auto out = net->forward_features(at::randn({4, k.c, k.h, k.w}), &feats);
+    std::vector<at::Tensor> taps;
+    const auto out = net->forward_features(at::randn({4, k.c, k.h, k.w}).abs(), &taps);
     EXPECT_EQ(out.sizes(), (std::vector<int64_t>{4, 10})) << k.arch;
     const auto layers = net->prunable_layers();
+    const auto tap_layer = net->tap_layers();
     ASSERT_EQ(layers.size(), k.layers) << k.arch;
-    ASSERT_EQ(feats.size(), k.layers) << k.arch;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      EXPECT_EQ(feats[i].size(1), layers[i].units) << k.arch << " " << layers[i].name;
-      EXPECT_GE(feats[i].min().item<float>(), 0.0f) << "features are post-ReLU";
+    ASSERT_EQ(taps.size(), tap_layer.size()) << k.arch;
+    std::vector<int> taps_per_layer(layers.size(), 0);
+    for (size_t t = 0; t < taps.size(); ++t) {
+      EXPECT_EQ(taps[t].size(1), layers[tap_layer[t]].units) << k.arch << " tap " << t;
+      EXPECT_GE(taps[t].min().item<float>(), 0.0f) << "taps are post-ReLU";
+      ++taps_per_layer[tap_layer[t]];
     }
+    for (size_t l = 0; l < layers.size(); ++l) EXPECT_GE(taps_per_layer[l], 1) << layers[l].name;
   }
+  // ResNet residual groups are seen at several places: stem + 3 block outputs, then 3, 3.
+  auto resnet = build("resnet20", 3, 32, 32);
+  const auto tl = resnet->tap_layers();
+  EXPECT_EQ(std::count(tl.begin(), tl.end(), 0), 4);
+  EXPECT_EQ(std::count(tl.begin(), tl.end(), 2), 3);
 }
 
 TEST(Models, MlpParamsAndFlopsInClosedForm) {

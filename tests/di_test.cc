@@ -1,0 +1,190 @@
+// DI math against independent computations on raw data (double precision throughout).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "pruning/class_stats.h"
+#include "pruning/di.h"
+
+namespace xfed::pruning {
+namespace {
+
+struct Data {
+  at::Tensor x;  // [n, M] double
+  at::Tensor y;  // [n] long
+};
+
+// Class-dependent Gaussian activations, correlated units.
+Data make_data(int64_t n, int64_t m, int64_t classes, uint64_t seed) {
+  at::manual_seed(seed);
+  const auto y = at::randint(0, classes, {n}, at::kLong);
+  const auto means = at::randn({classes, m}, at::kDouble);
+  const auto mix = at::randn({m, m}, at::kDouble) / std::sqrt(static_cast<double>(m));
+  const auto x = means.index_select(0, y) + at::randn({n, m}, at::kDouble).mm(mix);
+  return {x, y};
+}
+
+ClassStats stats_of(const Data& d, int64_t classes) {
+  auto s = ClassStats::zeros(d.x.size(1), classes);
+  s.accumulate(d.x, d.y);
+  return s;
+}
+
+// DI straight from the definition: centered data, between-class scatter from class means.
+double direct_di(const Data& d, int64_t classes, double rho) {
+  const int64_t m = d.x.size(1);
+  const auto mu = d.x.mean(0);
+  const auto xc = d.x - mu;
+  auto sb = at::zeros({m, m}, at::kDouble);
+  for (int64_t l = 0; l < classes; ++l) {
+    const auto rows = d.x.index_select(0, d.y.eq(l).nonzero().squeeze(1));
+    if (rows.size(0) == 0) continue;
+    const auto diff = rows.mean(0) - mu;
+    sb += rows.size(0) * at::outer(diff, diff);
+  }
+  const auto a = xc.t().mm(xc) + rho * at::eye(m, at::kDouble);
+  return at::linalg_solve(a, sb).trace().item<double>();
+}
+
+double rel(double a, double b) { return std::fabs(a - b) / std::max(std::fabs(b), 1e-300); }
+
+class FederatedDi : public ::testing::TestWithParam<bool> {};
+
+// Summed client statistics give the same DI and scores as the union of the data, and as
+// the textbook computation on that union — iid and label-skewed (clients missing classes).
+TEST_P(FederatedDi, EqualsCentralComputationOnTheUnion) {
+  const bool skewed = GetParam();
+  const int64_t classes = 5, m = 12;
+  const auto all = make_data(3000, m, classes, 1);
+  auto federated = ClassStats::zeros(m, classes);
+  for (int c = 0; c < 4; ++c) {
+    // skewed: client 0 holds classes {0, 1}, client c > 0 only class c + 1
+    const auto rows = skewed ? (c == 0 ? all.y.le(1) : all.y.eq(c + 1)).nonzero().squeeze(1)
+                             : at::arange(c, 3000, 4, at::kLong);
+    federated += stats_of({all.x.index_select(0, rows), all.y.index_select(0, rows)}, classes);
+  }
+  const auto central = stats_of(all, classes);
+  EXPECT_NEAR(federated.samples(), 3000, 0);
+  const auto f = di_scores(federated).value(), c = di_scores(central).value();
+  EXPECT_LT(rel(f.di, c.di), 1e-9);
+  EXPECT_LT(rel(f.rho, c.rho), 1e-9);
+  EXPECT_LT(((f.diloss - c.diloss).abs().max() / c.diloss.abs().max()).item<double>(), 1e-9);
+  EXPECT_LT(((f.drop - c.drop).abs().max() / c.drop.abs().max()).item<double>(), 1e-9);
+  EXPECT_LT(rel(f.di, direct_di(all, classes, f.rho)), 1e-9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Splits, FederatedDi, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "label_skewed" : "iid"; });
+
+// DiLOSS_i is the derivative of DI when unit i is scaled by alpha_i (at alpha = 1, rho fixed).
+TEST(Di, DilossIsTheDerivativeOfDi) {
+  const int64_t m = 8, classes = 3;
+  const auto d = make_data(500, m, classes, 2);
+  const auto s = di_scores(stats_of(d, classes)).value();
+  for (int64_t i = 0; i < m; ++i) {
+    auto di_at = [&](double alpha) {
+      auto x = d.x.clone();
+      x.select(1, i).mul_(alpha);
+      return di_scores(stats_of({x, d.y}, classes), RhoOptions{0, s.rho}).value().di;
+    };
+    const double h = 1e-5;
+    const double fd = (di_at(1 + h) - di_at(1 - h)) / (2 * h);
+    EXPECT_NEAR(s.diloss[i].item<double>(), fd, 1e-6 * std::max(1.0, std::fabs(fd))) << "unit " << i;
+  }
+}
+
+// drop_i is exactly DI minus the DI of the layer without unit i, and never negative.
+TEST(Di, DropIsTheExactLeaveOneOutLoss) {
+  const int64_t m = 7, classes = 4;
+  const auto d = make_data(400, m, classes, 3);
+  const auto s = di_scores(stats_of(d, classes)).value();
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<int64_t> others;
+    for (int64_t j = 0; j < m; ++j)
+      if (j != i) others.push_back(j);
+    const auto without = di_scores(stats_of(d, classes).select_units(others), RhoOptions{0, s.rho}).value();
+    EXPECT_NEAR(s.drop[i].item<double>(), s.di - without.di, 1e-9 * s.di);
+    EXPECT_GE(s.di - without.di, -1e-12) << "removing a unit never raises DI";
+  }
+}
+
+// With weighted one-hot teachers (1/sqrt(N_l) on class l), ridge regression from centered
+// activations leaves an error of (L - 1) - DI. Solved here on the raw data.
+TEST(Di, RidgeLseIsConstantMinusDi) {
+  const int64_t m = 6, classes = 4, n = 300;
+  const auto d = make_data(n, m, classes, 4);
+  const auto s = di_scores(stats_of(d, classes)).value();
+  auto t = at::zeros({n, classes}, at::kDouble);
+  const auto counts = at::bincount(d.y, {}, classes).to(at::kDouble);
+  for (int64_t i = 0; i < n; ++i) t[i][d.y[i].item<int64_t>()] = 1.0 / std::sqrt(counts[d.y[i]].item<double>());
+  const auto xc = d.x - d.x.mean(0), tc = t - t.mean(0);
+  // min ||Xc W - Tc||^2 + rho ||W||^2 as least squares on [Xc; sqrt(rho) I].
+  const auto a = at::cat({xc, std::sqrt(s.rho) * at::eye(m, at::kDouble)});
+  const auto b = at::cat({tc, at::zeros({m, classes}, at::kDouble)});
+  const auto w = std::get<0>(at::linalg_lstsq(a, b));
+  const double lse = (a.mm(w) - b).pow(2).sum().item<double>();
+  EXPECT_NEAR(lse, (classes - 1) - s.di, 1e-9 * classes);
+}
+
+TEST(Di, DegenerateInputsGiveFiniteScoresOrAClearError) {
+  // A class with no samples.
+  auto d = make_data(200, 5, 3, 5);
+  auto s = stats_of(d, 6);  // classes 3..5 never occur
+  auto r = di_scores(s);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(at::isfinite(r.value().diloss).all().item<bool>());
+  // One unit.
+  auto one = di_scores(stats_of({d.x.narrow(1, 0, 1), d.y}, 3));
+  ASSERT_TRUE(one);
+  EXPECT_GT(one.value().di, 0);
+  // Constant activations.
+  auto flat = di_scores(stats_of({at::ones({50, 4}, at::kDouble), d.y.narrow(0, 0, 50)}, 3));
+  ASSERT_TRUE(flat);
+  EXPECT_NEAR(flat.value().di, 0.0, 1e-9);
+  EXPECT_TRUE(at::isfinite(flat.value().diloss).all().item<bool>());
+  // No samples at all.
+  auto none = di_scores(ClassStats::zeros(4, 3));
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.message().find("no samples"), std::string::npos);
+}
+
+TEST(Di, RhoDefaultsToFiveTimesTheMeanVariance) {
+  const auto d = make_data(300, 5, 3, 6);
+  const auto xc = d.x - d.x.mean(0);
+  const double expected = 5 * xc.pow(2).sum().item<double>() / 5;
+  EXPECT_LT(rel(di_scores(stats_of(d, 3)).value().rho, expected), 1e-9);
+  EXPECT_DOUBLE_EQ(di_scores(stats_of(d, 3), RhoOptions{5, 0.25}).value().rho, 0.25);
+}
+
+TEST(ClassStats, Float32BatchesMatchFloat64) {
+  const auto d = make_data(1000, 20, 4, 7);
+  auto a = ClassStats::zeros(20, 4), b = ClassStats::zeros(20, 4);
+  a.accumulate(d.x, d.y);
+  for (int64_t s = 0; s < 1000; s += 300) {
+    const int64_t len = std::min<int64_t>(300, 1000 - s);
+    b.accumulate(d.x.narrow(0, s, len).to(at::kFloat), d.y.narrow(0, s, len));
+  }
+  EXPECT_TRUE(b.second.allclose(a.second, 1e-5, 1e-4));
+  EXPECT_TRUE(b.sums.allclose(a.sums, 1e-5, 1e-4));
+  EXPECT_TRUE(b.counts.equal(a.counts));
+}
+
+TEST(ClassStats, SerializationRoundTripsAndRejectsBadInput) {
+  const auto s = stats_of(make_data(100, 6, 3, 8), 3);
+  Bytes b;
+  ByteWriter w(&b);
+  s.write(w);
+  EXPECT_EQ(b.size(), 2 + 8 * (3 + 6 * 3 + 6 * 7 / 2)) << "upper triangle only";
+  ByteReader r(b);
+  auto back = ClassStats::read(r, 6, 3);
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_TRUE(back.value().second.equal(s.second));
+  EXPECT_TRUE(back.value().sums.equal(s.sums));
+  ByteReader r2(b);
+  EXPECT_FALSE(ClassStats::read(r2, 5, 3)) << "more units than the layer has";
+  Bytes cut(b.begin(), b.end() - 1);
+  ByteReader r3(cut);
+  EXPECT_FALSE(ClassStats::read(r3, 6, 3));
+}
+
+}  // namespace
+}  // namespace xfed::pruning
