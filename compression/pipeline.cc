@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "compression/index_coding.h"
+#include "core/parse.h"
 #include "compression/sparsify.h"
 
 namespace xfed::compression {
@@ -26,19 +27,9 @@ StageText split_stage(const std::string& text) {
   return s;
 }
 
-bool to_double(const std::string& s, double* v) {
-  try {
-    size_t used = 0;
-    *v = std::stod(s, &used);
-    return used == s.size() && std::isfinite(*v);
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 bool to_int(const std::string& s, long long lo, long long hi, long long* v) {
   double d;
-  if (!to_double(s, &d) || d != std::floor(d) || d < lo || d > hi) return false;
+  if (!parse_double(s, &d) || d != std::floor(d) || d < lo || d > hi) return false;
   *v = static_cast<long long>(d);
   return true;
 }
@@ -72,13 +63,13 @@ int parse_stage(const StageText& s, CodecId* sparsifier, double* ratio, float* t
   double d;
   long long i;
   if (s.name == "topk" || s.name == "randk" || s.name == "dgc") {
-    if (nargs != 1 || !to_double(s.args[0], &d) || d <= 0 || d > 1) return -1;
+    if (nargs != 1 || !parse_double(s.args[0], &d) || d <= 0 || d > 1) return -1;
     *sparsifier = s.name == "topk" ? CodecId::kTopK : s.name == "randk" ? CodecId::kRandK : CodecId::kDgcTopK;
     *ratio = d;
     return 0;
   }
   if (s.name == "threshold") {
-    if (nargs != 1 || !to_double(s.args[0], &d) || d < 0) return -1;
+    if (nargs != 1 || !parse_double(s.args[0], &d) || d < 0) return -1;
     *sparsifier = CodecId::kThreshold;
     *threshold = static_cast<float>(d);
     return 0;

@@ -117,7 +117,7 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
   if (spec.value() != net_->spec()) {  // a pruned model: continue with its structure
     net_ = make_model(spec.value());
     layout_ = layout_of(*net_);
-    optimizer_.remap(at::arange(layout_.param_count(), at::kLong), layout_.param_count());
+    optimizer_.reset(layout_.param_count());
   }
   if (c.weights.numel() != layout_.total)
     return Status::error(checkpoint_path(options_.checkpoint_dir) + ": weights do not match the model");
@@ -146,7 +146,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   report->round = round;
   report->rounds = options_.rounds;
   report->sampled = static_cast<int64_t>(sampled.size());
-  report->lr = options_.task.lr * std::pow(options_.lr_decay, static_cast<double>(round - 1));
+  report->lr = options_.task.lr * std::pow(options_.lr_decay, static_cast<double>(round - lr_origin_));
   Pending pending;
   send_tasks(round, sampled, &pending, report);
   std::vector<ClientUpdate> updates;

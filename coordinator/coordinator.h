@@ -135,6 +135,7 @@ class Coordinator {
   int failed_rounds_ = 0;
   // Pruning state.
   int64_t structure_version_ = 0;
+  int64_t lr_origin_ = 1;  // round at which the lr decay (re)started
   int64_t original_size_ = 0;
   bool pruning_done_ = false;
   std::optional<pruning::ClassStats> input_stats_;  // summed over clients, sent once each

@@ -40,7 +40,8 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
     if (auto st = stats_round(round, &evidence, report); !st) return st;
   }
   auto scores = pruning::score_layers(o->criterion, model(), evidence, o->rho,
-                                      mix_seed(options_.seed, kStreamStats, round, 1));
+                                      mix_seed(options_.seed, kStreamStats, round, 1),
+                                      pruning::RhoOptions{o->input_rho, o->rho.absolute});
   if (!scores) return scores.status().prefixed("pruning");
   auto plan = pruning::make_plan(model(), scores.value().scores, *o, original_size_, structure_version_ + 1);
   if (!plan) return plan.status().prefixed("pruning");
@@ -52,6 +53,7 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
   }
   if (auto st = adopt_plan(plan.value()); !st) return st;
   send_plan(plan.value());
+  if (o->restart_lr) lr_origin_ = round + 1;
   report->per_layer["pruned"] = removed;
   report->per_layer["kept"] = kept;
   if (!scores.value().di.empty()) report->per_layer["di"] = scores.value().di;

@@ -48,6 +48,11 @@ void ServerOptimizer::remap(const at::Tensor& gather, int64_t new_param_count) {
   v_ = v_.index_select(0, gather.narrow(0, 0, new_param_count));
 }
 
+void ServerOptimizer::reset(int64_t param_count) {
+  param_count_ = param_count;
+  m_ = v_ = at::Tensor();
+}
+
 std::vector<at::Tensor> ServerOptimizer::state() const {
   if (!m_.defined()) return {};
   return {m_, v_};

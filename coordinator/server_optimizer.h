@@ -40,6 +40,8 @@ class ServerOptimizer {
   Status load_state(const std::vector<at::Tensor>& state);
   // The model was pruned: keep the moments of the surviving parameters.
   void remap(const at::Tensor& gather, int64_t new_param_count);
+  // A different model (resume of a pruned run): no moments, new size.
+  void reset(int64_t param_count);
   const ServerOptimizerOptions& options() const { return options_; }
 
  private:

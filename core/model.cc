@@ -27,6 +27,11 @@ ModelSpec NetImpl::spec_after(const std::vector<std::vector<int64_t>>& kept) con
   return s;
 }
 
+void bind_batchnorm(std::vector<AxisBinding>* b, const std::string& bn, int layer) {
+  for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"})
+    b->push_back({bn + t, 0, layer});
+}
+
 Net make_model(const ModelSpec& spec) {
   if (spec.arch == "mlp") return std::make_shared<MlpImpl>(spec);
   if (spec.arch == "lenet5") return std::make_shared<LeNet5Impl>(spec);

@@ -65,6 +65,9 @@ using Net = std::shared_ptr<NetImpl>;
 // generator: seed it (torch::manual_seed) first where the initial weights matter.
 Net make_model(const ModelSpec& spec);
 
+// Binds a BatchNorm's weight, bias, running mean and running var (dim 0) to a layer.
+void bind_batchnorm(std::vector<AxisBinding>* bindings, const std::string& bn, int layer);
+
 // FLOPs helpers (2 x multiply-adds).
 inline int64_t linear_flops(int64_t in, int64_t out) { return 2 * in * out; }
 inline int64_t conv_flops(int64_t in, int64_t out, int64_t k, int64_t oh, int64_t ow) {

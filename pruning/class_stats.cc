@@ -31,9 +31,11 @@ double ClassStats::samples() const { return counts.sum().item<double>(); }
 void ClassStats::accumulate(const at::Tensor& activations, const at::Tensor& labels) {
   XFED_CHECK_EQ(activations.size(1), units(), "ClassStats: unit count");
   accumulate_gram(second, activations);
-  const auto a = activations.to(at::kDouble);
-  sums.t().index_add_(0, labels, a);  // rows of sums^T are classes
-  counts.index_add_(0, labels, at::ones({labels.size(0)}, at::kDouble));
+  // Class sums as one small GEMM against one-hot labels, at the activations' precision,
+  // added to the float64 sums (exact per batch for float32 inputs of moderate size).
+  const auto onehot = at::one_hot(labels, classes()).to(activations.scalar_type());
+  sums.add_(activations.t().mm(onehot).to(at::kDouble));
+  counts.add_(onehot.sum(0).to(at::kDouble));
 }
 
 ClassStats& ClassStats::operator+=(const ClassStats& o) {

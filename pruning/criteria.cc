@@ -17,7 +17,8 @@ const std::map<std::string, Criterion>& names() {
 }
 
 // Sum over a layer's taps of one DI-derived score.
-Result<LayerScores> from_stats(Criterion c, NetImpl& model, const Evidence& ev, const RhoOptions& rho) {
+Result<LayerScores> from_stats(Criterion c, NetImpl& model, const Evidence& ev, const RhoOptions& rho,
+                               const RhoOptions& input_rho) {
   const auto tap_layer = model.tap_layers();
   const auto layers = model.prunable_layers();
   if (ev.taps.size() != tap_layer.size())
@@ -28,7 +29,7 @@ Result<LayerScores> from_stats(Criterion c, NetImpl& model, const Evidence& ev, 
   out.di.assign(layers.size(), 0.0);
   for (size_t t = 0; t < tap_layer.size(); ++t) {
     if (!ev.taps[t]) return Status::error("no class statistics for layer " + layers[tap_layer[t]].name);
-    auto s = di_scores(*ev.taps[t], rho);
+    auto s = di_scores(*ev.taps[t], layers[tap_layer[t]].name == "input" ? input_rho : rho);
     if (!s) return s.status().prefixed("layer " + layers[tap_layer[t]].name);
     const auto& d = s.value();
     out.scores[tap_layer[t]] += c == Criterion::kDi ? d.diloss : c == Criterion::kDrop ? d.drop : d.fdr;
@@ -87,8 +88,8 @@ bool needs_class_stats(Criterion c) {
 }
 
 Result<LayerScores> score_layers(Criterion c, NetImpl& model, const Evidence& ev,
-                                 const RhoOptions& rho, uint64_t seed) {
-  if (needs_class_stats(c)) return from_stats(c, model, ev, rho);
+                                 const RhoOptions& rho, uint64_t seed, const RhoOptions& input_rho) {
+  if (needs_class_stats(c)) return from_stats(c, model, ev, rho, input_rho);
   const auto layers = model.prunable_layers();
   LayerScores out;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);

@@ -35,7 +35,9 @@ struct LayerScores {
   std::vector<double> di;          // per layer (sum over its taps); empty without stats
 };
 
+// `input_rho` applies to the layer named "input" (if any), `rho` to all others.
 Result<LayerScores> score_layers(Criterion c, NetImpl& model, const Evidence& evidence,
-                                 const RhoOptions& rho, uint64_t seed);
+                                 const RhoOptions& rho, uint64_t seed,
+                                 const RhoOptions& input_rho = {});
 
 }  // namespace xfed::pruning

@@ -24,9 +24,10 @@ void accumulate_gram(at::Tensor& acc, const at::Tensor& batch) {
   auto c = at::zeros({m, m}, at::kFloat);
   const float one = 1.0f, zero = 0.0f;
   ssyrk_("U", "N", &m, &k, &one, a.data_ptr<float>(), &m, &zero, c.data_ptr<float>(), &m);
-  // Column-major upper = row-major lower triangle; mirror it into a full matrix.
-  const auto lower = c.tril();
-  acc.add_((lower + lower.tril(-1).t()).to(at::kDouble));
+  // Column-major upper = row-major lower triangle (the rest is still zero): mirror it.
+  auto full = c + c.t();
+  full.diagonal().mul_(0.5f);
+  acc.add_(full.to(at::kDouble));
 }
 
 }  // namespace xfed::pruning

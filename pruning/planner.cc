@@ -7,18 +7,10 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/parse.h"
+
 namespace xfed::pruning {
 namespace {
-
-bool number(const std::string& s, double* v) {
-  try {
-    size_t used = 0;
-    *v = std::stod(s, &used);
-    return used == s.size() && std::isfinite(*v);
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 Status set_key(PruneOptions& o, const std::string& key, double v) {
   auto in = [&](double lo, double hi) { return v >= lo && v <= hi; };
@@ -26,6 +18,7 @@ Status set_key(PruneOptions& o, const std::string& key, double v) {
   if (key == "every" && whole(1)) o.every = static_cast<int64_t>(v);
   else if (key == "warmup" && whole(1)) o.warmup = static_cast<int64_t>(v);
   else if (key == "fraction" && in(1e-6, 0.95)) o.fraction = v;
+  else if (key == "input_fraction" && in(0, 0.95)) o.input_fraction = v;
   else if (key == "lambda" && in(0, 1e6)) o.lambda = v;
   else if (key == "target" && in(1e-4, 1)) o.target = v, o.target_flops = false;
   else if (key == "target_flops" && in(1e-4, 1)) o.target = v, o.target_flops = true;
@@ -33,21 +26,25 @@ Status set_key(PruneOptions& o, const std::string& key, double v) {
   else if (key == "floor" && in(0, 1)) o.floor = v;
   else if (key == "rho" && in(1e-12, 1e12)) o.rho.scale = v;
   else if (key == "rho_abs" && in(1e-300, 1e300)) o.rho.absolute = v;
+  else if (key == "input_rho" && in(1e-12, 1e12)) o.input_rho = v;
   else if (key == "stats_samples" && whole(0)) o.stats_samples = static_cast<int64_t>(v);
   else if (key == "noise" && in(0, 1e12)) o.noise = v;
   else if (key == "spatial" && (v == 0 || v == 1)) o.spatial = v == 1;
   else if (key == "input" && (v == 0 || v == 1)) o.prune_input = v == 1;
+  else if (key == "restart_lr" && (v == 0 || v == 1)) o.restart_lr = v == 1;
   else return Status::error("bad key or value '" + key + "'");
   return Status::ok();
 }
 
-// Keep counts per layer for a uniform drop fraction f.
+// Keep counts per layer for a drop fraction f (the input's scaled by input_fraction/fraction).
 std::vector<int64_t> keep_counts(const std::vector<int64_t>& units, double f, const PruneOptions& o,
                                  bool first_is_input) {
   std::vector<int64_t> keep;
   for (size_t l = 0; l < units.size(); ++l) {
-    const bool frozen = first_is_input && l == 0 && !o.prune_input;
-    const int64_t k = static_cast<int64_t>(std::ceil(units[l] * (1.0 - f)));
+    const bool input = first_is_input && l == 0;
+    const bool frozen = input && !o.prune_input;
+    const double fl = input && o.input_fraction >= 0 ? f * o.input_fraction / o.fraction : f;
+    const int64_t k = static_cast<int64_t>(std::ceil(units[l] * (1.0 - fl)));
     keep.push_back(frozen ? units[l] : std::clamp<int64_t>(k, std::min(units[l], o.min_units), units[l]));
   }
   return keep;
@@ -78,12 +75,12 @@ Result<PruneOptions> PruneOptions::parse(const std::string& spec) {
   while (std::getline(ss, item, ',')) {
     const auto eq = item.find('=');
     double v;
-    if (eq == std::string::npos || !number(item.substr(eq + 1), &v))
+    if (eq == std::string::npos || !parse_double(item.substr(eq + 1), &v))
       return Status::error("--prune '" + spec + "': expected key=value, got '" + item + "'");
     if (auto st = set_key(o, item.substr(0, eq), v); !st)
       return Status::error("--prune '" + spec + "': " + st.message() +
-                           " (keys: every, warmup, fraction, lambda, target, target_flops, "
-                           "min_units, floor, rho, rho_abs, stats_samples, noise, spatial, input)");
+                           " (keys: every, warmup, fraction, input_fraction, lambda, target, target_flops, "
+                           "min_units, floor, rho, rho_abs, input_rho, stats_samples, noise, spatial, input, restart_lr)");
   }
   return o;
 }

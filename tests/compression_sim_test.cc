@@ -10,14 +10,9 @@ namespace xfed {
 namespace {
 
 using testing::Recorder;
+using testing::simulate;
 using testing::small_config;
 
-cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec) {
-  auto setup = cli::make_run_setup(c);
-  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, {rec});
-  EXPECT_TRUE(r) << r.message();
-  return std::move(r).value();
-}
 
 TEST(CompressedSimulation, SparseQuantizedUplinkStillLearns) {
   auto c = small_config();

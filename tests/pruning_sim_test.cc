@@ -5,20 +5,16 @@
 #include "core/client_data.h"
 #include "pruning/di.h"
 #include "tests/sim_fixture.h"
+#include "tests/test_util.h"
 #include "worker/stats_collector.h"
 
 namespace xfed {
 namespace {
 
 using testing::Recorder;
+using testing::simulate;
 using testing::small_config;
 
-cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec) {
-  auto setup = cli::make_run_setup(c);
-  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, {rec});
-  EXPECT_TRUE(r) << r.message();
-  return std::move(r).value();
-}
 
 cli::RunConfig pruned_config() {
   auto c = small_config();
@@ -60,6 +56,24 @@ TEST(PrunedSimulation, DeterministicAcrossThreadCounts) {
   c.fraction = 0.5;
   Recorder a, b;
   EXPECT_EQ(simulate(c, 1, &a).summary.model_checksum, simulate(c, 3, &b).summary.model_checksum);
+}
+
+TEST(PrunedSimulation, ResumeOfAPrunedRunIsBitIdentical) {
+  xfed::testing::TempDir dir;
+  auto c = pruned_config();
+  Recorder full;
+  const auto uninterrupted = simulate(c, 2, &full).summary;
+  c.checkpoint_dir = dir.path();
+  c.rounds = 3;  // stops after two pruning steps
+  simulate(c, 2);
+  c.rounds = 6;
+  c.resume = true;
+  Recorder rec;
+  const auto resumed = simulate(c, 2, &rec).summary;
+  ASSERT_EQ(rec.rounds.front().round, 4);
+  EXPECT_EQ(rec.rounds.front().params, full.rounds[3].params) << "continues with the slim model";
+  EXPECT_EQ(resumed.model_checksum, uninterrupted.model_checksum);
+  EXPECT_EQ(resumed.params, uninterrupted.params);
 }
 
 class EveryCriterion : public ::testing::TestWithParam<const char*> {};

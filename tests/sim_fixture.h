@@ -7,6 +7,8 @@
 #include <random>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "core/metrics.h"
 #include "core/coding.h"
 #include "examples/run_config.h"
@@ -39,6 +41,16 @@ class Recorder : public RoundObserver {
   std::vector<RoundReport> rounds;
   RunSummary summary;
 };
+
+// Runs a simulation (failing the test on error) with an optional recorder.
+inline cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec = nullptr) {
+  auto setup = cli::make_run_setup(c);
+  std::vector<RoundObserver*> observers;
+  if (rec) observers.push_back(rec);
+  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, observers);
+  EXPECT_TRUE(r) << r.message();
+  return std::move(r).value();
+}
 
 // Forwards to another transport; `before_send` may sleep or send extra frames first.
 class HookedTransport : public transport::Transport {

@@ -14,18 +14,11 @@ namespace {
 
 using testing::HookedTransport;
 using testing::Recorder;
+using testing::simulate;
 using testing::small_config;
 using testing::TempDir;
 using namespace std::chrono_literals;
 
-cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec = nullptr) {
-  auto setup = cli::make_run_setup(c);
-  std::vector<RoundObserver*> obs;
-  if (rec) obs.push_back(rec);
-  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, obs);
-  EXPECT_TRUE(r) << r.message();
-  return std::move(r).value();
-}
 
 TEST(Simulation, LearnsWellAboveChance) {
   Recorder rec;

@@ -121,10 +121,14 @@ TEST(Planner, DropsTheFractionKeepsMinUnitsAndLandsOnTheTarget) {
   for (auto u : layer_units(*net)) scores.push_back(at::arange(u, at::kDouble));  // high index = keep
   PruneOptions o;
   o.fraction = 0.25;
+  o.input_fraction = -1;  // the same fraction for the input features
   o.target = 0.01;
   const int64_t original = net->num_params();
   auto p = make_plan(*net, scores, o, original, 1).value();
   EXPECT_EQ(p.kept[0].size(), 588u);
+  o.input_fraction = 0.1;
+  EXPECT_EQ(make_plan(*net, scores, o, original, 1).value().kept[0].size(), 706u) << "ceil(784 * 0.9)";
+  o.input_fraction = -1;
   EXPECT_EQ(p.kept[1].size(), 225u);
   EXPECT_EQ(p.kept[2].front(), 25) << "lowest scores dropped";
   o.target = 0.6;  // a full 25 % step leaves 56 %: the step shrinks to land just below 60 %

@@ -8,7 +8,7 @@
 namespace xfed::worker {
 namespace {
 
-constexpr int64_t kBatch = 500;
+constexpr int64_t kBatch = 1000;  // like evaluate(): per-batch overheads amortized
 
 // A tap as [samples, units] plus matching labels.
 std::pair<at::Tensor, at::Tensor> as_rows(const at::Tensor& tap, const at::Tensor& y, bool spatial) {

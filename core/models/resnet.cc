@@ -67,35 +67,26 @@ std::vector<int> ResNet20Impl::tap_layers() const {
   return t;
 }
 
-namespace {
-
-void bind_bn(std::vector<AxisBinding>* b, const std::string& bn, int layer) {
-  for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"})
-    b->push_back({bn + t, 0, layer});
-}
-
-}  // namespace
-
 // Group s (stage s's channels) is produced by the stem (s = 0) or the stage's projection
 // shortcut, and by every block's conv2 of the stage; it is read by the conv1 of the blocks
 // that take it as input, the next stage's projection, or the classifier.
 std::vector<AxisBinding> ResNet20Impl::axis_bindings() const {
   std::vector<AxisBinding> b{{"stem.weight", 0, 0}};
-  bind_bn(&b, "stem_bn", 0);
+  bind_batchnorm(&b, "stem_bn", 0);
   for (int i = 0; i < kStages * kBlocksPerStage; ++i) {
     const std::string name = "block" + std::to_string(i + 1);
     const int stage = i / kBlocksPerStage, inner = kStages + i;
     const int input_group = (i % kBlocksPerStage == 0 && stage > 0) ? stage - 1 : stage;
     b.push_back({name + ".conv1.weight", 1, input_group});
     b.push_back({name + ".conv1.weight", 0, inner});
-    bind_bn(&b, name + ".bn1", inner);
+    bind_batchnorm(&b, name + ".bn1", inner);
     b.push_back({name + ".conv2.weight", 1, inner});
     b.push_back({name + ".conv2.weight", 0, stage});
-    bind_bn(&b, name + ".bn2", stage);
+    bind_batchnorm(&b, name + ".bn2", stage);
     if (stage > 0 && i % kBlocksPerStage == 0) {
       b.push_back({name + ".shortcut.weight", 1, input_group});
       b.push_back({name + ".shortcut.weight", 0, stage});
-      bind_bn(&b, name + ".shortcut_bn", stage);
+      bind_batchnorm(&b, name + ".shortcut_bn", stage);
     }
   }
   b.push_back({"fc.weight", 1, kStages - 1});

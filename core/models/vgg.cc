@@ -40,15 +40,6 @@ std::vector<PrunableLayer> VggImpl::prunable_layers() const {
   return out;
 }
 
-namespace {
-
-void bind_batchnorm(std::vector<AxisBinding>* b, const std::string& bn, int layer) {
-  for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"})
-    b->push_back({bn + t, 0, layer});
-}
-
-}  // namespace
-
 std::vector<AxisBinding> VggImpl::axis_bindings() const {
   std::vector<AxisBinding> b;
   for (int i = 0; i < kConvLayers; ++i) {
