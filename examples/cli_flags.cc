@@ -58,8 +58,8 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
                   "uplink ratio in round 1 of the warm-up (default 4x the target)")
       ->check(CLI::Range(0.0, 1.0));
   app->add_option("--prune", c->prune,
-                  "federated structured pruning, e.g. di:every=2,warmup=6,fraction=0.2,target=0.1 "
-                  "(criteria di|drop|fdr|l1|bn|taylor|random; none: off)");
+                  "federated structured pruning CRITERION[:key=value,...], e.g. di:target=0.1 "
+                  "(criteria di|drop|fdr|l1|bn|taylor|random; keys in the README; none: off)");
   app->add_option("--link", c->link,
                   "modelled client links BANDWIDTH[:LATENCY][,...], e.g. 1mbit:50ms");
   app->add_option("--seed", c->seed);

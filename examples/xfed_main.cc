@@ -112,7 +112,7 @@ std::vector<std::string> args_of(int argc, char** argv) { return {argv, argv + a
 
 int main_impl(int argc, char** argv) {
   CLI::App app{"xfed: federated training with compressed communication and DI pruning"};
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->always_capture_default();
   app.require_subcommand(1);
   RunConfig sim;
   auto* simulate = app.add_subcommand("simulate", "coordinator + N clients in one process");
