@@ -16,16 +16,12 @@
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/rng.h"
+#include "core/timing.h"
 
 namespace xfed::coordinator {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using compression::FrameKind;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 std::string client_name(int64_t c) { return "client " + std::to_string(c); }
 
@@ -206,9 +202,14 @@ compression::TrainTask Coordinator::task_for_round(int64_t round, double lr) con
 
 void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
                              Pending* pending, RoundReport* report) {
-  const auto start = Clock::now();
   broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round));
-  const auto task = task_for_round(round, report->lr);
+  dispatch(round, sampled, task_for_round(round, report->lr), nullptr, pending, report);
+}
+
+void Coordinator::dispatch(int64_t round, const std::vector<int64_t>& sampled,
+                           compression::TrainTask task, const PerClientTask& per_client,
+                           Pending* pending, RoundReport* report) {
+  const auto start = Clock::now();
   const std::string spec_json = net_->spec().to_json();
   const auto ranks = place(sampled);
   for (size_t i = 0; i < sampled.size(); ++i) {
@@ -217,6 +218,7 @@ void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
       ++report->missing;
       continue;
     }
+    if (per_client) per_client(c, &task);
     auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_);
     const auto size = static_cast<int64_t>(frame.size());
     if (auto st = transport_.send(ranks[i], std::move(frame)); !st) {
@@ -234,14 +236,17 @@ void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
   report->seconds_encode += seconds_since(start);
 }
 
+// After a collection phase: ranks with a missing reply get a full model next time, and the
+// phase's modelled link time (slowest client) is added to the round's.
 void Coordinator::close_round(const Pending& pending, RoundReport* report) {
   for (const auto& [client, rank] : pending.rank_of) broadcast_.forget_rank(rank);
   if (options_.links.empty()) return;
+  double phase = 0;
   for (const auto& [client, up] : pending.bytes_up) {
     const auto& link = options_.links[client % options_.links.size()];
-    report->seconds_link =
-        std::max(report->seconds_link, transfer_seconds(link, pending.bytes_down.at(client), up));
+    phase = std::max(phase, transfer_seconds(link, pending.bytes_down.at(client), up));
   }
+  report->seconds_link += phase;
 }
 
 Status Coordinator::collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,

@@ -25,6 +25,7 @@
 // gone, too many rounds without enough clients) come back as an error Result.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,11 @@ class Coordinator {
   Result<RunSummary> run();
   // The model with the current global state loaded.
   NetImpl& model();
+  // The same, as a handle that outlives the coordinator.
+  Net shared_model() {
+    model();
+    return net_;
+  }
   // Per prunable layer of the original model, the units still kept (original numbering).
   const std::vector<std::vector<int64_t>>& kept_units() const { return kept_original_; }
   const std::vector<std::string>& original_layer_names() const { return original_layers_; }
@@ -101,6 +107,10 @@ class Coordinator {
   void close_round(const Pending& pending, RoundReport* report);
   void send_tasks(int64_t round, const std::vector<int64_t>& sampled, Pending* pending,
                   RoundReport* report);
+  // Sends each sampled client `task` (adjusted per client if given) with the current view.
+  using PerClientTask = std::function<void(int64_t client, compression::TrainTask* task)>;
+  void dispatch(int64_t round, const std::vector<int64_t>& sampled, compression::TrainTask task,
+                const PerClientTask& per_client, Pending* pending, RoundReport* report);
   Status collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
                  RoundReport* report);
   Status accept(int64_t round, transport::Message message, Pending* pending,

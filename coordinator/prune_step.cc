@@ -72,25 +72,15 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   task.spatial = o.spatial;
   task.taylor = o.criterion == pruning::Criterion::kTaylor;
   const bool has_input = input_tap() >= 0;
-  const std::string spec_json = net_->spec().to_json();
-  const auto ranks = place(sampled);
   Pending pending;
   pending.expected = FrameKind::kStats;
   pending.evidence = evidence;
-  for (size_t i = 0; i < sampled.size(); ++i) {
-    const int64_t c = sampled[i];
-    if (!alive_[ranks[i]]) continue;
-    task.skip_input = has_input && has_input_stats_[c];
-    auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_);
-    const auto size = static_cast<int64_t>(frame.size());
-    if (!transport_.send(ranks[i], std::move(frame))) continue;
-    broadcast_.mark_sent(c, ranks[i]);
-    report->bytes_down += size;
-    pending.rank_of[c] = ranks[i];
-  }
+  dispatch(round, sampled, task, [&](int64_t c, compression::TrainTask* t) {
+    t->skip_input = has_input && has_input_stats_[c];  // input statistics: once per client
+  }, &pending, report);
   std::vector<ClientUpdate> unused;
   if (auto st = collect(round, &pending, &unused, report); !st) return st;
-  for (const auto& [client, rank] : pending.rank_of) broadcast_.forget_rank(rank);
+  close_round(pending, report);
   if (evidence->taps.empty()) return Status::error("stats round " + std::to_string(round) + ": no client answered");
   if (has_input) evidence->taps[input_tap()] = input_stats_;
   return Status::ok();

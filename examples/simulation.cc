@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "core/log.h"
-#include "core/model_state.h"
 #include "transport/inproc/inproc_transport.h"
 #include "worker/worker.h"
 
@@ -53,8 +52,7 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
     coordinator::Coordinator coord(setup.coordinator, *transport, initial_model, setup.test);
     for (auto* o : observers) coord.add_observer(o);
     summary = coord.run();
-    result.model = make_model(coord.model().spec());  // a copy that outlives the coordinator
-    write_state(*result.model, read_state(coord.model()));
+    result.model = coord.shared_model();
     result.layers = coord.original_layer_names();
     result.kept = coord.kept_units();
   } catch (...) {

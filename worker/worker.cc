@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/rng.h"
+#include "core/timing.h"
 #include "worker/local_trainer.h"
 #include "worker/stats_collector.h"
 
@@ -16,12 +17,6 @@ namespace {
 
 using compression::Frame;
 using compression::FrameKind;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 }  // namespace
 
 Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
