@@ -26,7 +26,8 @@ void TrainTask::write(ByteWriter& w) const {
   w.put_f64(ef_momentum);
   w.put_u32(stats_samples);
   w.put_f64(stats_noise);
-  w.put_u8(static_cast<uint8_t>((spatial ? 1 : 0) | (taylor ? 2 : 0) | (skip_input ? 4 : 0)));
+  w.put_u8(static_cast<uint8_t>((spatial ? 1 : 0) | (taylor ? 2 : 0) | (skip_input ? 4 : 0) |
+                                (fp32_stats ? 8 : 0)));
 }
 
 bool TrainTask::read(ByteReader& r) {
@@ -37,11 +38,12 @@ bool TrainTask::read(ByteReader& r) {
          r.get_f64(&prox_mu) && r.get_u32(&local_epochs) && r.get_u32(&batch) &&
          r.get_u64(&seed) && r.get_string(&uplink, 4096) && get_bool(r, &error_feedback) &&
          r.get_f64(&ef_momentum) && batch > 0 && ef_momentum >= 0 && ef_momentum < 1 &&
-         r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 8 &&
+         r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 16 &&
          stats_noise >= 0;
   spatial = ok && (flags & 1);
   taylor = ok && (flags & 2);
   skip_input = ok && (flags & 4);
+  fp32_stats = ok && (flags & 8);
   return ok;
 }
 

@@ -42,6 +42,7 @@ struct TrainTask {
   bool spatial = false;         // conv taps: positions as samples
   bool taylor = false;          // also gather activation x gradient sums
   bool skip_input = false;      // the coordinator already holds this client's input stats
+  bool fp32_stats = false;      // float32 activations unrounded (default: bfloat16-rounded)
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

@@ -71,6 +71,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   task.stats_noise = o.noise;
   task.spatial = o.spatial;
   task.taylor = o.criterion == pruning::Criterion::kTaylor;
+  task.fp32_stats = !o.bf16_stats;
   const bool has_input = input_tap() >= 0;
   Pending pending;
   pending.expected = FrameKind::kStats;

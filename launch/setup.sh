@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   cmake g++ make pkg-config
   libtorch-dev libopenblas0-openmp          # OpenBLAS: reference BLAS is ~12x slower
+  libdnnl-dev                               # oneDNN headers (LibTorch links it): bf16 Gram matrices
   dataset-fashion-mnist
   zlib1g-dev libzstd-dev
   libopenmpi-dev openmpi-bin

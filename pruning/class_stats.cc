@@ -1,5 +1,6 @@
 #include "pruning/class_stats.h"
 
+#include "pruning/bf16.h"
 #include "pruning/gram.h"
 
 #include <ATen/ATen.h>
@@ -19,6 +20,46 @@ bool get_doubles(ByteReader& r, at::Tensor* t) {
   return r.get_bytes(t->data_ptr<double>(), t->numel() * sizeof(double));
 }
 
+inline float as_float(float v) { return v; }
+inline float as_float(at::BFloat16 v) { return bf16_to_float(v.x); }
+
+// [classes, M] float32 per-class sums of float32 or bfloat16 rows, by a plain loop into a
+// buffer that stays in L1 (a GEMM against one-hot labels is only `classes` columns wide,
+// and index_add_ pays per-row dispatch).
+template <typename T>
+at::Tensor class_sums(const at::Tensor& a, const at::Tensor& labels, int64_t classes) {
+  auto out = at::zeros({classes, a.size(1)}, at::kFloat);
+  const auto rows = a.contiguous();
+  const auto y = labels.to(at::kLong).contiguous();
+  const int64_t n = rows.size(0), m = rows.size(1);
+  const T* src = rows.data_ptr<T>();
+  const int64_t* cls = y.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t r = 0; r < n; ++r) {
+    XFED_CHECK(cls[r] >= 0 && cls[r] < classes, "ClassStats: label " + std::to_string(cls[r]) + " out of range");
+    float* d = dst + cls[r] * m;
+    const T* s = src + r * m;
+    for (int64_t j = 0; j < m; ++j) d[j] += as_float(s[j]);
+  }
+  return out;
+}
+
+at::Tensor class_sums_of(const at::Tensor& a, const at::Tensor& labels, int64_t classes) {
+  if (a.scalar_type() == at::kDouble)
+    return at::zeros({classes, a.size(1)}, a.options()).index_add_(0, labels, a);
+  if (a.scalar_type() == at::kBFloat16) return class_sums<at::BFloat16>(a, labels, classes);
+  return class_sums<float>(a, labels, classes);
+}
+
+// The activations as accumulated: float64 as they are; others rounded to bfloat16, or as
+// float32 (bfloat16 input stays bfloat16).
+at::Tensor rows_to_add(const at::Tensor& a, ClassStats::Rounding rounding) {
+  const auto type = a.scalar_type();
+  if (type == at::kDouble || type == at::kBFloat16) return a;
+  if (rounding == ClassStats::Rounding::kBf16) return a.to(at::kBFloat16);
+  return a.to(at::kFloat);
+}
+
 }  // namespace
 
 ClassStats ClassStats::zeros(int64_t units, int64_t classes) {
@@ -28,14 +69,13 @@ ClassStats ClassStats::zeros(int64_t units, int64_t classes) {
 
 double ClassStats::samples() const { return counts.sum().item<double>(); }
 
-void ClassStats::accumulate(const at::Tensor& activations, const at::Tensor& labels) {
+void ClassStats::accumulate(const at::Tensor& activations, const at::Tensor& labels, Rounding rounding) {
   XFED_CHECK_EQ(activations.size(1), units(), "ClassStats: unit count");
-  accumulate_gram(second, activations);
-  // Class sums as one small GEMM against one-hot labels, at the activations' precision,
-  // added to the float64 sums (exact per batch for float32 inputs of moderate size).
-  const auto onehot = at::one_hot(labels, classes()).to(activations.scalar_type());
-  sums.add_(activations.t().mm(onehot).to(at::kDouble));
-  counts.add_(onehot.sum(0).to(at::kDouble));
+  const auto rows = rows_to_add(activations, rounding);  // the Gram and the sums see the same values
+  accumulate_gram(second, rows);
+  const auto per_class = class_sums_of(rows, labels, classes());
+  sums.add_(per_class.t().to(at::kDouble));
+  counts.add_(at::bincount(labels, {}, classes()).to(at::kDouble));
 }
 
 ClassStats& ClassStats::operator+=(const ClassStats& o) {

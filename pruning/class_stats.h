@@ -1,6 +1,7 @@
 // ClassStats: the additive class statistics of one prunable layer's activations.
 //
-// For M units and L classes, over the samples seen (float64 throughout):
+// For M units and L classes, over the samples seen (float64 sums across batches; see
+// accumulate for how float32 activations enter):
 //   counts[l]  samples of class l                       (L)
 //   sums[:, l] sum of the activations of class l        (M x L)
 //   second     sum of a a^T                             (M x M)
@@ -27,8 +28,14 @@ struct ClassStats {
   int64_t classes() const { return sums.size(1); }
   double samples() const;
 
-  // activations [n, M] (any float type), labels [n] int64 in [0, L).
-  void accumulate(const at::Tensor& activations, const at::Tensor& labels);
+  // How float32 activations enter: rounded to bfloat16 (the default: Gram matrices on bf16
+  // matrix units, pruning/bf16.h), or as they are (float32 BLAS). Float64 activations are
+  // always added exactly.
+  enum class Rounding { kBf16, kNone };
+
+  // activations [n, M], labels [n] int64 in [0, L).
+  void accumulate(const at::Tensor& activations, const at::Tensor& labels,
+                  Rounding rounding = Rounding::kBf16);
   ClassStats& operator+=(const ClassStats& other);
   // Gaussian noise of std sigma on sums and second moment (client-side privacy).
   void add_noise(double sigma, uint64_t seed);

@@ -32,6 +32,7 @@ Status set_key(PruneOptions& o, const std::string& key, double v) {
   else if (key == "spatial" && (v == 0 || v == 1)) o.spatial = v == 1;
   else if (key == "input" && (v == 0 || v == 1)) o.prune_input = v == 1;
   else if (key == "restart_lr" && (v == 0 || v == 1)) o.restart_lr = v == 1;
+  else if (key == "bf16" && (v == 0 || v == 1)) o.bf16_stats = v == 1;
   else return Status::error("bad key or value '" + key + "'");
   return Status::ok();
 }

@@ -17,6 +17,8 @@
 //   spatial=1       conv taps: positions as samples instead of global average pooling
 //   input=0         do not prune the input features (mlp)
 //   restart_lr=1    restart the client learning-rate decay at each pruning step
+//   bf16=0          statistics of the float32 activations as they are (float32 BLAS Gram)
+//                   instead of bfloat16-rounded ones on bf16 matrix units (pruning/bf16.h)
 // The last step is shrunk (same fraction for every layer) so that the model lands on the
 // target rather than far below it. Pure functions; no I/O.
 #pragma once
@@ -51,6 +53,7 @@ struct PruneOptions {
   bool spatial = false;
   bool prune_input = true;
   bool restart_lr = false;
+  bool bf16_stats = true;
 
   static Result<PruneOptions> parse(const std::string& spec);
   bool is_step_round(int64_t round) const {

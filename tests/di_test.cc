@@ -1,7 +1,9 @@
-// DI math against independent computations on raw data (double precision throughout).
+// DI math against independent computations on raw data (double precision throughout), and
+// what the bfloat16 path of float32 activations does to the statistics and scores.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "pruning/bf16_gram.h"
 #include "pruning/class_stats.h"
 #include "pruning/di.h"
 
@@ -155,17 +157,46 @@ TEST(Di, RhoDefaultsToFiveTimesTheMeanVariance) {
   EXPECT_DOUBLE_EQ(di_scores(stats_of(d, 3), RhoOptions{5, 0.25}).value().rho, 0.25);
 }
 
-TEST(ClassStats, Float32BatchesMatchFloat64) {
+// Float32 batches are the statistics of the bfloat16-rounded activations, on either Gram
+// path (bf16 matrix units when the CPU has them, float32 BLAS otherwise): equal to float64
+// statistics of the rounded values up to float32 summation, and the second moment exactly
+// symmetric.
+TEST(ClassStats, Float32BatchesAreStatisticsOfBf16RoundedValues) {
   const auto d = make_data(1000, 20, 4, 7);
-  auto a = ClassStats::zeros(20, 4), b = ClassStats::zeros(20, 4);
-  a.accumulate(d.x, d.y);
-  for (int64_t s = 0; s < 1000; s += 300) {
-    const int64_t len = std::min<int64_t>(300, 1000 - s);
-    b.accumulate(d.x.narrow(0, s, len).to(at::kFloat), d.y.narrow(0, s, len));
+  const Data rounded{d.x.to(at::kFloat).to(at::kBFloat16).to(at::kDouble), d.y};
+  const auto expected = stats_of(rounded, 4);
+  for (bool units : {true, false}) {
+    use_bf16_units(units);
+    auto b = ClassStats::zeros(20, 4);
+    for (int64_t s = 0; s < 1000; s += 300) {
+      const int64_t len = std::min<int64_t>(300, 1000 - s);
+      b.accumulate(d.x.narrow(0, s, len).to(at::kFloat), d.y.narrow(0, s, len));
+    }
+    EXPECT_TRUE(b.second.allclose(expected.second, 1e-6, 1e-5)) << "bf16 units " << units;
+    EXPECT_TRUE(b.sums.allclose(expected.sums, 1e-6, 1e-5)) << "bf16 units " << units;
+    EXPECT_TRUE(b.counts.equal(expected.counts));
+    EXPECT_TRUE(b.second.equal(b.second.t()));
+    // Rounding moved the statistics, by about bfloat16's precision and no more.
+    const auto exact = stats_of(d, 4);
+    const double moved = ((b.second - exact.second).abs().max() / exact.second.abs().max()).item<double>();
+    EXPECT_GT(moved, 1e-6);
+    EXPECT_LT(moved, 1.0 / 256);
   }
-  EXPECT_TRUE(b.second.allclose(a.second, 1e-5, 1e-4));
-  EXPECT_TRUE(b.sums.allclose(a.sums, 1e-5, 1e-4));
-  EXPECT_TRUE(b.counts.equal(a.counts));
+  use_bf16_units(true);
+}
+
+// What the rounding does to the scores: DI and DiLOSS within 1 % of the exact float64
+// values, and the same top half of units.
+TEST(ClassStats, Bf16RoundingKeepsScoresAndRanking) {
+  const int64_t m = 40, classes = 10;
+  const auto d = make_data(3000, m, classes, 11);
+  auto rounded = ClassStats::zeros(m, classes);
+  rounded.accumulate(d.x.to(at::kFloat), d.y);
+  const auto a = di_scores(rounded).value(), b = di_scores(stats_of(d, classes)).value();
+  EXPECT_LT(rel(a.di, b.di), 1e-2);
+  EXPECT_LT(((a.diloss - b.diloss).abs().max() / b.diloss.abs().max()).item<double>(), 1e-2);
+  const auto top = [&](const at::Tensor& s) { return std::get<0>(std::get<1>(s.topk(m / 2)).sort()); };
+  EXPECT_TRUE(top(a.diloss).equal(top(b.diloss)));
 }
 
 TEST(ClassStats, SerializationRoundTripsAndRejectsBadInput) {

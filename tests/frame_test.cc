@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "compression/frame.h"
+#include "compression/messages.h"
 
 namespace xfed::compression {
 namespace {
@@ -87,6 +88,36 @@ INSTANTIATE_TEST_SUITE_P(
         Corruption{"huge_length", [](Bytes& b) { b[31] = 0x7f; }, "payload length"},
         Corruption{"oversized", [](Bytes& b) { b.resize(2 << 20); }, "exceeds max_frame_bytes"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// A stats task keeps every field, each flag on its own; unknown flag bits are rejected.
+TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
+  for (int flag = 0; flag < 4; ++flag) {
+    TrainTask t;
+    t.mode = TaskMode::kStats;
+    t.stats_samples = 123;
+    t.stats_noise = 0.5;
+    t.spatial = flag == 0;
+    t.taylor = flag == 1;
+    t.skip_input = flag == 2;
+    t.fp32_stats = flag == 3;
+    Bytes b;
+    ByteWriter w(&b);
+    t.write(w);
+    ByteReader r(b);
+    TrainTask back;
+    ASSERT_TRUE(back.read(r)) << flag;
+    EXPECT_EQ(back.mode, TaskMode::kStats);
+    EXPECT_EQ(back.stats_samples, 123u);
+    EXPECT_EQ(back.stats_noise, 0.5);
+    EXPECT_EQ(back.spatial, t.spatial);
+    EXPECT_EQ(back.taylor, t.taylor);
+    EXPECT_EQ(back.skip_input, t.skip_input);
+    EXPECT_EQ(back.fp32_stats, t.fp32_stats);
+    b.back() |= 16;  // the flags byte is the last one written
+    ByteReader bad(b);
+    EXPECT_FALSE(TrainTask().read(bad)) << flag;
+  }
+}
 
 }  // namespace
 }  // namespace xfed::compression

@@ -151,7 +151,10 @@ TEST(Planner, ParsesSpecsAndRejectsBadOnes) {
   EXPECT_TRUE(o.target_flops);
   EXPECT_TRUE(o.is_step_round(5));
   EXPECT_FALSE(o.is_step_round(4));
-  for (const char* bad : {"magic", "di:every=0", "di:fraction=1.5", "di:speed=3", "di:every", "di:target=x"}) {
+  EXPECT_TRUE(o.bf16_stats) << "default: bfloat16 statistics";
+  EXPECT_FALSE(PruneOptions::parse("di:bf16=0").value().bf16_stats);
+  for (const char* bad : {"magic", "di:every=0", "di:fraction=1.5", "di:speed=3", "di:every", "di:target=x",
+                          "di:bf16=2"}) {
     auto p = PruneOptions::parse(bad);
     ASSERT_FALSE(p) << bad;
     EXPECT_NE(p.message().find("--prune"), std::string::npos) << p.message();

@@ -8,7 +8,7 @@
 namespace xfed::worker {
 namespace {
 
-constexpr int64_t kBatch = 1000;  // like evaluate(): per-batch overheads amortized
+constexpr int64_t kBatch = 3000;  // like evaluate(): per-batch overheads amortized
 
 // A tap as [samples, units] plus matching labels.
 std::pair<at::Tensor, at::Tensor> as_rows(const at::Tensor& tap, const at::Tensor& y, bool spatial) {
@@ -33,20 +33,22 @@ at::Tensor taylor_sum(const at::Tensor& tap) {
 }  // namespace
 
 StatsRequest stats_request(const compression::TrainTask& t, uint64_t seed) {
-  return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed};
+  return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed, !t.fp32_stats};
 }
 
 pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const StatsRequest& req) {
   const auto idx = sample_indices(data.size(), req.samples, req.seed);
+  const bool all = idx.numel() == data.size();  // views of the data, no gather
   const auto tap_layer = net.tap_layers();
   const auto layers = net.prunable_layers();
   pruning::Evidence ev;
   ev.taps.resize(tap_layer.size());
+  const auto rounding = req.bf16 ? pruning::ClassStats::Rounding::kBf16 : pruning::ClassStats::Rounding::kNone;
   net.eval();
   for (int64_t start = 0; start < idx.numel(); start += kBatch) {
     const auto batch = idx.narrow(0, start, std::min(kBatch, idx.numel() - start));
-    auto x = data.images.index_select(0, batch);
-    const auto y = data.labels.index_select(0, batch);
+    auto x = all ? data.images.narrow(0, start, batch.numel()) : data.images.index_select(0, batch);
+    const auto y = all ? data.labels.narrow(0, start, batch.numel()) : data.labels.index_select(0, batch);
     torch::AutoGradMode grad(req.taylor);
     if (req.taylor) x.requires_grad_(true);
     std::vector<at::Tensor> taps;
@@ -66,7 +68,7 @@ pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const Stat
       if (req.skip_input && layers[tap_layer[t]].name == "input") continue;
       const auto [rows, labels] = as_rows(taps[t].detach(), y, req.spatial);
       if (!ev.taps[t]) ev.taps[t] = pruning::ClassStats::zeros(rows.size(1), data.classes);
-      ev.taps[t]->accumulate(rows, labels);
+      ev.taps[t]->accumulate(rows, labels, rounding);
     }
   }
   for (size_t t = 0; t < ev.taps.size(); ++t)
