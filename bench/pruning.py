@@ -3,7 +3,8 @@
 
 1. Schedule table: Fashion-MNIST, 10 clients, 40 rounds; unpruned vs pruned runs with the
    same seed, iid and dirichlet:0.5; mlp pruned to 10 % of params, lenet5 to 10 % of FLOPs;
-   DI with the default schedule, and L1 for comparison (mlp).
+   DI with the default schedule, L1 for comparison, and a dense model of the same budget
+   trained from scratch for the same rounds (what pruning has to beat).
 2. One-shot table: one model trained for --oneshot-round rounds (identical for every row:
    same seed), then pruned once to fixed widths with no fine-tuning (mlp hidden layers
    300-100 -> 60-20 and -> 30-10, inputs kept), test accuracy right after surgery, per
@@ -11,20 +12,26 @@
 3. bench_pruning_stats on that trained model: stats-round cost, federated vs central.
 
 Usage: bench/pruning.py [--skip-lenet] [--only-oneshot]      (after ./launch/setup.sh)
+       XFED_BIN=DIR bench/pruning.py ...   binaries from DIR instead of build/bin
 """
 import argparse, json, os, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-XFED = os.path.join(ROOT, "build", "bin", "xfed")
+BIN = os.environ.get("XFED_BIN", os.path.join(ROOT, "build", "bin"))  # override: a frozen copy
+XFED = os.path.join(BIN, "xfed")
 
 
-def run(flags):
-    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as f:
-        path = f.name
-    subprocess.run([XFED, "simulate", "--quiet", "--metrics", path] + flags, check=True)
-    with open(path) as f:
-        lines = [json.loads(l) for l in f]
-    os.unlink(path)
+def run(flags, widths_out=None):
+    """Per-round metrics and summary of one simulation; widths_out: also the final widths."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, model = os.path.join(tmp, "m.jsonl"), os.path.join(tmp, "final.model")
+        extra = ["--save-model", model] if widths_out is not None else []
+        subprocess.run([XFED, "simulate", "--quiet", "--metrics", path] + extra + flags, check=True)
+        with open(path) as f:
+            lines = [json.loads(l) for l in f]
+        if widths_out is not None:
+            with open(model + ".json") as f:
+                widths_out.extend(json.load(f)["spec"]["widths"])
     return lines[:-1], lines[-1]
 
 
@@ -37,10 +44,15 @@ def schedule_table(models):
             rounds, unpruned = run(base)
             p0, f0 = rounds[0]["params"], rounds[0]["flops"]
             rows = [("unpruned", unpruned)]
-            criteria = ["di", "l1"] if model == "mlp" else ["di"]
-            for c in criteria:
-                _, s = run(base + ["--prune", f"{c}:{target_key}=0.1"])
+            widths = []
+            for c in ["di", "l1"]:
+                _, s = run(base + ["--prune", f"{c}:{target_key}=0.1"], widths if c == "di" else None)
                 rows.append((f"--prune {c}:{target_key}=0.1", s))
+            # The same budget trained from scratch: the mlp keeps every pixel, so its hidden
+            # layers must be narrower (32-16: 9.7 % of params); lenet5 takes DI's final widths.
+            scratch = "32,16" if model == "mlp" else ",".join(str(w) for w in widths)
+            _, s = run(base + ["--widths", scratch])
+            rows.append((f"dense from scratch `--widths {scratch}`", s))
             for name, s in rows:
                 d = 100 * (s["final_accuracy"] - unpruned["final_accuracy"])
                 print(f"| {model} | {part} | {name} | {100 * s['final_accuracy']:.2f} % | "
@@ -83,7 +95,7 @@ def main():
     print()
     model = os.path.join(tempfile.gettempdir(), "xfed_bench_pruning.model")
     subprocess.run([XFED, "simulate", "--quiet", "--rounds", str(args.oneshot_round), "--save-model", model], check=True)
-    subprocess.run([os.path.join(ROOT, "build", "bin", "bench_pruning_stats"), model], check=True)
+    subprocess.run([os.path.join(BIN, "bench_pruning_stats"), model], check=True)
 
 
 if __name__ == "__main__":
