@@ -76,6 +76,22 @@ TEST(PrunedSimulation, ResumeOfAPrunedRunIsBitIdentical) {
   EXPECT_EQ(resumed.params, uninterrupted.params);
 }
 
+// bf16=0 reaches the clients: the layer DIs of the first pruning step move off the
+// bfloat16 statistics' values, by about bfloat16's precision.
+TEST(PrunedSimulation, Bf16OptionReachesTheClients) {
+  auto c = pruned_config();
+  c.rounds = 2;
+  Recorder rounded, exact;
+  simulate(c, 2, &rounded);
+  c.prune += ",bf16=0";
+  simulate(c, 2, &exact);
+  const auto& a = rounded.rounds[1].per_layer.at("di");
+  const auto& b = exact.rounds[1].per_layer.at("di");
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_NE(a, b);
+  for (size_t l = 0; l < a.size(); ++l) EXPECT_NEAR(a[l], b[l], 1e-2 * b[l]) << "layer " << l;
+}
+
 class EveryCriterion : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(EveryCriterion, PrunesAndKeepsLearning) {
