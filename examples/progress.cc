@@ -15,8 +15,11 @@ std::string human_bytes(double b) {
   return buf;
 }
 
-ProgressPrinter::ProgressPrinter(std::FILE* out)
-    : out_(out), tty_(isatty(fileno(out))), start_(std::chrono::steady_clock::now()) {}
+ProgressPrinter::ProgressPrinter(std::FILE* out, int64_t original_params)
+    : out_(out),
+      tty_(isatty(fileno(out))),
+      start_(std::chrono::steady_clock::now()),
+      original_params_(original_params) {}
 
 void ProgressPrinter::on_round(const RoundReport& r) {
   if (first_round_ < 0) first_round_ = r.round;
@@ -42,14 +45,29 @@ void ProgressPrinter::on_round(const RoundReport& r) {
     const int filled = static_cast<int>(width * r.round / std::max<int64_t>(1, r.rounds));
     std::string bar = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
     std::fprintf(out_, "\r\033[K%s%s", bar.c_str(), line);
+    line_open_ = true;
   } else {
     std::fprintf(out_, "%s\n", line);
   }
+  print_pruning_step(r);
   std::fflush(out_);
 }
 
+// On a pruning round, a permanent line: kept units per prunable layer and the new size.
+void ProgressPrinter::print_pruning_step(const RoundReport& r) {
+  const auto kept = r.per_layer.find("kept");
+  if (kept == r.per_layer.end()) return;
+  std::string widths;
+  for (double k : kept->second)
+    widths += (widths.empty() ? "" : "-") + std::to_string(static_cast<int64_t>(k));
+  const double share = static_cast<double>(r.params) / static_cast<double>(std::max<int64_t>(1, original_params_));
+  std::fprintf(out_, "%s  pruned: kept %s units per layer, %lld params (%.1f %% of the original)\n",
+               line_open_ ? "\n" : "", widths.c_str(), static_cast<long long>(r.params), 100.0 * share);
+  line_open_ = false;
+}
+
 void ProgressPrinter::on_finish(const RunSummary& s) {
-  if (tty_) std::fprintf(out_, "\n");
+  if (line_open_) std::fprintf(out_, "\n");
   std::fprintf(out_,
                "done: %lld rounds, test accuracy %.2f%%, up %s (dense %s), down %s (dense %s), "
                "%lld params, %.1f s, model %s\n",

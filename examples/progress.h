@@ -1,8 +1,10 @@
 // Progress output of a run: on a terminal a single line redrawn in place (bar, round,
-// accuracy, bytes, ETA); otherwise one plain line per round, suitable for logs.
+// accuracy, bytes, ETA); otherwise one plain line per round, suitable for logs. A pruning
+// round adds a permanent line: kept units per layer and the new size.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/metrics.h"
@@ -11,7 +13,8 @@ namespace xfed::cli {
 
 class ProgressPrinter : public RoundObserver {
  public:
-  explicit ProgressPrinter(std::FILE* out);
+  // original_params: the unpruned model's size, for the pruning lines.
+  ProgressPrinter(std::FILE* out, int64_t original_params);
   void on_round(const RoundReport& report) override;
   void on_finish(const RunSummary& summary) override;
 
@@ -22,6 +25,10 @@ class ProgressPrinter : public RoundObserver {
   int64_t first_round_ = -1;
   int64_t bytes_up_ = 0, bytes_down_ = 0;
   double last_accuracy_ = -1;
+  int64_t original_params_;
+  bool line_open_ = false;  // the terminal line is being redrawn in place (no newline yet)
+
+  void print_pruning_step(const RoundReport& report);
 };
 
 // "12.3 MB"

@@ -57,7 +57,8 @@ int run_simulate(const RunConfig& c) {
   std::unique_ptr<JsonlMetricsWriter> metrics;
   if (!c.metrics.empty())
     metrics = JsonlMetricsWriter::open(c.metrics, c.resume).value_or_throw<UsageError>();
-  ProgressPrinter progress(stdout);
+  const int64_t original_params = make_model(setup.spec)->num_params();
+  ProgressPrinter progress(stdout, original_params);
   std::vector<RoundObserver*> observers;
   if (metrics) observers.push_back(metrics.get());
   if (!c.quiet) observers.push_back(&progress);
@@ -65,8 +66,7 @@ int run_simulate(const RunConfig& c) {
   const int threads = worker_threads(c, per_round);
   if (!c.quiet)
     std::printf("xfed simulate: %s, %s (%lld params), %lld clients (%s), %d worker threads\n",
-                c.dataset.c_str(), c.model.c_str(),
-                static_cast<long long>(make_model(setup.spec)->num_params()),
+                c.dataset.c_str(), c.model.c_str(), static_cast<long long>(original_params),
                 static_cast<long long>(c.clients), c.partition.c_str(), threads);
   if (c.verbose) log_client_histograms(*setup.clients, *setup.test);
   auto result = run_simulation(setup, make_initial_model(setup.spec, c.seed), threads, observers);

@@ -172,5 +172,33 @@ TEST(Cli, PrunedModelIsExportedWithKeptUnitsAndReloads) {
   expect_usage_error(kSmall + "--prune di:every=0", "--prune 'di:every=0'");
 }
 
+// Without --quiet, each pruning step prints a permanent line with the kept widths and the
+// new size, the same as the metrics say.
+TEST(Cli, ProgressShowsEachPruningStep) {
+  TempDir dir;
+  std::string args = kSmall + "--rounds 4 --prune di:every=1,warmup=2,fraction=0.5,target=0.2,min_units=2 "
+                              "--metrics " + dir.file("m.jsonl");
+  args.replace(args.find("--quiet "), 8, "");
+  const auto r = xfed(args);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::vector<std::string> expected;
+  for (const auto& round : read_jsonl(dir.file("m.jsonl"))) {
+    if (!round.contains("kept")) continue;
+    std::string widths;
+    for (const auto& k : round["kept"]) widths += (widths.empty() ? "" : "-") + std::to_string(k.get<int64_t>());
+    expected.push_back("  pruned: kept " + widths + " units per layer, " +
+                       std::to_string(round["params"].get<int64_t>()) + " params (");
+  }
+  ASSERT_GE(expected.size(), 2u) << r.out;
+  size_t at = 0;
+  for (const auto& line : expected) {
+    at = r.out.find(line, at);
+    ASSERT_NE(at, std::string::npos) << line << "\n" << r.out;
+  }
+  size_t lines = 0;
+  for (size_t p = r.out.find("  pruned: "); p != std::string::npos; p = r.out.find("  pruned: ", p + 1)) ++lines;
+  EXPECT_EQ(lines, expected.size()) << "one line per pruning step\n" << r.out;
+}
+
 }  // namespace
 }  // namespace xfed
