@@ -49,7 +49,7 @@ std::array<double, 4> cost_of(NetImpl& net, const Dataset& data) {
   worker::StatsRequest hidden, with_input;
   hidden.skip_input = true;
   auto hidden_fp32 = hidden;
-  hidden_fp32.bf16 = false;
+  hidden_fp32.rounding = pruning::ClassStats::Rounding::kNone;
   std::array<double, 4> t{1e9, 1e9, 1e9, 1e9};
   for (int rep = 0; rep < 15; ++rep) {
     t[0] = std::min(t[0], best_of(1, [&] { evaluate(net, data); }));
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   // Agreement: the 10 clients' summed statistics vs one pass over their union (both
   // bfloat16, the default), and bfloat16 vs unrounded float32 statistics of the union.
   worker::StatsRequest bf16, fp32;
-  fp32.bf16 = false;
+  fp32.rounding = pruning::ClassStats::Rounding::kNone;
   pruning::Evidence summed;
   std::vector<at::Tensor> xs, ys;
   for (int64_t c = 0; c < setup.clients->num_clients(); ++c) {

@@ -124,7 +124,7 @@ TEST(PrunedSimulation, BatchNormCriterionOnVgg) {
 }
 
 // The statistics of a stats round are additive: per-client evidence summed equals the
-// evidence of the union (float32 per-batch products, float64 sums).
+// evidence of the union (float32 partial sums of bfloat16 products, float64 across them).
 TEST(StatsCollector, ClientEvidenceSumsToTheUnion) {
   for (bool spatial : {false, true}) {
     auto c = small_config();

@@ -20,7 +20,7 @@ struct StatsRequest {
   bool taylor = false;
   bool skip_input = false;
   uint64_t seed = 0;
-  bool bf16 = true;  // float32 activations rounded to bfloat16 (pruning/bf16.h)
+  pruning::ClassStats::Rounding rounding = pruning::ClassStats::Rounding::kBf16;  // pruning/bf16.h
 };
 
 StatsRequest stats_request(const compression::TrainTask& task, uint64_t seed);
