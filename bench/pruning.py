@@ -8,7 +8,8 @@
 2. One-shot table: one model trained for --oneshot-round rounds (identical for every row:
    same seed), then pruned once to fixed widths with no fine-tuning (mlp hidden layers
    300-100 -> 60-20 and -> 30-10, inputs kept), test accuracy right after surgery, per
-   criterion and DI rho; then every criterion through the full iterative schedule.
+   criterion and DI rho; then every criterion through the full iterative schedule, and
+   the mlp iid rows of table 1 with seeds 2 and 3.
 3. bench_pruning_stats on that trained model: stats-round cost, federated vs central.
 
 Usage: bench/pruning.py [--skip-lenet] [--only-oneshot]      (after ./launch/setup.sh)
@@ -90,6 +91,16 @@ def iterative_table():
         print(f"| {c} | {100 * s['final_accuracy']:.2f} % |", flush=True)
 
 
+def seeds_table(seeds):
+    """mlp, iid, to 10 % of params: unpruned, DI and L1 again with other seeds."""
+    print("| seed | unpruned | --prune di:target=0.1 | --prune l1:target=0.1 |")
+    print("|---|---|---|---|")
+    for seed in seeds:
+        accs = [run(["--seed", str(seed)] + p)[1]["final_accuracy"]
+                for p in ([], ["--prune", "di:target=0.1"], ["--prune", "l1:target=0.1"])]
+        print(f"| {seed} | " + " | ".join(f"{100 * a:.2f} %" for a in accs) + " |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-lenet", action="store_true")
@@ -104,6 +115,8 @@ def main():
     print()
     if not args.only_oneshot:
         iterative_table()
+        print()
+        seeds_table([2, 3])
         print()
     model = os.path.join(tempfile.gettempdir(), "xfed_bench_pruning.model")
     subprocess.run([XFED, "simulate", "--quiet", "--rounds", str(args.oneshot_round), "--save-model", model], check=True)
