@@ -1,21 +1,26 @@
 #!/usr/bin/env python3
-"""Federated pruning benchmark (issue #4 targets).
+"""Federated pruning benchmark (issue #4 targets). Tables, in order (--tables picks some):
 
-1. Schedule table: Fashion-MNIST, 10 clients, 40 rounds; unpruned vs pruned runs with the
-   same seed, iid and dirichlet:0.5; mlp pruned to 10 % of params, lenet5 to 10 % of FLOPs;
-   DI with the default schedule, L1 for comparison, and a dense model of the same budget
-   trained from scratch for the same rounds (what pruning has to beat).
-2. One-shot table: one model trained for --oneshot-round rounds (identical for every row:
-   same seed), then pruned once to fixed widths with no fine-tuning (mlp hidden layers
-   300-100 -> 60-20 and -> 30-10, inputs kept), test accuracy right after surgery, per
-   criterion and DI rho; then every criterion through the full iterative schedule, and
-   the mlp iid rows of table 1 with seeds 2 and 3.
-3. bench_pruning_stats on that trained model: stats-round cost, federated vs central.
+schedule  Fashion-MNIST, 10 clients, 40 rounds; unpruned vs pruned runs with the same seed,
+          iid and dirichlet:0.5; mlp pruned to 10 % of params, lenet5 to 10 % of FLOPs; DI
+          with the default schedule, L1 for comparison, and a dense model of the same budget
+          trained from scratch for the same rounds (what pruning has to beat).
+budget    the same (iid) at larger budgets: where the 0.5 pp goal is reached.
+oneshot   one mlp trained for --oneshot-round rounds (identical for every row: same seed),
+          pruned once to fixed widths with no fine-tuning (hidden layers 300-100 -> 60-20
+          and -> 30-10, inputs kept): test accuracy right after surgery, per criterion and
+          DI rho.
+vgg       the same kind of cut on a BatchNorm model (vgg at half width, where the `bn`
+          criterion applies): trained --vgg-rounds rounds once and checkpointed; every row
+          resumes that checkpoint for one more round and cuts 25 % of every layer's channels.
+criteria  every criterion through the full iterative schedule (mlp, iid, 10 % of params).
+seeds     the mlp iid rows of the schedule table with seeds 2 and 3.
+stats     bench_pruning_stats on the one-shot model: stats-round cost, federated vs central.
 
-Usage: bench/pruning.py [--skip-lenet] [--only-oneshot]      (after ./launch/setup.sh)
+Usage: bench/pruning.py [--tables schedule,budget,...] [--skip-lenet]   (after ./launch/setup.sh)
        XFED_BIN=DIR bench/pruning.py ...   binaries from DIR instead of build/bin
 """
-import argparse, json, os, subprocess, sys, tempfile
+import argparse, json, os, shutil, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("XFED_BIN", os.path.join(ROOT, "build", "bin"))  # override: a frozen copy
@@ -82,6 +87,64 @@ def oneshot_table(at_round):
         print(f"| {name} | {100 * accs[0]:.2f} % | {100 * accs[1]:.2f} % |", flush=True)
 
 
+def vgg_oneshot_table(at_round):
+    """One-shot cut of every layer of a BatchNorm model; rows resume one checkpoint."""
+    vgg = ["--model", "vgg", "--widths", "16,16,32,32,64,64,128"]
+    rows = [("none (not pruned)", None), ("di rho=5 (default)", "di"),
+            ("di rho=1", "di:rho=1"), ("di spatial=1", "di:spatial=1"), ("drop", "drop"),
+            ("fdr", "fdr"), ("l1", "l1"), ("bn", "bn"), ("taylor", "taylor"), ("random", "random")]
+    cut = f"every=1000,warmup={at_round + 1},fraction=0.25,input=0,target=0.0001,min_units=1"
+    with tempfile.TemporaryDirectory() as tmp:
+        trained = os.path.join(tmp, "trained")
+        _, s = run(vgg + ["--rounds", str(at_round), "--checkpoint-dir", trained])
+        print(f"vgg 16-16-32-32-64-64-128, iid, trained {at_round} rounds: "
+              f"{100 * s['final_accuracy']:.2f} %; round {at_round + 1} then cuts 25 % of every "
+              "layer's channels, no fine-tuning\n")
+        print(f"| criterion | test acc after round {at_round + 1} and the cut |")
+        print("|---|---|")
+        for i, (name, spec) in enumerate(rows):
+            ck = os.path.join(tmp, f"row{i}")
+            shutil.copytree(trained, ck)
+            prune = [] if spec is None else ["--prune", spec + ("," if ":" in spec else ":") + cut]
+            rounds, _ = run(vgg + ["--rounds", str(at_round + 1), "--checkpoint-dir", ck, "--resume"] + prune)
+            print(f"| {name} | {100 * rounds[-1]['test_accuracy']:.2f} % |", flush=True)
+
+
+def mlp_scratch_widths(fraction, full_params=266610):
+    """The widest 784-W-W/3 mlp within `fraction` of the full model's params."""
+    def params(w1):
+        w2 = max(1, round(w1 / 3))
+        return 785 * w1 + (w1 + 1) * w2 + (w2 + 1) * 10, w2
+    w1 = 1
+    while params(w1 + 1)[0] <= fraction * full_params:
+        w1 += 1
+    return f"{w1},{params(w1)[1]}"
+
+
+def budget_table(models):
+    """Loss against the unpruned run as the budget grows: where the 0.5 pp goal is reached."""
+    print("| model | target | `--prune di` | `--prune l1` | dense from scratch |")
+    print("|---|---|---|---|---|")
+    for model, target_key, budgets in models:
+        base = ["--model", model]
+        _, unpruned = run(base)
+        print(f"| {model} | 100 % (unpruned) | {100 * unpruned['final_accuracy']:.2f} % | | |", flush=True)
+        for b in budgets:
+            cells = []
+            for c in ["di", "l1"]:
+                _, s = run(base + ["--prune", f"{c}:{target_key}={b}"])
+                cells.append(f"{100 * (s['final_accuracy'] - unpruned['final_accuracy']):+.2f} pp")
+            if model == "mlp":
+                w = mlp_scratch_widths(b)
+                _, s = run(base + ["--widths", w])
+                cells.append(f"{100 * (s['final_accuracy'] - unpruned['final_accuracy']):+.2f} pp "
+                             f"(`--widths {w}`)")
+            else:
+                cells.append("not run")
+            unit = "params" if target_key == "target" else "FLOPs"
+            print(f"| {model} | {100 * b:.0f} % of {unit} | " + " | ".join(cells) + " |", flush=True)
+
+
 def iterative_table():
     """Every criterion through the full default schedule to 10 % of params (mlp, iid)."""
     print("| criterion | final acc after `--prune C:target=0.1` (mlp, iid, 40 rounds) |")
@@ -101,26 +164,43 @@ def seeds_table(seeds):
         print(f"| {seed} | " + " | ".join(f"{100 * a:.2f} %" for a in accs) + " |", flush=True)
 
 
+def stats_bench(at_round):
+    """bench_pruning_stats on a model trained like the one-shot table's."""
+    model = os.path.join(tempfile.gettempdir(), "xfed_bench_pruning.model")
+    subprocess.run([XFED, "simulate", "--quiet", "--rounds", str(at_round), "--save-model", model], check=True)
+    subprocess.run([os.path.join(BIN, "bench_pruning_stats"), model], check=True)
+
+
+TABLES = ["schedule", "budget", "oneshot", "vgg", "criteria", "seeds", "stats"]
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--tables", default=",".join(TABLES),
+                    help="comma-separated subset of " + ",".join(TABLES) + " (default: all)")
     ap.add_argument("--skip-lenet", action="store_true")
-    ap.add_argument("--only-oneshot", action="store_true")
     ap.add_argument("--oneshot-round", type=int, default=20)
+    ap.add_argument("--vgg-rounds", type=int, default=4)
     args = ap.parse_args()
-    if not args.only_oneshot:
-        models = [("mlp", "target")] + ([] if args.skip_lenet else [("lenet5", "target_flops")])
-        schedule_table(models)
-        print()
-    oneshot_table(args.oneshot_round)
-    print()
-    if not args.only_oneshot:
-        iterative_table()
-        print()
-        seeds_table([2, 3])
-        print()
-    model = os.path.join(tempfile.gettempdir(), "xfed_bench_pruning.model")
-    subprocess.run([XFED, "simulate", "--quiet", "--rounds", str(args.oneshot_round), "--save-model", model], check=True)
-    subprocess.run([os.path.join(BIN, "bench_pruning_stats"), model], check=True)
+    tables = args.tables.split(",")
+    unknown = [t for t in tables if t not in TABLES]
+    if unknown:
+        ap.error(f"--tables: unknown table {','.join(unknown)} (known: {','.join(TABLES)})")
+    lenet = not args.skip_lenet
+    steps = {
+        "schedule": lambda: schedule_table([("mlp", "target")] + ([("lenet5", "target_flops")] if lenet else [])),
+        "budget": lambda: budget_table([("mlp", "target", [0.5, 0.4, 0.3, 0.2])] +
+                                       ([("lenet5", "target_flops", [0.5, 0.3])] if lenet else [])),
+        "oneshot": lambda: oneshot_table(args.oneshot_round),
+        "vgg": lambda: vgg_oneshot_table(args.vgg_rounds),
+        "criteria": iterative_table,
+        "seeds": lambda: seeds_table([2, 3]),
+        "stats": lambda: stats_bench(args.oneshot_round),
+    }
+    for name in TABLES:
+        if name in tables:
+            steps[name]()
+            print(flush=True)
 
 
 if __name__ == "__main__":
