@@ -113,7 +113,11 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.ef_momentum = c.ef_momentum;
   o.sparsity_warmup = c.sparsity_warmup;
   o.warmup_start_ratio = c.warmup_start_ratio;
-  if (c.prune != "none") o.prune = pruning::PruneOptions::parse(c.prune).value_or_throw<UsageError>();
+  if (c.prune != "none") {
+    o.prune = pruning::PruneOptions::parse(c.prune).value_or_throw<UsageError>();
+    if (auto st = pruning::check_criterion(o.prune->criterion, *make_model(s.spec)); !st)
+      throw UsageError(st.message());
+  }
   if (!c.link.empty()) o.links = coordinator::parse_links(c.link).value_or_throw<UsageError>();
   o.round_timeout_s = c.round_timeout;
   o.min_clients = c.min_clients;

@@ -53,18 +53,20 @@ at::Tensor weight_l1(NetImpl& model, int layer, int64_t units, bool incoming) {
   return total;
 }
 
-Result<at::Tensor> bn_gamma(NetImpl& model, int layer, const std::string& name, int64_t units) {
+// The BatchNorm gammas bound to a layer's units (none: the layer has no BatchNorm).
+std::vector<std::string> bn_gammas(const NetImpl& model, int layer) {
+  std::vector<std::string> out;
+  for (const auto& b : model.axis_bindings())
+    if (b.layer == layer && b.tensor.find("bn") != std::string::npos &&
+        b.tensor.find(".weight") != std::string::npos)
+      out.push_back(b.tensor);
+  return out;
+}
+
+at::Tensor bn_gamma(NetImpl& model, int layer, int64_t units) {
   auto params = model.named_parameters(true);
   auto total = at::zeros({units}, at::kDouble);
-  bool found = false;
-  for (const auto& b : model.axis_bindings()) {
-    if (b.layer != layer || b.tensor.find("bn") == std::string::npos ||
-        b.tensor.find(".weight") == std::string::npos)
-      continue;
-    total += params[b.tensor].detach().abs().to(at::kDouble);
-    found = true;
-  }
-  if (!found) return Status::error("criterion bn: layer " + name + " has no BatchNorm");
+  for (const auto& name : bn_gammas(model, layer)) total += params[name].detach().abs().to(at::kDouble);
   return total;
 }
 
@@ -83,6 +85,16 @@ const char* criterion_name(Criterion c) {
   return "?";
 }
 
+Status check_criterion(Criterion c, const NetImpl& model) {
+  if (c != Criterion::kBn) return Status::ok();
+  const auto layers = model.prunable_layers();
+  for (int l = 0; l < static_cast<int>(layers.size()); ++l)
+    if (bn_gammas(model, l).empty())
+      return Status::error("--prune bn: model " + model.spec().arch + " has no BatchNorm on layer '" +
+                           layers[l].name + "' (bn needs one on every prunable layer, as in vgg and resnet20)");
+  return Status::ok();
+}
+
 bool needs_class_stats(Criterion c) {
   return c == Criterion::kDi || c == Criterion::kDrop || c == Criterion::kFdr;
 }
@@ -90,6 +102,7 @@ bool needs_class_stats(Criterion c) {
 Result<LayerScores> score_layers(Criterion c, NetImpl& model, const Evidence& ev,
                                  const RhoOptions& rho, uint64_t seed, const RhoOptions& input_rho) {
   if (needs_class_stats(c)) return from_stats(c, model, ev, rho, input_rho);
+  if (auto st = check_criterion(c, model); !st) return st;
   const auto layers = model.prunable_layers();
   LayerScores out;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -101,12 +114,7 @@ Result<LayerScores> score_layers(Criterion c, NetImpl& model, const Evidence& ev
         out.scores.push_back(in.abs().sum().item<double>() > 0 ? in : weight_l1(model, l, n, false));
         break;
       }
-      case Criterion::kBn: {
-        auto g = bn_gamma(model, l, layers[l].name, n);
-        if (!g) return g.status();
-        out.scores.push_back(g.value());
-        break;
-      }
+      case Criterion::kBn: out.scores.push_back(bn_gamma(model, l, n)); break;
       case Criterion::kRandom: out.scores.push_back(at::rand({n}, gen, at::kDouble)); break;
       default: out.scores.push_back(at::zeros({n}, at::kDouble));
     }

@@ -29,6 +29,8 @@ enum class Criterion { kDi, kDrop, kFdr, kL1, kBn, kTaylor, kRandom };
 Result<Criterion> parse_criterion(const std::string& name);
 const char* criterion_name(Criterion c);
 bool needs_class_stats(Criterion c);
+// Whether the criterion can score this model (bn: a BatchNorm on every prunable layer).
+Status check_criterion(Criterion c, const NetImpl& model);
 
 struct LayerScores {
   std::vector<at::Tensor> scores;  // per prunable layer, float64 [units]

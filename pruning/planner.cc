@@ -12,28 +12,67 @@
 namespace xfed::pruning {
 namespace {
 
-Status set_key(PruneOptions& o, const std::string& key, double v) {
-  auto in = [&](double lo, double hi) { return v >= lo && v <= hi; };
-  auto whole = [&](double lo) { return v == std::floor(v) && v >= lo; };
-  if (key == "every" && whole(1)) o.every = static_cast<int64_t>(v);
-  else if (key == "warmup" && whole(1)) o.warmup = static_cast<int64_t>(v);
-  else if (key == "fraction" && in(1e-6, 0.95)) o.fraction = v;
-  else if (key == "input_fraction" && in(0, 0.95)) o.input_fraction = v;
-  else if (key == "lambda" && in(0, 1e6)) o.lambda = v;
-  else if (key == "target" && in(1e-4, 1)) o.target = v, o.target_flops = false;
-  else if (key == "target_flops" && in(1e-4, 1)) o.target = v, o.target_flops = true;
-  else if (key == "min_units" && whole(1)) o.min_units = static_cast<int64_t>(v);
-  else if (key == "floor" && in(0, 1)) o.floor = v;
-  else if (key == "rho" && in(1e-12, 1e12)) o.rho.scale = v;
-  else if (key == "rho_abs" && in(1e-300, 1e300)) o.rho.absolute = v;
-  else if (key == "input_rho" && in(1e-12, 1e12)) o.input_rho = v;
-  else if (key == "stats_samples" && whole(0)) o.stats_samples = static_cast<int64_t>(v);
-  else if (key == "noise" && in(0, 1e12)) o.noise = v;
-  else if (key == "spatial" && (v == 0 || v == 1)) o.spatial = v == 1;
-  else if (key == "input" && (v == 0 || v == 1)) o.prune_input = v == 1;
-  else if (key == "restart_lr" && (v == 0 || v == 1)) o.restart_lr = v == 1;
-  else if (key == "bf16" && (v == 0 || v == 1)) o.bf16_stats = v == 1;
-  else return Status::error("bad key or value '" + key + "'");
+// One `--prune` key: its allowed range, whether it is a whole number, and where it goes.
+struct KeySpec {
+  const char* name;
+  double lo, hi;
+  bool whole;
+  void (*set)(PruneOptions&, double);
+};
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> keys = {
+      {"every", 1, 1e9, true, [](PruneOptions& o, double v) { o.every = static_cast<int64_t>(v); }},
+      {"warmup", 1, 1e9, true, [](PruneOptions& o, double v) { o.warmup = static_cast<int64_t>(v); }},
+      {"fraction", 1e-6, 0.95, false, [](PruneOptions& o, double v) { o.fraction = v; }},
+      {"input_fraction", 0, 0.95, false, [](PruneOptions& o, double v) { o.input_fraction = v; }},
+      {"lambda", 0, 1e6, false, [](PruneOptions& o, double v) { o.lambda = v; }},
+      {"target", 1e-4, 1, false, [](PruneOptions& o, double v) { o.target = v, o.target_flops = false; }},
+      {"target_flops", 1e-4, 1, false, [](PruneOptions& o, double v) { o.target = v, o.target_flops = true; }},
+      {"min_units", 1, 1e9, true, [](PruneOptions& o, double v) { o.min_units = static_cast<int64_t>(v); }},
+      {"floor", 0, 1, false, [](PruneOptions& o, double v) { o.floor = v; }},
+      {"rho", 1e-12, 1e12, false, [](PruneOptions& o, double v) { o.rho.scale = v; }},
+      {"rho_abs", 1e-300, 1e300, false, [](PruneOptions& o, double v) { o.rho.absolute = v; }},
+      {"input_rho", 1e-12, 1e12, false, [](PruneOptions& o, double v) { o.input_rho = v; }},
+      {"stats_samples", 0, 1e12, true,
+       [](PruneOptions& o, double v) { o.stats_samples = static_cast<int64_t>(v); }},
+      {"noise", 0, 1e12, false, [](PruneOptions& o, double v) { o.noise = v; }},
+      {"spatial", 0, 1, true, [](PruneOptions& o, double v) { o.spatial = v == 1; }},
+      {"input", 0, 1, true, [](PruneOptions& o, double v) { o.prune_input = v == 1; }},
+      {"restart_lr", 0, 1, true, [](PruneOptions& o, double v) { o.restart_lr = v == 1; }},
+      {"bf16", 0, 1, true, [](PruneOptions& o, double v) { o.bf16_stats = v == 1; }},
+  };
+  return keys;
+}
+
+// "a whole number >= 1", "a number in [0, 0.95]", "a number > 0".
+std::string describe(const KeySpec& k) {
+  std::ostringstream out;
+  out << (k.whole ? "a whole number " : "a number ");
+  const bool bounded = k.hi < 1e9;
+  const bool positive = k.lo > 0 && k.lo <= 1e-9;  // a tiny lower bound stands for "> 0"
+  if (bounded && !positive) out << "in [" << k.lo << ", " << k.hi << "]";
+  else if (bounded) out << "> 0 and <= " << k.hi;
+  else if (positive) out << "> 0";
+  else out << ">= " << k.lo;
+  return out.str();
+}
+
+std::string key_names() {
+  std::string out;
+  for (const auto& k : key_specs()) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
+
+Status set_key(PruneOptions& o, const std::string& key, const std::string& value) {
+  const auto& keys = key_specs();
+  const auto k = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& s) { return key == s.name; });
+  if (k == keys.end()) return Status::error("unknown key '" + key + "' (keys: " + key_names() + ")");
+  double v;
+  if (!parse_double(value, &v) || v < k->lo || v > k->hi || (k->whole && v != std::floor(v))) {
+    return Status::error("'" + key + "=" + value + "': expected " + describe(*k));
+  }
+  k->set(o, v);
   return Status::ok();
 }
 
@@ -75,13 +114,10 @@ Result<PruneOptions> PruneOptions::parse(const std::string& spec) {
   std::string item;
   while (std::getline(ss, item, ',')) {
     const auto eq = item.find('=');
-    double v;
-    if (eq == std::string::npos || !parse_double(item.substr(eq + 1), &v))
+    if (eq == std::string::npos)
       return Status::error("--prune '" + spec + "': expected key=value, got '" + item + "'");
-    if (auto st = set_key(o, item.substr(0, eq), v); !st)
-      return Status::error("--prune '" + spec + "': " + st.message() +
-                           " (keys: every, warmup, fraction, input_fraction, lambda, target, target_flops, "
-                           "min_units, floor, rho, rho_abs, input_rho, stats_samples, noise, spatial, input, restart_lr)");
+    if (auto st = set_key(o, item.substr(0, eq), item.substr(eq + 1)); !st)
+      return Status::error("--prune '" + spec + "': " + st.message());
   }
   return o;
 }

@@ -51,6 +51,8 @@ TEST(Cli, BadFlagsExitWithTwoAndNameTheFlag) {
   expect_usage_error(kSmall + "--compress magic", "--compress 'magic'");
   expect_usage_error(kSmall + "--bogus 1", "--bogus");
   expect_usage_error(kSmall + "--resume", "--resume needs --checkpoint-dir");
+  expect_usage_error(kSmall + "--prune di:fraction=2", "'fraction=2': expected a number in [1e-06, 0.95]");
+  expect_usage_error(kSmall + "--prune bn", "--prune bn: model mlp has no BatchNorm");  // before round 1
   expect_usage_error("simulate --dataset cifar10 --data-dir /nonexistent", "/nonexistent/data_batch_1.bin");
   expect_usage_error("simulate --data-dir /nonexistent", "/nonexistent/train-images-idx3-ubyte");
   expect_usage_error("frobnicate", "frobnicate");

@@ -5,6 +5,8 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/utils.h>
 
+#include <cstring>
+
 #include "core/model_state.h"
 #include "pruning/planner.h"
 #include "pruning/surgery.h"
@@ -159,6 +161,21 @@ TEST(Planner, ParsesSpecsAndRejectsBadOnes) {
     ASSERT_FALSE(p) << bad;
     EXPECT_NE(p.message().find("--prune"), std::string::npos) << p.message();
   }
+  const auto unknown = PruneOptions::parse("di:speed=3").message();
+  EXPECT_NE(unknown.find("unknown key 'speed'"), std::string::npos) << unknown;
+  for (const char* item : {"every=1", "warmup=1", "fraction=0.5", "input_fraction=0.5", "lambda=1", "target=1",
+                           "target_flops=1", "min_units=1", "floor=1", "rho=1", "rho_abs=1", "input_rho=1",
+                           "stats_samples=1", "noise=1", "spatial=1", "input=1", "restart_lr=1", "bf16=1"}) {
+    const std::string key(item, std::strchr(item, '='));
+    EXPECT_NE(unknown.find(key), std::string::npos) << "the key list names " << key;
+    EXPECT_TRUE(PruneOptions::parse(std::string("di:") + item)) << item << " is in range";
+  }
+  const auto range = PruneOptions::parse("di:fraction=1.5").message();
+  EXPECT_NE(range.find("'fraction=1.5': expected a number in [1e-06, 0.95]"), std::string::npos) << range;
+  const auto whole = PruneOptions::parse("di:every=2.5").message();
+  EXPECT_NE(whole.find("expected a whole number >= 1"), std::string::npos) << whole;
+  const auto value = PruneOptions::parse("di:target=x").message();
+  EXPECT_NE(value.find("'target=x': expected a number in [0.0001, 1]"), std::string::npos) << value;
 }
 
 TEST(Criteria, L1BnAndRandom) {
@@ -172,6 +189,11 @@ TEST(Criteria, L1BnAndRandom) {
   EXPECT_TRUE(s.scores[1].equal(at::tensor({4.0, 1.0, 2.0}, at::kDouble)));
   EXPECT_TRUE(s.scores[0].equal(at::tensor({3.0, 1.0, 1.0, 2.0}, at::kDouble))) << "input: outgoing";
   EXPECT_FALSE(score_layers(Criterion::kBn, *net, {}, {}, 1)) << "no BatchNorm in an mlp";
+  const auto no_bn = check_criterion(Criterion::kBn, *net);
+  ASSERT_FALSE(no_bn);
+  EXPECT_NE(no_bn.message().find("model mlp has no BatchNorm on layer 'input'"), std::string::npos)
+      << no_bn.message();
+  EXPECT_TRUE(check_criterion(Criterion::kL1, *net));
   const auto r1 = score_layers(Criterion::kRandom, *net, {}, {}, 7).value();
   const auto r2 = score_layers(Criterion::kRandom, *net, {}, {}, 7).value();
   EXPECT_TRUE(r1.scores[1].equal(r2.scores[1]));
