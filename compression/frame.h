@@ -44,6 +44,7 @@ enum class FrameKind : uint8_t {
   kControl = 6,     // shutdown and other commands
   kCheckpoint = 7,  // coordinator checkpoint file
   kSavedModel = 8,  // exported model file (--save-model)
+  kClientState = 9, // clients' error-feedback state, beside a checkpoint (simulation)
 };
 const char* frame_kind_name(FrameKind kind);
 

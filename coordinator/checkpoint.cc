@@ -26,6 +26,44 @@ bool get_tensor(ByteReader& r, at::Tensor* t) {
   return r.get_bytes(t->data_ptr<float>(), n * sizeof(float));
 }
 
+void put_pruning(ByteWriter& w, const CheckpointState& s) {
+  w.put_u64(static_cast<uint64_t>(s.structure_version));
+  w.put_u64(static_cast<uint64_t>(s.lr_origin));
+  w.put_varint(s.kept_original.size());
+  for (const auto& layer : s.kept_original) {
+    w.put_varint(layer.size());
+    for (auto i : layer) w.put_varint(static_cast<uint64_t>(i));
+  }
+  w.put_varint(s.has_input_stats.size());
+  w.put_bytes(s.has_input_stats.data(), s.has_input_stats.size());
+  w.put_varint(s.input_stats.size());
+  w.put_bytes(s.input_stats.data(), s.input_stats.size());
+}
+
+bool get_pruning(ByteReader& r, CheckpointState* s) {
+  uint64_t version, origin, layers, n;
+  if (!r.get_u64(&version) || !r.get_u64(&origin) || !r.get_varint(&layers) || layers > r.remaining())
+    return false;
+  s->structure_version = static_cast<int64_t>(version);
+  s->lr_origin = static_cast<int64_t>(origin);
+  s->kept_original.resize(layers);
+  for (auto& layer : s->kept_original) {
+    if (!r.get_varint(&n) || n > r.remaining()) return false;
+    layer.resize(n);
+    for (auto& i : layer) {
+      uint64_t v;
+      if (!r.get_varint(&v)) return false;
+      i = static_cast<int64_t>(v);
+    }
+  }
+  if (!r.get_varint(&n) || n > r.remaining()) return false;
+  s->has_input_stats.resize(n);
+  if (n > 0 && !r.get_bytes(s->has_input_stats.data(), n)) return false;
+  if (!r.get_varint(&n) || n > r.remaining()) return false;
+  s->input_stats.resize(n);
+  return n == 0 || r.get_bytes(s->input_stats.data(), n);
+}
+
 }  // namespace
 
 std::string checkpoint_path(const std::string& dir) {
@@ -52,6 +90,7 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   w.put_f64(s.totals.total_seconds_link);
   w.put_u64(static_cast<uint64_t>(s.view_version));
   put_tensor(w, s.view.defined() ? s.view : s.weights);
+  put_pruning(w, s);
   compression::FrameHeader h;
   h.kind = compression::FrameKind::kCheckpoint;
   h.round = static_cast<uint32_t>(s.round);
@@ -80,7 +119,7 @@ Result<CheckpointState> load_checkpoint(const std::string& dir) {
   }
   uint64_t view_version = 0;
   ok = ok && r.get_f64(&s.totals.total_seconds_link) && r.get_u64(&view_version) &&
-       get_tensor(r, &s.view) && s.view.numel() == s.weights.numel();
+       get_tensor(r, &s.view) && s.view.numel() == s.weights.numel() && (r.done() || get_pruning(r, &s));
   if (!ok || !r.done()) return Status::error(path + ": truncated or malformed checkpoint");
   s.view_version = static_cast<int64_t>(view_version);
   s.round = static_cast<int64_t>(round);

@@ -1,7 +1,10 @@
 // Coordinator checkpoints (--checkpoint-dir, --resume): everything needed to continue a run
 // so that the result is bit-identical to an uninterrupted one — the round reached, model
-// version, spec, global state, model view, server optimizer state and the byte totals. Client
+// version, spec, global state, model view, server optimizer state, the byte totals, and the
+// pruning schedule's state (structure version, lr origin, kept units in the original
+// numbering, which clients already sent their input statistics, and those statistics). Client
 // sampling and local training are seeded by (seed, round, client), so they need no state.
+// Clients' error-feedback state is theirs to keep (examples/client_checkpoint.h in simulations).
 //
 // Stored as one frame of kind checkpoint in DIR/checkpoint.xfed, written atomically.
 #pragma once
@@ -11,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/coding.h"
 #include "core/metrics.h"
 #include "core/status.h"
 
@@ -25,6 +29,12 @@ struct CheckpointState {
   RunSummary totals;   // byte totals so far
   at::Tensor view;     // the model view clients train from (differs from weights with a
   int64_t view_version = 0;  // lossy downlink)
+  // Pruning (absent from checkpoints of runs without --prune, and from older files).
+  int64_t structure_version = 0;
+  int64_t lr_origin = 1;
+  std::vector<std::vector<int64_t>> kept_original;  // per prunable layer of the original model
+  std::vector<char> has_input_stats;                 // per client
+  Bytes input_stats;                                 // ClassStats::write of the summed input stats
 };
 
 std::string checkpoint_path(const std::string& dir);

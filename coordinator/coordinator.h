@@ -35,6 +35,7 @@
 #include "compression/pipeline.h"
 #include "coordinator/aggregator.h"
 #include "coordinator/broadcast.h"
+#include "coordinator/checkpoint.h"
 #include "coordinator/link_model.h"
 #include "coordinator/sampler.h"
 #include "coordinator/server_optimizer.h"
@@ -127,6 +128,7 @@ class Coordinator {
   Status adopt_plan(const pruning::StructurePlan& plan);
   void send_plan(const pruning::StructurePlan& plan);
   int input_tap() const;
+  Status restore_pruning_state(const CheckpointState& c);
 
   CoordinatorOptions options_;
   transport::Transport& transport_;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "examples/client_checkpoint.h"
 #include "transport/inproc/inproc_transport.h"
 #include "worker/worker.h"
 
@@ -28,6 +29,10 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
   // Clients move between worker threads from round to round; their EF state must follow.
   worker::WorkerOptions options;
   options.client_state = std::make_shared<worker::ClientStateStore>();
+  const auto& co = setup.coordinator;
+  if (co.resume && !co.checkpoint_dir.empty()) restore_client_state(*options.client_state, co.checkpoint_dir);
+  ClientStateCheckpointer client_checkpoints(options.client_state, co.checkpoint_dir, co.checkpoint_every,
+                                             co.rounds);
   std::vector<std::thread> workers;
   for (int rank = 1; rank <= threads; ++rank) {
     workers.emplace_back([hub, rank, options, data = setup.clients] {
@@ -51,6 +56,7 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
   try {
     coordinator::Coordinator coord(setup.coordinator, *transport, initial_model, setup.test);
     for (auto* o : observers) coord.add_observer(o);
+    if (!co.checkpoint_dir.empty()) coord.add_observer(&client_checkpoints);
     summary = coord.run();
     result.model = coord.shared_model();
     result.layers = coord.original_layer_names();

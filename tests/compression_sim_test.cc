@@ -1,8 +1,13 @@
 // End-to-end compressed federations on small synthetic data.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "compression/frame.h"
+#include "coordinator/checkpoint.h"
+#include "examples/client_checkpoint.h"
 #include "tests/sim_fixture.h"
+#include "tests/test_util.h"
 #include "transport/inproc/inproc_transport.h"
 #include "worker/worker.h"
 
@@ -37,6 +42,38 @@ TEST(CompressedSimulation, DeterministicWithErrorFeedbackAcrossThreadCounts) {
   c.fraction = 0.5;  // clients move between worker threads from round to round
   Recorder a, b;
   EXPECT_EQ(simulate(c, 1, &a).summary.model_checksum, simulate(c, 3, &b).summary.model_checksum);
+}
+
+// A checkpoint carries the clients' residuals and DGC velocities (DIR/clients.xfed), so a
+// resumed run with a lossy uplink, pruned in between, is bit-identical; without that file it
+// is not (which shows the state matters), and the run still goes on.
+TEST(CompressedSimulation, ResumeKeepsTheClientsResiduals) {
+  testing::TempDir dir;
+  auto c = small_config();
+  c.compress = "topk:0.05,qsgd:3";
+  c.ef_momentum = 0.5;
+  c.fraction = 0.5;  // some clients hold residuals from rounds before the plan
+  c.prune = "l1:warmup=2,every=2,fraction=0.25,target=0.5";
+  c.rounds = 5;
+  const auto uninterrupted = simulate(c, 2).summary;
+  c.checkpoint_dir = dir.path();
+  c.rounds = 3;
+  simulate(c, 2);
+  ASSERT_TRUE(std::filesystem::exists(cli::client_state_path(dir.path())));
+  const auto saved = std::filesystem::path(dir.path()) / "saved.xfed";
+  std::filesystem::copy_file(cli::client_state_path(dir.path()), saved);
+  const auto checkpoint = std::filesystem::path(dir.path()) / "checkpoint.saved";
+  std::filesystem::copy_file(coordinator::checkpoint_path(dir.path()), checkpoint);
+  c.rounds = 5;
+  c.resume = true;
+  EXPECT_EQ(simulate(c, 2).summary.model_checksum, uninterrupted.model_checksum);
+
+  std::filesystem::copy_file(checkpoint, coordinator::checkpoint_path(dir.path()),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(cli::client_state_path(dir.path()));
+  const auto without = simulate(c, 2).summary;
+  EXPECT_NE(without.model_checksum, uninterrupted.model_checksum);
+  EXPECT_EQ(without.rounds, 5);
 }
 
 // With a lossy downlink every participant trains from exactly the coordinator's view: each

@@ -82,5 +82,31 @@ TEST(ClientStateStore, StateIsPerClientAndResetOnLayoutChange) {
   EXPECT_EQ(store.size(), 2u);
 }
 
+TEST(ClientStateStore, SerializesAndRestoresEveryClient) {
+  ClientStateStore store;
+  store.get(3, 6, true).residual.copy_(at::arange(6, at::kFloat));
+  store.get(3, 6, true).velocity.fill_(-2.0f);
+  store.get(7, 6, false).residual.fill_(0.5f);
+  const Bytes bytes = store.serialize();
+
+  ClientStateStore back;
+  ByteReader r(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.restore(r));
+  EXPECT_EQ(back.size(), 2u);
+  EXPECT_TRUE(back.get(3, 6, true).residual.equal(at::arange(6, at::kFloat)));
+  EXPECT_EQ(back.get(3, 6, true).velocity.sum().item<float>(), -12.0f);
+  EXPECT_EQ(back.get(7, 6, false).residual.sum().item<float>(), 3.0f);
+  EXPECT_FALSE(back.get(7, 6, false).velocity.defined());
+  EXPECT_EQ(back.serialize(), bytes) << "a stable file for the same state";
+
+  for (size_t cut : {size_t{0}, size_t{5}, bytes.size() / 2, bytes.size() - 1}) {
+    ClientStateStore bad;
+    bad.get(1, 4, false);
+    ByteReader rb(bytes.data(), cut);
+    EXPECT_FALSE(bad.restore(rb)) << "truncated to " << cut;
+    EXPECT_EQ(bad.size(), 0u) << "a failed restore leaves nothing half-read";
+  }
+}
+
 }  // namespace
 }  // namespace xfed::worker

@@ -58,22 +58,32 @@ TEST(PrunedSimulation, DeterministicAcrossThreadCounts) {
   EXPECT_EQ(simulate(c, 1, &a).summary.model_checksum, simulate(c, 3, &b).summary.model_checksum);
 }
 
+// The checkpoint carries the schedule's state too: the structure version (so plans stay in
+// step with the clients' sliced residuals), the lr origin (restart_lr), which clients already
+// sent their input statistics (fraction 0.5: not all) and those statistics, and the kept
+// units in the original numbering (what --save-model exports).
 TEST(PrunedSimulation, ResumeOfAPrunedRunIsBitIdentical) {
   xfed::testing::TempDir dir;
   auto c = pruned_config();
+  c.prune += ",restart_lr=1";
+  c.fraction = 0.5;
+  c.compress = "topk:0.2,qsgd:8";
   Recorder full;
-  const auto uninterrupted = simulate(c, 2, &full).summary;
+  const auto uninterrupted = simulate(c, 2, &full);
   c.checkpoint_dir = dir.path();
   c.rounds = 3;  // stops after two pruning steps
   simulate(c, 2);
   c.rounds = 6;
   c.resume = true;
   Recorder rec;
-  const auto resumed = simulate(c, 2, &rec).summary;
+  const auto resumed = simulate(c, 2, &rec);
   ASSERT_EQ(rec.rounds.front().round, 4);
   EXPECT_EQ(rec.rounds.front().params, full.rounds[3].params) << "continues with the slim model";
-  EXPECT_EQ(resumed.model_checksum, uninterrupted.model_checksum);
-  EXPECT_EQ(resumed.params, uninterrupted.params);
+  EXPECT_EQ(rec.rounds.front().lr, full.rounds[3].lr);
+  EXPECT_EQ(resumed.summary.model_checksum, uninterrupted.summary.model_checksum);
+  EXPECT_EQ(resumed.summary.params, uninterrupted.summary.params);
+  EXPECT_EQ(resumed.summary.total_bytes_up, uninterrupted.summary.total_bytes_up);
+  EXPECT_EQ(resumed.kept, uninterrupted.kept) << "kept units, original numbering";
 }
 
 // bf16=0 reaches the clients: the layer DIs of the first pruning step move off the

@@ -1,6 +1,10 @@
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "compression/frame.h"
+#include "coordinator/checkpoint.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/model_file.h"
 #include "core/evaluate.h"
@@ -203,6 +207,36 @@ TEST(Simulation, ResumeFromCheckpointIsBitIdentical) {
   EXPECT_EQ(rec.rounds.front().round, 3);
   EXPECT_EQ(resumed.model_checksum, uninterrupted.model_checksum);
   EXPECT_EQ(resumed.total_bytes_up, uninterrupted.total_bytes_up);
+}
+
+TEST(Checkpoint, RoundTripsThePruningStateAndRejectsATruncatedFile) {
+  TempDir dir;
+  coordinator::CheckpointState s;
+  s.round = 7;
+  s.model_version = 9;
+  s.spec_json = "{}";
+  s.weights = at::arange(5, at::kFloat);
+  s.structure_version = 2;
+  s.lr_origin = 6;
+  s.kept_original = {{0, 3, 700}, {}, {1}};
+  s.has_input_stats = {1, 0, 1};
+  s.input_stats = {9, 8, 7};
+  ASSERT_TRUE(coordinator::save_checkpoint(dir.path(), s));
+  const auto back = coordinator::load_checkpoint(dir.path()).value();
+  EXPECT_EQ(back.round, 7);
+  EXPECT_TRUE(back.weights.equal(s.weights));
+  EXPECT_EQ(back.structure_version, 2);
+  EXPECT_EQ(back.lr_origin, 6);
+  EXPECT_EQ(back.kept_original, s.kept_original);
+  EXPECT_EQ(back.has_input_stats, s.has_input_stats);
+  EXPECT_EQ(back.input_stats, s.input_stats);
+
+  const auto path = coordinator::checkpoint_path(dir.path());
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size - 3);
+  const auto bad = coordinator::load_checkpoint(dir.path());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find(path), std::string::npos) << bad.message();
 }
 
 TEST(Simulation, SavedModelEvaluatesToTheSameAccuracy) {

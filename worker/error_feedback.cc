@@ -49,6 +49,66 @@ size_t ClientStateStore::size() const {
   return states_.size();
 }
 
+namespace {
+
+constexpr uint64_t kMaxStateElements = uint64_t{1} << 31;
+
+void put_floats(ByteWriter& w, const at::Tensor& t) {
+  w.put_varint(t.defined() ? static_cast<uint64_t>(t.numel()) : 0);
+  if (t.defined()) w.put_bytes(t.data_ptr<float>(), t.numel() * sizeof(float));
+}
+
+bool get_floats(ByteReader& r, at::Tensor* t) {
+  uint64_t n;
+  if (!r.get_varint(&n) || n > kMaxStateElements || n * sizeof(float) > r.remaining()) return false;
+  *t = n == 0 ? at::Tensor() : at::empty({static_cast<int64_t>(n)}, at::kFloat);
+  return n == 0 || r.get_bytes(t->data_ptr<float>(), n * sizeof(float));
+}
+
+}  // namespace
+
+Bytes ClientStateStore::serialize() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bytes out;
+  ByteWriter w(&out);
+  w.put_u64(static_cast<uint64_t>(structure_version_));
+  w.put_varint(states_.size());
+  std::map<int64_t, const ClientState*> ordered;  // a stable file for the same state
+  for (auto& [client, s] : states_) {
+    catch_up(s);
+    ordered[client] = &s;
+  }
+  for (const auto& [client, s] : ordered) {
+    w.put_u64(static_cast<uint64_t>(client));
+    put_floats(w, s->residual);
+    put_floats(w, s->velocity);
+  }
+  return out;
+}
+
+Status ClientStateStore::restore(ByteReader& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  states_.clear();
+  gathers_.clear();
+  uint64_t version, count;
+  bool ok = r.get_u64(&version) && r.get_varint(&count) && count <= r.remaining();
+  for (uint64_t i = 0; ok && i < count; ++i) {
+    uint64_t client;
+    ClientState s;
+    s.structure_version = static_cast<int64_t>(version);
+    ok = r.get_u64(&client) && get_floats(r, &s.residual) && get_floats(r, &s.velocity) &&
+         (!s.velocity.defined() || s.velocity.numel() == s.residual.numel());
+    if (ok) states_[static_cast<int64_t>(client)] = std::move(s);
+  }
+  if (!ok || !r.done()) {
+    states_.clear();
+    structure_version_ = 0;
+    return Status::error("truncated or malformed client state");
+  }
+  structure_version_ = static_cast<int64_t>(version);
+  return Status::ok();
+}
+
 Result<CompressedUpdate> compress_update(const at::Tensor& delta, const StateLayout& layout,
                                          const compression::Pipeline& pipeline, uint64_t seed,
                                          bool enabled, double momentum, ClientState& state) {

@@ -13,6 +13,8 @@
 // When the model is pruned, every plan is registered once (add_plan is idempotent) and a
 // client's state is sliced with the same indices as the model the next time it is used —
 // also after it missed several plans. State whose size still does not match is reset.
+// serialize()/restore() carry the store across a checkpoint: in simulations the clients live
+// in the coordinator's process, and a resumed run must continue with their residuals.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -22,6 +24,7 @@
 #include <unordered_map>
 
 #include "compression/pipeline.h"
+#include "core/coding.h"
 #include "core/state_layout.h"
 #include "pruning/structure_plan.h"
 
@@ -41,6 +44,10 @@ class ClientStateStore {
   // Registers a structure change (plan.version = the structure it produces).
   Status add_plan(const pruning::StructurePlan& plan);
   size_t size() const;
+  // Every client's state, caught up to the newest structure, for a checkpoint; and back.
+  // `restore` replaces the store's contents; malformed bytes leave it empty and say why.
+  Bytes serialize();
+  Status restore(ByteReader& r);
 
  private:
   void catch_up(ClientState& s);

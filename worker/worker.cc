@@ -141,7 +141,11 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::Tr
 
   t = Clock::now();
   const auto& pipe = uplink(task.uplink);
-  auto& state = options_.client_state->get(h.client, layout_.total, task.ef_momentum > 0);
+  // Only clients with error feedback keep state (a lossless uplink sends everything).
+  ClientState stateless;
+  auto& state = task.error_feedback && !pipe.lossless()
+                    ? options_.client_state->get(h.client, layout_.total, task.ef_momentum > 0)
+                    : stateless;
   auto update = compress_update(delta, layout_, pipe, mix_seed(task.seed, kStreamCodec),
                                 task.error_feedback, task.ef_momentum, state);
   if (!update) return update.status();

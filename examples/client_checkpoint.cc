@@ -1,0 +1,53 @@
+#include "examples/client_checkpoint.h"
+
+#include <filesystem>
+
+#include "compression/frame.h"
+#include "coordinator/checkpoint.h"
+#include "coordinator/model_file.h"
+#include "core/log.h"
+
+namespace xfed::cli {
+
+std::string client_state_path(const std::string& checkpoint_dir) {
+  return (std::filesystem::path(checkpoint_dir) / "clients.xfed").string();
+}
+
+ClientStateCheckpointer::ClientStateCheckpointer(std::shared_ptr<worker::ClientStateStore> store,
+                                                 std::string dir, int64_t every, int64_t rounds)
+    : store_(std::move(store)), dir_(std::move(dir)), every_(every), rounds_(rounds) {}
+
+void ClientStateCheckpointer::on_round(const RoundReport& report) {
+  if (report.round % every_ != 0 && report.round != rounds_) return;
+  compression::FrameHeader h;
+  h.kind = compression::FrameKind::kClientState;
+  h.round = static_cast<uint32_t>(report.round);
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  const auto st = coordinator::write_file_atomically(client_state_path(dir_), compression::encode_frame(h, store_->serialize()));
+  if (!st) log_error(st.message() + " (a resume of this round will restart the clients' residuals)");
+}
+
+void restore_client_state(worker::ClientStateStore& store, const std::string& checkpoint_dir) {
+  const auto path = client_state_path(checkpoint_dir);
+  if (!std::filesystem::exists(coordinator::checkpoint_path(checkpoint_dir))) return;
+  auto fail = [&](const std::string& why) {
+    log_warning(path + ": " + why + "; the clients' error-feedback residuals start from zero");
+  };
+  if (!std::filesystem::exists(path)) return fail("missing");
+  auto ck = coordinator::load_checkpoint(checkpoint_dir);
+  if (!ck) return;  // the coordinator reports it
+  auto bytes = coordinator::read_file_bytes(path);
+  if (!bytes) return fail(bytes.status().message());
+  auto frame = compression::decode_frame(std::move(bytes).value());
+  if (!frame) return fail(frame.status().message());
+  const auto& header = frame.value().header;
+  if (header.kind != compression::FrameKind::kClientState) return fail("not a client-state file");
+  if (header.round != ck.value().round)
+    return fail("from round " + std::to_string(header.round) + ", the checkpoint from round " +
+                std::to_string(ck.value().round));
+  auto reader = frame.value().payload_reader();
+  if (auto st = store.restore(reader); !st) return fail(st.message());
+}
+
+}  // namespace xfed::cli
