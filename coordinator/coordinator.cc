@@ -338,7 +338,7 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
     return Status::error(from + ": " + client_name(h.client) +
                          " used a model that differs from the coordinator's (CRC mismatch)");
   if (h.kind == FrameKind::kStats) {
-    if (auto st = accept_stats(f, r, pending->evidence); !st) return st.prefixed(from);
+    if (auto st = accept_stats(f, r, pending); !st) return st.prefixed(from);
     pending->busy[it->second] += meta.seconds_compute + meta.seconds_decode;
     pending->bytes_up[h.client] = size;
     pending->rank_of.erase(it);

@@ -124,7 +124,8 @@ class Coordinator {
   // Pruning (prune_step.cc).
   Status maybe_prune(int64_t round, RoundReport* report);
   Status stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report);
-  Status accept_stats(const compression::Frame& frame, ByteReader& r, pruning::Evidence* evidence);
+  Status accept_stats(const compression::Frame& frame, ByteReader& r, Pending* pending);
+  void sum_stats(Pending* pending, RoundReport* report);
   Status adopt_plan(const pruning::StructurePlan& plan);
   void send_plan(const pruning::StructurePlan& plan);
   int input_tap() const;

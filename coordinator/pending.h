@@ -13,6 +13,9 @@ namespace xfed::coordinator {
 struct Coordinator::Pending {
   compression::FrameKind expected = compression::FrameKind::kUpdate;
   pruning::Evidence* evidence = nullptr;   // stats rounds: where client evidence is summed
+  // Stats rounds: each client's evidence as it arrived; summed in client order once the
+  // round closes, so that float64 rounding does not depend on arrival order.
+  std::map<int64_t, pruning::Evidence> stats;
   std::map<int64_t, int> rank_of;          // clients still expected -> their rank
   std::map<int, double> busy;              // rank -> seconds of client work (critical path)
   std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame

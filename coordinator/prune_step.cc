@@ -82,27 +82,38 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   std::vector<ClientUpdate> unused;
   if (auto st = collect(round, &pending, &unused, report); !st) return st;
   close_round(pending, report);
+  sum_stats(&pending, report);
   if (evidence->taps.empty()) return Status::error("stats round " + std::to_string(round) + ": no client answered");
   if (has_input) evidence->taps[input_tap()] = input_stats_;
   return Status::ok();
 }
 
-Status Coordinator::accept_stats(const compression::Frame& frame, ByteReader& r, pruning::Evidence* evidence) {
+Status Coordinator::accept_stats(const compression::Frame& frame, ByteReader& r, Pending* pending) {
   std::vector<int64_t> tap_units;
   const auto layers = net_->prunable_layers();
   for (int l : net_->tap_layers()) tap_units.push_back(layers[l].units);
   auto ev = pruning::Evidence::read(r, tap_units, test_->classes);
   if (!ev) return ev.status();
   if (!r.done()) return Status::error("trailing bytes after the statistics");
-  auto& e = ev.value();
+  pending->stats[frame.header.client] = std::move(ev).value();
+  return Status::ok();
+}
+
+void Coordinator::sum_stats(Pending* pending, RoundReport* report) {
   const int in = input_tap();
-  if (in >= 0 && e.taps[in]) {  // this client's input statistics: kept for good
-    if (!input_stats_) input_stats_ = pruning::ClassStats::zeros(e.taps[in]->units(), e.taps[in]->classes());
-    *input_stats_ += *e.taps[in];
-    has_input_stats_[frame.header.client] = 1;
-    e.taps[in].reset();
+  for (auto& [client, e] : pending->stats) {  // client order
+    if (in >= 0 && e.taps[in]) {  // this client's input statistics: kept for good
+      if (!input_stats_) input_stats_ = pruning::ClassStats::zeros(e.taps[in]->units(), e.taps[in]->classes());
+      *input_stats_ += *e.taps[in];
+      has_input_stats_[client] = 1;
+      e.taps[in].reset();
+    }
+    if (auto st = pending->evidence->add(e); !st) {  // its frame was well-formed, its shape is not ours
+      log_warning("client " + std::to_string(client) + ": " + st.message() + "; its statistics are dropped");
+      ++report->dropped;
+    }
   }
-  return evidence->add(e);
+  pending->stats.clear();
 }
 
 Status Coordinator::adopt_plan(const pruning::StructurePlan& plan) {

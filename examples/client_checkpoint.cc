@@ -15,10 +15,15 @@ std::string client_state_path(const std::string& checkpoint_dir) {
 
 ClientStateCheckpointer::ClientStateCheckpointer(std::shared_ptr<worker::ClientStateStore> store,
                                                  std::string dir, int64_t every, int64_t rounds)
-    : store_(std::move(store)), dir_(std::move(dir)), every_(every), rounds_(rounds) {}
+    : store_(std::move(store)), dir_(std::move(dir)), every_(every), rounds_(rounds),
+      plans_(store_->structure_version()) {}
 
 void ClientStateCheckpointer::on_round(const RoundReport& report) {
+  if (report.per_layer.count("kept")) ++plans_;  // this round pruned
   if (report.round % every_ != 0 && report.round != rounds_) return;
+  if (!store_->wait_for_structure(plans_, std::chrono::seconds(60)))
+    log_warning("round " + std::to_string(report.round) +
+                ": the clients have not registered the newest plan; their saved residuals may not survive a resume");
   compression::FrameHeader h;
   h.kind = compression::FrameKind::kClientState;
   h.round = static_cast<uint32_t>(report.round);
@@ -31,12 +36,13 @@ void ClientStateCheckpointer::on_round(const RoundReport& report) {
 void restore_client_state(worker::ClientStateStore& store, const std::string& checkpoint_dir) {
   const auto path = client_state_path(checkpoint_dir);
   if (!std::filesystem::exists(coordinator::checkpoint_path(checkpoint_dir))) return;
-  auto fail = [&](const std::string& why) {
-    log_warning(path + ": " + why + "; the clients' error-feedback residuals start from zero");
-  };
-  if (!std::filesystem::exists(path)) return fail("missing");
   auto ck = coordinator::load_checkpoint(checkpoint_dir);
   if (!ck) return;  // the coordinator reports it
+  auto fail = [&](const std::string& why) {
+    log_warning(path + ": " + why + "; the clients' error-feedback residuals start from zero");
+    store.reset(ck.value().structure_version);
+  };
+  if (!std::filesystem::exists(path)) return fail("missing");
   auto bytes = coordinator::read_file_bytes(path);
   if (!bytes) return fail(bytes.status().message());
   auto frame = compression::decode_frame(std::move(bytes).value());
@@ -48,6 +54,9 @@ void restore_client_state(worker::ClientStateStore& store, const std::string& ch
                 std::to_string(ck.value().round));
   auto reader = frame.value().payload_reader();
   if (auto st = store.restore(reader); !st) return fail(st.message());
+  if (store.structure_version() != ck.value().structure_version)
+    return fail("for model structure " + std::to_string(store.structure_version()) + ", the checkpoint's is " +
+                std::to_string(ck.value().structure_version));
 }
 
 }  // namespace xfed::cli

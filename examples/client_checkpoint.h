@@ -5,7 +5,8 @@
 // lossy uplink would drop what the clients had not sent yet.
 //
 // The file is written at the end of a round, just before the coordinator's checkpoint of
-// that round. If the two disagree on the round (a crash between the writes), the resumed
+// that round, once the round's plan (if it pruned) has reached the store: worker threads
+// register plans after the coordinator adopted them. If the two disagree on the round (a crash between the writes), the resumed
 // run says so and its clients start from empty residuals, as in round 1.
 #pragma once
 
@@ -31,6 +32,7 @@ class ClientStateCheckpointer : public RoundObserver {
   std::shared_ptr<worker::ClientStateStore> store_;
   std::string dir_;
   int64_t every_, rounds_;
+  int64_t plans_;  // structure version the store must reach: one per pruning step
 };
 
 // Fills the store from DIR/clients.xfed if it belongs to DIR's checkpoint; otherwise logs

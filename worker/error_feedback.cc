@@ -27,7 +27,18 @@ Status ClientStateStore::add_plan(const pruning::StructurePlan& plan) {
   if (!gather) return gather.status();
   gathers_[plan.version] = gather.value();
   structure_version_ = std::max(structure_version_, plan.version);
+  plan_added_.notify_all();
   return Status::ok();
+}
+
+int64_t ClientStateStore::structure_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return structure_version_;
+}
+
+bool ClientStateStore::wait_for_structure(int64_t version, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return plan_added_.wait_for(lock, timeout, [&] { return structure_version_ >= version; });
 }
 
 ClientState& ClientStateStore::get(int64_t client, int64_t numel, bool with_velocity) {
@@ -84,6 +95,13 @@ Bytes ClientStateStore::serialize() {
     put_floats(w, s->velocity);
   }
   return out;
+}
+
+void ClientStateStore::reset(int64_t structure_version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  states_.clear();
+  gathers_.clear();
+  structure_version_ = structure_version;
 }
 
 Status ClientStateStore::restore(ByteReader& r) {

@@ -19,6 +19,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -43,15 +45,23 @@ class ClientStateStore {
   ClientState& get(int64_t client, int64_t numel, bool with_velocity);
   // Registers a structure change (plan.version = the structure it produces).
   Status add_plan(const pruning::StructurePlan& plan);
+  // The newest structure registered; waits up to `timeout` for it to reach `version` (plans
+  // reach the store on worker threads, after the coordinator has adopted them).
+  int64_t structure_version() const;
+  bool wait_for_structure(int64_t version, std::chrono::milliseconds timeout) const;
   size_t size() const;
   // Every client's state, caught up to the newest structure, for a checkpoint; and back.
   // `restore` replaces the store's contents; malformed bytes leave it empty and say why.
   Bytes serialize();
   Status restore(ByteReader& r);
+  // Forgets every client's state; the model's structure is `structure_version` (a resume
+  // without the clients' file).
+  void reset(int64_t structure_version);
 
  private:
   void catch_up(ClientState& s);
   mutable std::mutex mu_;
+  mutable std::condition_variable plan_added_;
   std::unordered_map<int64_t, ClientState> states_;
   std::map<int64_t, at::Tensor> gathers_;  // structure version -> flat gather index
   int64_t structure_version_ = 0;
