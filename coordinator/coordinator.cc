@@ -133,10 +133,11 @@ Status Coordinator::restore_pruning_state(const CheckpointState& c) {
   lr_origin_ = c.lr_origin;
   if (c.kept_original.empty()) return Status::ok();  // a run without pruning
   if (c.kept_original.size() != kept_original_.size())
-    return Status::error("kept units for " + std::to_string(c.kept_original.size()) + " layers, the model has " +
-                         std::to_string(kept_original_.size()));
+    return Status::error("kept units for " + std::to_string(c.kept_original.size()) +
+                         " layers, the model has " + std::to_string(kept_original_.size()));
   kept_original_ = c.kept_original;
-  if (options_.prune && c.has_input_stats.size() == has_input_stats_.size()) has_input_stats_ = c.has_input_stats;
+  if (options_.prune && c.has_input_stats.size() == has_input_stats_.size())
+    has_input_stats_ = c.has_input_stats;
   if (options_.prune && !c.input_stats.empty() && input_tap() >= 0) {
     ByteReader r(c.input_stats);
     auto stats = pruning::ClassStats::read(r, net_->prunable_layers()[0].units, net_->spec().classes);

@@ -103,7 +103,8 @@ void Coordinator::sum_stats(Pending* pending, RoundReport* report) {
   const int in = input_tap();
   for (auto& [client, e] : pending->stats) {  // client order
     if (in >= 0 && e.taps[in]) {  // this client's input statistics: kept for good
-      if (!input_stats_) input_stats_ = pruning::ClassStats::zeros(e.taps[in]->units(), e.taps[in]->classes());
+      if (!input_stats_)
+        input_stats_ = pruning::ClassStats::zeros(e.taps[in]->units(), e.taps[in]->classes());
       *input_stats_ += *e.taps[in];
       has_input_stats_[client] = 1;
       e.taps[in].reset();

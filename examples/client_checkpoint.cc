@@ -23,13 +23,15 @@ void ClientStateCheckpointer::on_round(const RoundReport& report) {
   if (report.round % every_ != 0 && report.round != rounds_) return;
   if (!store_->wait_for_structure(plans_, std::chrono::seconds(60)))
     log_warning("round " + std::to_string(report.round) +
-                ": the clients have not registered the newest plan; their saved residuals may not survive a resume");
+                ": the clients have not registered the newest plan; their saved residuals may not "
+                "survive a resume");
   compression::FrameHeader h;
   h.kind = compression::FrameKind::kClientState;
   h.round = static_cast<uint32_t>(report.round);
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  const auto st = coordinator::write_file_atomically(client_state_path(dir_), compression::encode_frame(h, store_->serialize()));
+  const auto st = coordinator::write_file_atomically(client_state_path(dir_),
+                                                     compression::encode_frame(h, store_->serialize()));
   if (!st) log_error(st.message() + " (a resume of this round will restart the clients' residuals)");
 }
 
@@ -55,7 +57,8 @@ void restore_client_state(worker::ClientStateStore& store, const std::string& ch
   auto reader = frame.value().payload_reader();
   if (auto st = store.restore(reader); !st) return fail(st.message());
   if (store.structure_version() != ck.value().structure_version)
-    return fail("for model structure " + std::to_string(store.structure_version()) + ", the checkpoint's is " +
+    return fail("for model structure " + std::to_string(store.structure_version()) +
+                ", the checkpoint's is " +
                 std::to_string(ck.value().structure_version));
 }
 

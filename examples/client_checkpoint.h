@@ -6,8 +6,9 @@
 //
 // The file is written at the end of a round, just before the coordinator's checkpoint of
 // that round, once the round's plan (if it pruned) has reached the store: worker threads
-// register plans after the coordinator adopted them. If the two disagree on the round (a crash between the writes), the resumed
-// run says so and its clients start from empty residuals, as in round 1.
+// register plans after the coordinator adopted them. If the two disagree on the round (a
+// crash between the writes), the resumed run says so and its clients start from empty
+// residuals, as in round 1.
 #pragma once
 
 #include <memory>

@@ -91,7 +91,8 @@ Status check_criterion(Criterion c, const NetImpl& model) {
   for (int l = 0; l < static_cast<int>(layers.size()); ++l)
     if (bn_gammas(model, l).empty())
       return Status::error("--prune bn: model " + model.spec().arch + " has no BatchNorm on layer '" +
-                           layers[l].name + "' (bn needs one on every prunable layer, as in vgg and resnet20)");
+                           layers[l].name +
+                           "' (bn needs one on every prunable layer, as in vgg and resnet20)");
   return Status::ok();
 }
 
