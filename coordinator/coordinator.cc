@@ -5,13 +5,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <numeric>
 
 #include "compression/frame.h"
 #include "compression/state_codec.h"
-#include "coordinator/checkpoint.h"
 #include "core/evaluate.h"
 #include "core/log.h"
 #include "core/model_state.h"
@@ -92,75 +90,6 @@ Result<RunSummary> Coordinator::run() {
   s.model_checksum = state_checksum(global_);
   for (auto* o : observers_) o->on_finish(s);
   return s;
-}
-
-Status Coordinator::restore_checkpoint(int64_t* first_round) {
-  if (!options_.resume || options_.checkpoint_dir.empty()) return Status::ok();
-  if (!std::filesystem::exists(checkpoint_path(options_.checkpoint_dir))) {
-    log_warning("--resume: no checkpoint in " + options_.checkpoint_dir + "; starting at round 1");
-    return Status::ok();
-  }
-  auto ck = load_checkpoint(options_.checkpoint_dir);
-  if (!ck) return ck.status();
-  auto& c = ck.value();
-  auto spec = ModelSpec::from_json(c.spec_json);
-  const bool same_family = spec && spec.value().arch == net_->spec().arch &&
-                           spec.value().in_channels == net_->spec().in_channels &&
-                           spec.value().classes == net_->spec().classes;
-  if (!same_family)
-    return Status::error(checkpoint_path(options_.checkpoint_dir) +
-                         ": checkpoint is for a different model; remove it or change flags");
-  if (spec.value() != net_->spec()) {  // a pruned model: continue with its structure
-    net_ = make_model(spec.value());
-    layout_ = layout_of(*net_);
-    optimizer_.reset(layout_.param_count());
-  }
-  if (c.weights.numel() != layout_.total)
-    return Status::error(checkpoint_path(options_.checkpoint_dir) + ": weights do not match the model");
-  if (auto st = optimizer_.load_state(c.optimizer_state); !st) return st;
-  global_ = c.weights;
-  model_version_ = c.model_version;
-  broadcast_.reset(c.view.defined() ? c.view : global_, c.view_version);
-  totals_ = c.totals;
-  if (auto st = restore_pruning_state(c); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
-  *first_round = c.round + 1;
-  log_info("resumed from round " + std::to_string(c.round));
-  return Status::ok();
-}
-
-Status Coordinator::restore_pruning_state(const CheckpointState& c) {
-  structure_version_ = c.structure_version;
-  lr_origin_ = c.lr_origin;
-  if (c.kept_original.empty()) return Status::ok();  // a run without pruning
-  if (c.kept_original.size() != kept_original_.size())
-    return Status::error("kept units for " + std::to_string(c.kept_original.size()) +
-                         " layers, the model has " + std::to_string(kept_original_.size()));
-  kept_original_ = c.kept_original;
-  if (options_.prune && c.has_input_stats.size() == has_input_stats_.size())
-    has_input_stats_ = c.has_input_stats;
-  if (options_.prune && !c.input_stats.empty() && input_tap() >= 0) {
-    ByteReader r(c.input_stats);
-    auto stats = pruning::ClassStats::read(r, net_->prunable_layers()[0].units, net_->spec().classes);
-    if (!stats || !r.done()) return Status::error("malformed input statistics");
-    input_stats_ = std::move(stats).value();
-  }
-  return Status::ok();
-}
-
-Status Coordinator::save_round_checkpoint(int64_t round) {
-  if (options_.checkpoint_dir.empty()) return Status::ok();
-  if (round % options_.checkpoint_every != 0 && round != options_.rounds) return Status::ok();
-  CheckpointState s{round,       model_version_,  net_->spec().to_json(), global_,
-                    optimizer_.state(), totals_, broadcast_.view(),   broadcast_.version()};
-  s.structure_version = structure_version_;
-  s.lr_origin = lr_origin_;
-  s.kept_original = kept_original_;
-  s.has_input_stats = has_input_stats_;
-  if (input_stats_) {
-    ByteWriter w(&s.input_stats);
-    input_stats_->write(w);
-  }
-  return save_checkpoint(options_.checkpoint_dir, s);
 }
 
 Status Coordinator::run_round(int64_t round, RoundReport* report) {
