@@ -74,4 +74,18 @@ uint32_t state_crc(const at::Tensor& flat) {
   return crc32_of(static_cast<const uint8_t*>(c.data_ptr()), c.numel() * c.element_size());
 }
 
+void put_floats(ByteWriter& w, const at::Tensor& t) {
+  if (!t.defined()) return w.put_varint(0);
+  const auto c = t.to(at::kFloat).contiguous();
+  w.put_varint(static_cast<uint64_t>(c.numel()));
+  w.put_bytes(c.data_ptr<float>(), c.numel() * sizeof(float));
+}
+
+bool get_floats(ByteReader& r, at::Tensor* t) {
+  uint64_t n;
+  if (!r.get_varint(&n) || n > r.remaining() / sizeof(float)) return false;
+  *t = at::empty({static_cast<int64_t>(n)}, at::kFloat);
+  return n == 0 || r.get_bytes(t->data_ptr<float>(), n * sizeof(float));
+}
+
 }  // namespace xfed

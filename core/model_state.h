@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "core/coding.h"
 #include "core/model.h"
 #include "core/state_layout.h"
 
@@ -20,5 +21,11 @@ void write_state(NetImpl& net, const at::Tensor& flat);
 std::string state_checksum(const at::Tensor& flat);
 // CRC-32 of the bytes of a flat float32 state (fast; proves two parties hold the same view).
 uint32_t state_crc(const at::Tensor& flat);
+
+// A flat float32 tensor in a file: element count, then raw little-endian floats. An
+// undefined tensor is written as 0 elements. Reading checks the count against the bytes
+// left; 0 elements read back as an empty tensor.
+void put_floats(ByteWriter& w, const at::Tensor& t);
+[[nodiscard]] bool get_floats(ByteReader& r, at::Tensor* t);
 
 }  // namespace xfed

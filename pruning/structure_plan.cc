@@ -7,11 +7,9 @@ namespace xfed::pruning {
 constexpr uint64_t kMaxLayers = 1024;
 constexpr uint64_t kMaxUnits = uint64_t{1} << 24;
 
-void StructurePlan::write(ByteWriter& w) const {
-  w.put_varint(static_cast<uint64_t>(version));
-  w.put_string(from.to_json());
-  w.put_varint(kept.size());
-  for (const auto& layer : kept) {
+void write_index_lists(ByteWriter& w, const std::vector<std::vector<int64_t>>& lists) {
+  w.put_varint(lists.size());
+  for (const auto& layer : lists) {
     w.put_varint(layer.size());
     int64_t prev = -1;
     for (auto i : layer) {  // ascending: store gaps
@@ -21,28 +19,41 @@ void StructurePlan::write(ByteWriter& w) const {
   }
 }
 
-Result<StructurePlan> StructurePlan::read(ByteReader& r) {
-  StructurePlan p;
-  uint64_t version, layers;
-  std::string spec;
-  if (!r.get_varint(&version) || !r.get_string(&spec) || !r.get_varint(&layers) || layers > kMaxLayers)
-    return Status::error("truncated or malformed plan");
-  auto from = ModelSpec::from_json(spec);
-  if (!from) return from.status().prefixed("plan");
-  p.version = static_cast<int64_t>(version);
-  p.from = from.value();
-  p.kept.resize(layers);
-  for (auto& layer : p.kept) {
+Status read_index_lists(ByteReader& r, std::vector<std::vector<int64_t>>* lists) {
+  uint64_t layers;
+  if (!r.get_varint(&layers) || layers > kMaxLayers)
+    return Status::error("truncated or malformed layer count");
+  lists->assign(layers, {});
+  for (auto& layer : *lists) {
     uint64_t n;
-    if (!r.get_varint(&n) || n > kMaxUnits) return Status::error("malformed plan layer");
+    if (!r.get_varint(&n) || n > kMaxUnits) return Status::error("malformed unit count");
     int64_t prev = -1;
     for (uint64_t j = 0; j < n; ++j) {
       uint64_t gap;
-      if (!r.get_varint(&gap) || gap > kMaxUnits) return Status::error("truncated plan layer");
+      if (!r.get_varint(&gap) || gap > kMaxUnits) return Status::error("truncated unit indices");
       prev += static_cast<int64_t>(gap) + 1;
       layer.push_back(prev);
     }
   }
+  return Status::ok();
+}
+
+void StructurePlan::write(ByteWriter& w) const {
+  w.put_varint(static_cast<uint64_t>(version));
+  w.put_string(from.to_json());
+  write_index_lists(w, kept);
+}
+
+Result<StructurePlan> StructurePlan::read(ByteReader& r) {
+  StructurePlan p;
+  uint64_t version;
+  std::string spec;
+  if (!r.get_varint(&version) || !r.get_string(&spec)) return Status::error("truncated or malformed plan");
+  auto from = ModelSpec::from_json(spec);
+  if (!from) return from.status().prefixed("plan");
+  p.version = static_cast<int64_t>(version);
+  p.from = from.value();
+  if (auto st = read_index_lists(r, &p.kept); !st) return st.prefixed("plan");
   return p;
 }
 

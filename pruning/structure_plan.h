@@ -25,4 +25,9 @@ struct StructurePlan {
   int64_t kept_units() const;
 };
 
+// Per layer, ascending unit indices (a plan's kept units, or the kept units in the original
+// numbering in a checkpoint), gap-coded. Reading checks the counts, not the ranges.
+void write_index_lists(ByteWriter& w, const std::vector<std::vector<int64_t>>& lists);
+Status read_index_lists(ByteReader& r, std::vector<std::vector<int64_t>>* lists);
+
 }  // namespace xfed::pruning

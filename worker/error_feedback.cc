@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "compression/state_codec.h"
+#include "core/model_state.h"
 #include "pruning/surgery.h"
 
 namespace xfed::worker {
@@ -60,24 +61,6 @@ size_t ClientStateStore::size() const {
   return states_.size();
 }
 
-namespace {
-
-constexpr uint64_t kMaxStateElements = uint64_t{1} << 31;
-
-void put_floats(ByteWriter& w, const at::Tensor& t) {
-  w.put_varint(t.defined() ? static_cast<uint64_t>(t.numel()) : 0);
-  if (t.defined()) w.put_bytes(t.data_ptr<float>(), t.numel() * sizeof(float));
-}
-
-bool get_floats(ByteReader& r, at::Tensor* t) {
-  uint64_t n;
-  if (!r.get_varint(&n) || n > kMaxStateElements || n * sizeof(float) > r.remaining()) return false;
-  *t = n == 0 ? at::Tensor() : at::empty({static_cast<int64_t>(n)}, at::kFloat);
-  return n == 0 || r.get_bytes(t->data_ptr<float>(), n * sizeof(float));
-}
-
-}  // namespace
-
 Bytes ClientStateStore::serialize() {
   std::lock_guard<std::mutex> lock(mu_);
   Bytes out;
@@ -99,6 +82,10 @@ Bytes ClientStateStore::serialize() {
 
 void ClientStateStore::reset(int64_t structure_version) {
   std::lock_guard<std::mutex> lock(mu_);
+  clear(structure_version);
+}
+
+void ClientStateStore::clear(int64_t structure_version) {
   states_.clear();
   gathers_.clear();
   structure_version_ = structure_version;
@@ -106,8 +93,7 @@ void ClientStateStore::reset(int64_t structure_version) {
 
 Status ClientStateStore::restore(ByteReader& r) {
   std::lock_guard<std::mutex> lock(mu_);
-  states_.clear();
-  gathers_.clear();
+  clear(0);
   uint64_t version, count;
   bool ok = r.get_u64(&version) && r.get_varint(&count) && count <= r.remaining();
   for (uint64_t i = 0; ok && i < count; ++i) {
@@ -115,12 +101,13 @@ Status ClientStateStore::restore(ByteReader& r) {
     ClientState s;
     s.structure_version = static_cast<int64_t>(version);
     ok = r.get_u64(&client) && get_floats(r, &s.residual) && get_floats(r, &s.velocity) &&
-         (!s.velocity.defined() || s.velocity.numel() == s.residual.numel());
+         (s.velocity.numel() == 0 || s.velocity.numel() == s.residual.numel());
+    if (s.residual.numel() == 0) s.residual = at::Tensor();  // written as none
+    if (s.velocity.numel() == 0) s.velocity = at::Tensor();
     if (ok) states_[static_cast<int64_t>(client)] = std::move(s);
   }
   if (!ok || !r.done()) {
-    states_.clear();
-    structure_version_ = 0;
+    clear(0);
     return Status::error("truncated or malformed client state");
   }
   structure_version_ = static_cast<int64_t>(version);

@@ -60,6 +60,7 @@ class ClientStateStore {
 
  private:
   void catch_up(ClientState& s);
+  void clear(int64_t structure_version);  // with mu_ held
   mutable std::mutex mu_;
   mutable std::condition_variable plan_added_;
   std::unordered_map<int64_t, ClientState> states_;
