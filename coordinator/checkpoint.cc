@@ -6,6 +6,7 @@
 
 #include "compression/frame.h"
 #include "coordinator/model_file.h"
+#include "core/file_io.h"
 #include "core/model_state.h"
 #include "pruning/structure_plan.h"
 
@@ -80,7 +81,7 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
 
 Result<CheckpointState> load_checkpoint(const std::string& dir) {
   const auto path = checkpoint_path(dir);
-  auto bytes = read_file_bytes(path);
+  auto bytes = read_file_bytes(path, kMaxCheckpointBytes);
   if (!bytes) return bytes.status();
   auto frame = compression::decode_frame(std::move(bytes).value());
   if (!frame) return frame.status().prefixed(path);

@@ -37,6 +37,8 @@ struct CheckpointState {
   Bytes input_stats;                                 // ClassStats::write of the summed input stats
 };
 
+constexpr uint64_t kMaxCheckpointBytes = uint64_t{8} << 30;
+
 std::string checkpoint_path(const std::string& dir);
 Status save_checkpoint(const std::string& dir, const CheckpointState& state);
 Result<CheckpointState> load_checkpoint(const std::string& dir);

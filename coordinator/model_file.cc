@@ -2,39 +2,12 @@
 
 #include <ATen/ATen.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-
 #include "compression/frame.h"
 #include "compression/state_codec.h"
+#include "core/file_io.h"
 #include "core/model_state.h"
 
 namespace xfed::coordinator {
-
-Status write_file_atomically(const std::string& path, const Bytes& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::error(path + ": cannot open for writing");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return Status::error(path + ": write failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::error(path + ": cannot rename temporary file: " + ec.message());
-  return Status::ok();
-}
-
-Result<Bytes> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status::error(path + ": cannot open");
-  Bytes bytes(static_cast<size_t>(in.tellg()));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
-    return Status::error(path + ": read error");
-  return bytes;
-}
 
 Status save_model_file(const std::string& path, NetImpl& net) {
   const auto state = read_state(net);
@@ -51,7 +24,7 @@ Status save_model_file(const std::string& path, NetImpl& net) {
 }
 
 Result<Net> load_model_file(const std::string& path) {
-  auto bytes = read_file_bytes(path);
+  auto bytes = read_file_bytes(path, kMaxModelFileBytes);
   if (!bytes) return bytes.status();
   auto frame = compression::decode_frame(std::move(bytes).value());
   if (!frame) return frame.status().prefixed(path);

@@ -11,11 +11,9 @@
 
 namespace xfed::coordinator {
 
+constexpr uint64_t kMaxModelFileBytes = uint64_t{4} << 30;
+
 Status save_model_file(const std::string& path, NetImpl& net);
 Result<Net> load_model_file(const std::string& path);
-
-// Writes bytes to path atomically (temporary file + rename): a crash leaves the old file.
-Status write_file_atomically(const std::string& path, const Bytes& bytes);
-Result<Bytes> read_file_bytes(const std::string& path);
 
 }  // namespace xfed::coordinator

@@ -7,9 +7,25 @@
 #include <sstream>
 
 #include "core/check.h"
+#include "core/parse.h"
 
 namespace xfed::cli {
 namespace {
+
+// Every number from outside is finite and in range (CLI11's own validators compare with <
+// and >, which NaN passes). Bounds are what the code can honour: sizes fit the 32-bit wire
+// fields, times fit a nanosecond clock.
+CLI::Validator number_in(double lo, double hi, bool lo_open = false) {
+  return CLI::Validator([=](std::string& text) { return check_number(text, lo, hi, lo_open); },
+                        range_text(lo, hi, lo_open));
+}
+CLI::Validator whole_in(int64_t lo, int64_t hi) {
+  return CLI::Validator([=](std::string& text) { return check_whole_number(text, lo, hi); },
+                        "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+constexpr int64_t kMaxCount = int64_t{1} << 24;    // clients, rounds, epochs, batch, samples
+constexpr double kMaxSeconds = 1e6;                // ~11 days; nanoseconds stay in int64
 
 void add_dataset_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--dataset", c->dataset, "fashion-mnist | mnist | cifar10 | synthetic")
@@ -19,30 +35,31 @@ void add_dataset_flags(CLI::App* app, RunConfig* c) {
                   "fashion-mnist)");
   app->add_option("--partition", c->partition, "iid | dirichlet:ALPHA | shards:K");
   app->add_option("--synthetic-shape", c->synthetic_shape, "synthetic sample shape CxHxW");
-  app->add_option("--synthetic-classes", c->synthetic_classes)->check(CLI::Range(2, 1000));
-  app->add_option("--synthetic-train", c->synthetic_train)->check(CLI::PositiveNumber);
-  app->add_option("--synthetic-test", c->synthetic_test)->check(CLI::PositiveNumber);
+  app->add_option("--synthetic-classes", c->synthetic_classes)->check(whole_in(2, 1000));
+  app->add_option("--synthetic-train", c->synthetic_train)->check(whole_in(1, kMaxCount));
+  app->add_option("--synthetic-test", c->synthetic_test)->check(whole_in(1, kMaxCount));
   app->add_option("--synthetic-noise", c->synthetic_noise, "std of the noise around class means")
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_in(0, 1e6));
 }
 
 void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--model", c->model, "mlp | lenet5 | vgg | resnet20");
   app->add_option("--widths", c->widths, "prunable layer widths, e.g. 300,100 for mlp");
-  app->add_option("--clients", c->clients, "number of clients")->check(CLI::PositiveNumber);
+  app->add_option("--clients", c->clients, "number of clients")->check(whole_in(1, 1000000));
   app->add_option("--fraction", c->fraction, "fraction of clients sampled per round")
-      ->check(CLI::Range(1e-9, 1.0));
-  app->add_option("--rounds", c->rounds)->check(CLI::PositiveNumber);
-  app->add_option("--local-epochs", c->local_epochs)->check(CLI::PositiveNumber);
-  app->add_option("--batch", c->batch, "local minibatch size")->check(CLI::PositiveNumber);
-  app->add_option("--lr", c->lr, "client learning rate")->check(CLI::PositiveNumber);
-  app->add_option("--momentum", c->momentum, "client SGD momentum")->check(CLI::Range(0.0, 0.999));
-  app->add_option("--weight-decay", c->weight_decay)->check(CLI::NonNegativeNumber);
+      ->check(number_in(0, 1, true));
+  app->add_option("--rounds", c->rounds)->check(whole_in(1, kMaxCount));
+  app->add_option("--local-epochs", c->local_epochs)->check(whole_in(1, 100000));
+  app->add_option("--batch", c->batch, "local minibatch size")->check(whole_in(1, kMaxCount));
+  app->add_option("--lr", c->lr, "client learning rate")->check(number_in(0, 1e3, true));
+  app->add_option("--momentum", c->momentum, "client SGD momentum")->check(number_in(0, 0.999));
+  app->add_option("--weight-decay", c->weight_decay)->check(number_in(0, 10));
   app->add_option("--lr-decay", c->lr_decay, "client lr multiplier per round")
-      ->check(CLI::Range(1e-6, 1.0));
+      ->check(number_in(1e-6, 1));
   app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi");
   app->add_option("--server-lr", c->server_lr,
-                  "server learning rate (default 1, or 0.01 for fedadam/fedyogi)");
+                  "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")
+      ->check(number_in(0, 1e3, true));
   app->add_option("--compress", c->compress,
                   "uplink compression, e.g. none | fp16 | qsgd:8 | topk:0.01,qsgd:4,zstd:3");
   app->add_option("--downlink", c->downlink,
@@ -50,13 +67,13 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_flag("--no-error-feedback", c->no_error_feedback,
                 "drop what a lossy uplink did not send instead of keeping it");
   app->add_option("--ef-momentum", c->ef_momentum, "DGC momentum correction on clients (0: off)")
-      ->check(CLI::Range(0.0, 0.999));
+      ->check(number_in(0, 0.999));
   app->add_option("--sparsity-warmup", c->sparsity_warmup,
                   "rounds over which the uplink sparsity ratio decays to its target")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_in(0, kMaxCount));
   app->add_option("--warmup-start-ratio", c->warmup_start_ratio,
                   "uplink ratio in round 1 of the warm-up (default 4x the target)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(number_in(0, 1));
   app->add_option("--prune", c->prune,
                   "federated structured pruning CRITERION[:key=value,...], e.g. di:target=0.1 "
                   "(criteria di|drop|fdr|l1|bn|taylor|random; keys in the README; none: off)");
@@ -68,20 +85,20 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
 void add_run_control_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--config", c->config_file, "TOML or JSON file of flag values");
   app->add_option("--threads", c->threads, "worker threads (default: cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_in(0, 1024));
   app->add_option("--metrics", c->metrics, "write per-round metrics as JSONL to this file");
   app->add_option("--checkpoint-dir", c->checkpoint_dir, "save a checkpoint here");
   app->add_option("--checkpoint-every", c->checkpoint_every, "rounds between checkpoints")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_in(1, kMaxCount));
   app->add_flag("--resume", c->resume, "continue from the checkpoint in --checkpoint-dir");
   app->add_option("--save-model", c->save_model, "write the final model to this file");
   app->add_option("--eval-every", c->eval_every, "rounds between test evaluations")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_in(1, kMaxCount));
   app->add_option("--round-timeout", c->round_timeout,
                   "seconds to wait for clients per round (0: wait for all)")
-      ->check(CLI::NonNegativeNumber);
-  app->add_option("--min-clients", c->min_clients, "updates needed to close a round at the deadline")
-      ->check(CLI::PositiveNumber);
+      ->check(number_in(0, kMaxSeconds));
+  app->add_option("--min-clients", c->min_clients, "updates needed to close a round at the deadline (at most --clients)")
+      ->check(whole_in(1, 1000000));
   app->add_flag("--quiet", c->quiet, "no progress output");
   app->add_flag("--verbose", c->verbose, "log more");
 }
@@ -94,10 +111,9 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// JSON value -> flag text ("" for false booleans, which means: leave the flag out).
+// JSON value of an option that takes a value -> its text.
 std::string flag_value(const nlohmann::json& v, const std::string& where) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "";
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
   if (v.is_number()) {
     std::ostringstream os;
@@ -173,11 +189,14 @@ std::vector<std::string> expand_config_file(const std::vector<std::string>& argv
     if (!opt || key == "config" || key == "help")
       throw UsageError("--config " + path + ": unknown key '" + raw_key + "' (allowed: " +
                        allowed_keys(subcommand) + ")");
-    const std::string text = flag_value(value, "--config " + path + ": key '" + raw_key + "'");
-    if (opt->get_type_size() == 0) {  // a flag: present or not
-      if (!text.empty()) inserted.push_back("--" + key);
+    const std::string where = "--config " + path + ": key '" + raw_key + "'";
+    const bool is_flag = opt->get_expected_min() == 0;  // present or not: takes no value
+    if (is_flag != value.is_boolean())
+      throw UsageError(where + (is_flag ? ": expected true or false" : ": expected a value, not a boolean"));
+    if (is_flag) {
+      if (value.get<bool>()) inserted.push_back("--" + key);  // false: the flag stays off
     } else {
-      inserted.push_back("--" + key + "=" + text);
+      inserted.push_back("--" + key + "=" + flag_value(value, where));
     }
   }
   std::vector<std::string> out(argv.begin(), argv.begin() + 2);

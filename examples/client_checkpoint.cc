@@ -5,6 +5,7 @@
 #include "compression/frame.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/model_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 namespace xfed::cli {
@@ -30,7 +31,7 @@ void ClientStateCheckpointer::on_round(const RoundReport& report) {
   h.round = static_cast<uint32_t>(report.round);
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  const auto st = coordinator::write_file_atomically(client_state_path(dir_),
+  const auto st = write_file_atomically(client_state_path(dir_),
                                                      compression::encode_frame(h, store_->serialize()));
   if (!st) log_error(st.message() + " (a resume of this round will restart the clients' residuals)");
 }
@@ -45,7 +46,7 @@ void restore_client_state(worker::ClientStateStore& store, const std::string& ch
     store.reset(ck.value().structure_version);
   };
   if (!std::filesystem::exists(path)) return fail("missing");
-  auto bytes = coordinator::read_file_bytes(path);
+  auto bytes = read_file_bytes(path);
   if (!bytes) return fail(bytes.status().message());
   auto frame = compression::decode_frame(std::move(bytes).value());
   if (!frame) return fail(frame.status().message());

@@ -15,6 +15,7 @@
 #include "examples/progress.h"
 #include "examples/run_setup.h"
 #include "examples/simulation.h"
+#include "pruning/gram.h"
 
 namespace xfed::cli {
 namespace {
@@ -68,6 +69,8 @@ int run_simulate(const RunConfig& c) {
     std::printf("xfed simulate: %s, %s (%lld params), %lld clients (%s), %d worker threads\n",
                 c.dataset.c_str(), c.model.c_str(), static_cast<long long>(original_params),
                 static_cast<long long>(c.clients), c.partition.c_str(), threads);
+  if (!c.quiet && setup.coordinator.prune)
+    std::printf("pruning statistics: Gram matrices on %s\n", pruning::gram_path_name());
   if (c.verbose) log_client_histograms(*setup.clients, *setup.test);
   auto result = run_simulation(setup, make_initial_model(setup.spec, c.seed), threads, observers);
   if (!result) {

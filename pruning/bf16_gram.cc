@@ -56,6 +56,8 @@ GramPrimitive* gram_primitive() {
 
 }  // namespace
 
+bool bf16_units_active() { return units_enabled && gram_primitive() != nullptr; }
+
 bool bf16_gram(const uint16_t* rows, int64_t n, int64_t m, float* out) {
   auto* p = units_enabled ? gram_primitive() : nullptr;
   if (!p) return false;
@@ -72,6 +74,7 @@ bool bf16_gram(const uint16_t* rows, int64_t n, int64_t m, float* out) {
 #else
 
 bool bf16_gram(const uint16_t*, int64_t, int64_t, float*) { return false; }
+bool bf16_units_active() { return false; }
 
 #endif
 

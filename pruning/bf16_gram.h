@@ -16,4 +16,8 @@ bool bf16_gram(const uint16_t* rows, int64_t n, int64_t m, float* out);
 // path on the same machine; off makes bf16_gram return false.
 void use_bf16_units(bool on);
 
+// Whether bf16_gram runs here: built with oneDNN, a CPU with native bf16, and not switched
+// off. Tests that run both paths say when this CPU has only one.
+bool bf16_units_active();
+
 }  // namespace xfed::pruning

@@ -71,10 +71,16 @@ double ClassStats::samples() const { return counts.sum().item<double>(); }
 
 void ClassStats::accumulate(const at::Tensor& activations, const at::Tensor& labels, Rounding rounding) {
   XFED_CHECK_EQ(activations.size(1), units(), "ClassStats: unit count");
+  XFED_CHECK_EQ(activations.size(0), labels.size(0), "ClassStats: one label per row");
   const auto rows = rows_to_add(activations, rounding);  // the Gram and the sums see the same values
   accumulate_gram(second, rows);
-  const auto per_class = class_sums_of(rows, labels, classes());
-  sums.add_(per_class.t().to(at::kDouble));
+  // Class sums in float32 over at most kFloat32SumRows rows each (the bound in gram.h).
+  const int64_t n = rows.size(0);
+  for (int64_t start = 0; start < n; start += kFloat32SumRows) {
+    const int64_t len = std::min(kFloat32SumRows, n - start);
+    const auto per_class = class_sums_of(rows.narrow(0, start, len), labels.narrow(0, start, len), classes());
+    sums.add_(per_class.t().to(at::kDouble));
+  }
   counts.add_(at::bincount(labels, {}, classes()).to(at::kDouble));
 }
 

@@ -18,8 +18,6 @@ extern "C" void ssyrk_(const char* uplo, const char* trans, const int* n, const 
 namespace xfed::pruning {
 namespace {
 
-constexpr int64_t kChunkRows = 4096;
-
 // dst (float64 [m, m]) += the symmetric matrix whose lower triangle (row-major) is in
 // `src`. Tiled, so that the transposed writes stay in cache; no temporaries.
 void add_lower_symmetric(double* dst, const float* src, int64_t m) {
@@ -67,10 +65,10 @@ void accumulate_gram(at::Tensor& acc, const at::Tensor& batch) {
   const int64_t n = a.size(0), m = a.size(1);
   thread_local std::vector<float> gram;  // reused: fresh pages cost more than the work on them
   gram.resize(static_cast<size_t>(m * m));
-  // Float32 sums over at most kChunkRows rows (spatial taps have samples x positions rows),
+  // Float32 sums over at most kFloat32SumRows rows (spatial taps have samples x positions rows),
   // so the float32 rounding stays ~1e-7 of the sum whatever the batch.
-  for (int64_t start = 0; start < n; start += kChunkRows) {
-    const int64_t rows = std::min(kChunkRows, n - start);
+  for (int64_t start = 0; start < n; start += kFloat32SumRows) {
+    const int64_t rows = std::min(kFloat32SumRows, n - start);
     if (type == at::kBFloat16)
       bf16_rows_gram(reinterpret_cast<const uint16_t*>(a.data_ptr<at::BFloat16>()) + start * m, rows, m,
                      gram.data());
@@ -79,6 +77,10 @@ void accumulate_gram(at::Tensor& acc, const at::Tensor& batch) {
     // Either path leaves the lower triangle (row-major): acc stays exactly symmetric.
     add_lower_symmetric(acc.data_ptr<double>(), gram.data(), m);
   }
+}
+
+const char* gram_path_name() {
+  return bf16_units_active() ? "bf16 matrix units (oneDNN)" : "float32 BLAS SSYRK";
 }
 
 }  // namespace xfed::pruning

@@ -3,9 +3,13 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "pruning/bf16_gram.h"
 #include "pruning/class_stats.h"
 #include "pruning/di.h"
+#include "pruning/gram.h"
+#include "tests/stats_bound.h"
 
 namespace xfed::pruning {
 namespace {
@@ -159,22 +163,23 @@ TEST(Di, RhoDefaultsToFiveTimesTheMeanVariance) {
 
 // Float32 batches are the statistics of the bfloat16-rounded activations, on either Gram
 // path (bf16 matrix units when the CPU has them, float32 BLAS otherwise): equal to float64
-// statistics of the rounded values up to float32 summation, and the second moment exactly
-// symmetric.
+// statistics of the rounded values within the float32 summation bound (pruning/gram.h), and
+// the second moment exactly symmetric. Both paths run on every machine; a CPU without bf16
+// units runs the BLAS path twice and says so.
 TEST(ClassStats, Float32BatchesAreStatisticsOfBf16RoundedValues) {
   const auto d = make_data(1000, 20, 4, 7);
   const Data rounded{d.x.to(at::kFloat).to(at::kBFloat16).to(at::kDouble), d.y};
   const auto expected = stats_of(rounded, 4);
   for (bool units : {true, false}) {
     use_bf16_units(units);
+    if (units && !bf16_units_active()) std::cout << "[ NOTE     ] this CPU has no bf16 matrix units\n";
     auto b = ClassStats::zeros(20, 4);
     for (int64_t s = 0; s < 1000; s += 300) {
       const int64_t len = std::min<int64_t>(300, 1000 - s);
       b.accumulate(d.x.narrow(0, s, len).to(at::kFloat), d.y.narrow(0, s, len));
     }
-    EXPECT_TRUE(b.second.allclose(expected.second, 1e-6, 1e-5)) << "bf16 units " << units;
-    EXPECT_TRUE(b.sums.allclose(expected.sums, 1e-6, 1e-5)) << "bf16 units " << units;
-    EXPECT_TRUE(b.counts.equal(expected.counts));
+    // Float64 sums of exact products on one side: one float32 bound, plus float64's.
+    EXPECT_TRUE(testing::within_sum_bound(b, expected, float32_sum_bound() + 1e-12)) << gram_path_name();
     EXPECT_TRUE(b.second.equal(b.second.t()));
     // Rounding moved the statistics, by about bfloat16's precision and no more.
     const auto exact = stats_of(d, 4);
@@ -182,6 +187,34 @@ TEST(ClassStats, Float32BatchesAreStatisticsOfBf16RoundedValues) {
     EXPECT_GT(moved, 1e-6);
     EXPECT_LT(moved, 1.0 / 256);
   }
+  use_bf16_units(true);
+}
+
+// Additivity on float32 rows: statistics of three clients' rows, summed, equal those of the
+// union within twice the float32 summation bound (each side sums the same rounded values in
+// its own grouping), on both Gram paths and for both roundings. Spatial-size batches
+// (> kFloat32SumRows rows) check that long batches are split into bounded float32 sums.
+TEST(ClassStats, ClientsSumToTheUnionWithinTheFloat32Bound) {
+  const auto d = make_data(3 * 3000, 16, 5, 13);
+  const auto x = d.x.to(at::kFloat);
+  for (bool units : {true, false})
+    for (auto rounding : {ClassStats::Rounding::kBf16, ClassStats::Rounding::kNone}) {
+      use_bf16_units(units);
+      auto summed = ClassStats::zeros(16, 5), central = ClassStats::zeros(16, 5);
+      for (int64_t k = 0; k < 3; ++k) {
+        auto client = ClassStats::zeros(16, 5);
+        client.accumulate(x.narrow(0, k * 3000, 3000), d.y.narrow(0, k * 3000, 3000), rounding);
+        summed += client;
+      }
+      central.accumulate(x, d.y, rounding);
+      EXPECT_TRUE(testing::within_sum_bound(summed, central, 2 * float32_sum_bound() + 1e-12))
+          << gram_path_name() << ", rounding " << static_cast<int>(rounding);
+      // A bug in the grouping (a lost chunk) is far outside the bound.
+      auto lost = ClassStats::zeros(16, 5);
+      lost.accumulate(x.narrow(0, 0, 6000), d.y.narrow(0, 0, 6000), rounding);
+      lost.counts = central.counts.clone();
+      EXPECT_FALSE(testing::within_sum_bound(lost, central, 2 * float32_sum_bound()));
+    }
   use_bf16_units(true);
 }
 

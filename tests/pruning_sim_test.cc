@@ -5,6 +5,7 @@
 #include "core/client_data.h"
 #include "pruning/di.h"
 #include "tests/sim_fixture.h"
+#include "tests/stats_bound.h"
 #include "tests/test_util.h"
 #include "worker/stats_collector.h"
 
@@ -134,7 +135,13 @@ TEST(PrunedSimulation, BatchNormCriterionOnVgg) {
 }
 
 // The statistics of a stats round are additive: per-client evidence summed equals the
-// evidence of the union (float32 partial sums of bfloat16 products, float64 across them).
+// evidence of the union. With float32 activations this cannot be asserted to a tight bound
+// end to end: the network's own float32 forward pass differs in the last bits with the batch
+// size (GEMM kernels pick blockings by shape, and CPUs differ), and an activation that
+// moves across a bfloat16 rounding boundary moves by 2^-8 of itself. So the model runs in
+// float64 here (the exact statistics path; the float32 paths' additivity is asserted within
+// their stated bound in di_test.cc): float64 forward differences (~1e-16) and float64 sums
+// bound the difference by 1e-9 of sqrt(Q_ii Q_jj), DESIGN.md's federated-vs-central target.
 TEST(StatsCollector, ClientEvidenceSumsToTheUnion) {
   for (bool spatial : {false, true}) {
     auto c = small_config();
@@ -145,22 +152,25 @@ TEST(StatsCollector, ClientEvidenceSumsToTheUnion) {
     c.clients = 3;
     auto setup = cli::make_run_setup(c);
     auto net = make_model(setup.spec);
+    net->to(at::kDouble);
     worker::StatsRequest req;
     req.spatial = spatial;
     pruning::Evidence summed;
     std::vector<Dataset> parts;
     for (int64_t k = 0; k < 3; ++k) {
-      parts.push_back(setup.clients->client_data(k));
+      auto part = setup.clients->client_data(k);
+      part.images = part.images.to(at::kDouble);
+      parts.push_back(part);
       ASSERT_TRUE(summed.add(worker::collect_evidence(*net, parts.back(), req)));
     }
     Dataset all{at::cat({parts[0].images, parts[1].images, parts[2].images}),
                 at::cat({parts[0].labels, parts[1].labels, parts[2].labels}), 10};
     const auto central = worker::collect_evidence(*net, all, req);
+    ASSERT_EQ(central.taps.size(), 3u);
     for (size_t t = 0; t < central.taps.size(); ++t) {
-      EXPECT_TRUE(summed.taps[t]->second.allclose(central.taps[t]->second, 1e-6, 1e-6)) << t;
-      EXPECT_TRUE(summed.taps[t]->counts.equal(central.taps[t]->counts)) << t;
+      EXPECT_TRUE(testing::within_sum_bound(*summed.taps[t], *central.taps[t], 1e-9)) << "tap " << t;
       const auto a = pruning::di_scores(*summed.taps[t]).value(), b = pruning::di_scores(*central.taps[t]).value();
-      EXPECT_NEAR(a.di, b.di, 1e-5 * b.di) << "tap " << t << (spatial ? " spatial" : " pooled");
+      EXPECT_NEAR(a.di, b.di, 1e-9 * b.di) << "tap " << t << (spatial ? " spatial" : " pooled");
     }
     EXPECT_EQ(central.taps[0]->samples(), spatial ? 600.0 * 12 * 12 : 600.0);
   }
