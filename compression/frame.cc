@@ -7,7 +7,7 @@ namespace {
 
 bool known_kind(uint8_t k) {
   return k >= static_cast<uint8_t>(FrameKind::kModel) &&
-         k <= static_cast<uint8_t>(FrameKind::kClientState);
+         k <= static_cast<uint8_t>(FrameKind::kFailure);
 }
 
 }  // namespace
@@ -23,6 +23,7 @@ const char* frame_kind_name(FrameKind kind) {
     case FrameKind::kCheckpoint: return "checkpoint";
     case FrameKind::kSavedModel: return "saved-model";
     case FrameKind::kClientState: return "client-state";
+    case FrameKind::kFailure: return "failure";
   }
   return "unknown";
 }

@@ -45,6 +45,7 @@ enum class FrameKind : uint8_t {
   kCheckpoint = 7,  // coordinator checkpoint file
   kSavedModel = 8,  // exported model file (--save-model)
   kClientState = 9, // clients' error-feedback state, beside a checkpoint (simulation)
+  kFailure = 10,    // a client could not do its task (+ why): counted, never waited for
 };
 const char* frame_kind_name(FrameKind kind);
 

@@ -3,6 +3,8 @@
 namespace xfed::compression {
 namespace {
 
+constexpr size_t kMaxReasonBytes = 1024;
+
 bool get_bool(ByteReader& r, bool* v) {
   uint8_t b;
   if (!r.get_u8(&b) || b > 1) return false;
@@ -21,7 +23,7 @@ void TrainTask::write(ByteWriter& w) const {
   w.put_u32(local_epochs);
   w.put_u32(batch);
   w.put_u64(seed);
-  w.put_string(uplink);
+  uplink.write_params(w);
   w.put_u8(error_feedback ? 1 : 0);
   w.put_f64(ef_momentum);
   w.put_u32(stats_samples);
@@ -36,7 +38,7 @@ bool TrainTask::read(ByteReader& r) {
   mode = static_cast<TaskMode>(m);
   const bool ok = r.get_f64(&lr) && r.get_f64(&momentum) && r.get_f64(&weight_decay) &&
          r.get_f64(&prox_mu) && r.get_u32(&local_epochs) && r.get_u32(&batch) &&
-         r.get_u64(&seed) && r.get_string(&uplink, 4096) && get_bool(r, &error_feedback) &&
+         r.get_u64(&seed) && uplink.read_params(r) && get_bool(r, &error_feedback) &&
          r.get_f64(&ef_momentum) && batch > 0 && ef_momentum >= 0 && ef_momentum < 1 &&
          r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 16 &&
          stats_noise >= 0;
@@ -45,6 +47,29 @@ bool TrainTask::read(ByteReader& r) {
   skip_input = ok && (flags & 4);
   fp32_stats = ok && (flags & 8);
   return ok;
+}
+
+const char* failure_kind_name(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kDiverged: return "diverged";
+    case FailureKind::kBadTask: return "bad task";
+    case FailureKind::kInternal: return "internal error";
+  }
+  return "unknown";
+}
+
+void TaskFailure::write(ByteWriter& w) const {
+  w.put_u8(static_cast<uint8_t>(kind));
+  w.put_string(reason.substr(0, kMaxReasonBytes));
+}
+
+bool TaskFailure::read(ByteReader& r) {
+  uint8_t k;
+  if (!r.get_u8(&k) || k < static_cast<uint8_t>(FailureKind::kDiverged) ||
+      k > static_cast<uint8_t>(FailureKind::kInternal))
+    return false;
+  kind = static_cast<FailureKind>(k);
+  return r.get_string(&reason, kMaxReasonBytes) && r.done();
 }
 
 void UpdateMeta::write(ByteWriter& w) const {

@@ -7,6 +7,7 @@
 //   stats  : UpdateMeta, pruning::Evidence                      client -> coordinator
 //   plan   : pruning::StructurePlan                             coordinator -> worker
 //   control: ControlCommand                                     coordinator -> worker
+//   failure: TaskFailure                                        client -> coordinator
 // All fields little-endian via core/coding.h; readers are bounds-checked and return false
 // on truncation, which the caller reports with the peer's name.
 #pragma once
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "compression/pipeline.h"
 #include "core/coding.h"
 
 namespace xfed::compression {
@@ -33,7 +35,7 @@ struct TrainTask {
   uint32_t local_epochs = 1;
   uint32_t batch = 64;
   uint64_t seed = 0;          // run seed; the client derives its own from (seed, round, id)
-  std::string uplink = "none";  // compression pipeline for the update
+  Pipeline uplink;              // compression of the update (binary, full precision)
   bool error_feedback = true;   // keep what a lossy uplink did not send (EF)
   double ef_momentum = 0.0;     // DGC momentum correction (0: plain EF)
   // kStats only:
@@ -63,5 +65,24 @@ struct UpdateMeta {
 
 // wire format: never change these values.
 enum class ControlCommand : uint8_t { kShutdown = 1 };
+
+// Why a client could not do its task. A worker answers every task it received, with an
+// update, statistics or this, so that the coordinator never waits for an answer that will
+// not come (header: round, client, model version of the task).
+// wire format: never change these values.
+enum class FailureKind : uint8_t {
+  kDiverged = 1,   // local training produced NaN/inf (learning rate too high?)
+  kBadTask = 2,    // the task or model could not be decoded or applied
+  kInternal = 3,   // anything else (out of memory, a bug)
+};
+const char* failure_kind_name(FailureKind kind);
+
+struct TaskFailure {
+  FailureKind kind = FailureKind::kInternal;
+  std::string reason;  // one line, at most 1 KiB on the wire
+
+  void write(ByteWriter& w) const;
+  [[nodiscard]] bool read(ByteReader& r);
+};
 
 }  // namespace xfed::compression

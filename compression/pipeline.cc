@@ -56,6 +56,18 @@ CodecId value_id(ValueCodec c) {
   return CodecId::kNone;
 }
 
+// The bit widths each value codec can have (as parse sets them).
+bool bits_valid(ValueCodec codec, int bits) {
+  switch (codec) {
+    case ValueCodec::kFloat32: return bits == 32;
+    case ValueCodec::kFp16: case ValueCodec::kBf16: return bits == 16;
+    case ValueCodec::kSign: return bits == 1;
+    case ValueCodec::kQsgd: return bits >= 2 && bits <= 16;
+    case ValueCodec::kUniform: return bits >= 1 && bits <= 16;
+  }
+  return false;
+}
+
 // Parses one stage into p; returns the stage's slot (0 sparsifier, 1 values, 2 zstd) or -1.
 int parse_stage(const StageText& s, CodecId* sparsifier, double* ratio, float* threshold,
                 ValueParams* values, int* zstd) {
@@ -69,7 +81,8 @@ int parse_stage(const StageText& s, CodecId* sparsifier, double* ratio, float* t
     return 0;
   }
   if (s.name == "threshold") {
-    if (nargs != 1 || !parse_double(s.args[0], &d) || d < 0) return -1;
+    // float32 is what values are compared in: a threshold must be a finite float32.
+    if (nargs != 1 || !parse_double(s.args[0], &d) || !in_range(d, 0, 3.0e38)) return -1;
     *sparsifier = CodecId::kThreshold;
     *threshold = static_cast<float>(d);
     return 0;
@@ -147,12 +160,10 @@ Result<Pipeline> Pipeline::parse(const std::string& spec, const std::string& fla
 
 std::string Pipeline::spec() const {
   std::vector<std::string> parts;
-  std::ostringstream os;
-  if (sparsifier_ == CodecId::kThreshold) parts.push_back("threshold:" + std::to_string(threshold_));
-  else if (sparsifies()) {
-    os << sparsifier_name(sparsifier_) << ":" << ratio_;
-    parts.push_back(os.str());
-  }
+  if (sparsifier_ == CodecId::kThreshold)
+    parts.push_back("threshold:" + exact_number(static_cast<double>(threshold_)));
+  else if (sparsifies())
+    parts.push_back(std::string(sparsifier_name(sparsifier_)) + ":" + exact_number(ratio_));
   const auto& v = values_;
   const std::string bucket = v.bucket != 512 ? ":" + std::to_string(v.bucket) : "";
   switch (v.codec) {
@@ -199,6 +210,45 @@ void Pipeline::write_descriptor(ByteWriter& w) const {
     if (id == CodecId::kQsgd || id == CodecId::kUniform || id == CodecId::kSign)
       w.put_varint(values_.bucket);
   }
+}
+
+bool Pipeline::operator==(const Pipeline& o) const {
+  return sparsifier_ == o.sparsifier_ && ratio_ == o.ratio_ && threshold_ == o.threshold_ &&
+         values_.codec == o.values_.codec && values_.bits == o.values_.bits &&
+         values_.bucket == o.values_.bucket && zstd_level_ == o.zstd_level_;
+}
+
+void Pipeline::write_params(ByteWriter& w) const {
+  w.put_u8(static_cast<uint8_t>(sparsifier_));
+  w.put_f64(ratio_);
+  w.put_f32(threshold_);
+  w.put_u8(static_cast<uint8_t>(values_.codec));
+  w.put_u8(static_cast<uint8_t>(values_.bits));
+  w.put_varint(values_.bucket);
+  w.put_u8(static_cast<uint8_t>(zstd_level_));
+}
+
+bool Pipeline::read_params(ByteReader& r) {
+  uint8_t sparsifier, codec, bits, zstd;
+  uint64_t bucket;
+  Pipeline p;
+  if (!r.get_u8(&sparsifier) || !r.get_f64(&p.ratio_) || !r.get_f32(&p.threshold_) || !r.get_u8(&codec) ||
+      !r.get_u8(&bits) || !r.get_varint(&bucket) || !r.get_u8(&zstd))
+    return false;
+  const auto s = static_cast<CodecId>(sparsifier);
+  const bool sparsifier_ok = s == CodecId::kNone || s == CodecId::kTopK || s == CodecId::kRandK ||
+                             s == CodecId::kDgcTopK || s == CodecId::kThreshold;
+  if (!sparsifier_ok || !in_range(p.ratio_, 0, 1, true) || !in_range(p.threshold_, 0, 3.0e38) ||
+      codec > static_cast<uint8_t>(ValueCodec::kSign) || bucket == 0 || bucket > kMaxBucket || zstd > 22)
+    return false;
+  p.sparsifier_ = s;
+  p.values_.codec = static_cast<ValueCodec>(codec);
+  p.values_.bits = bits;
+  p.values_.bucket = static_cast<uint32_t>(bucket);
+  p.zstd_level_ = zstd;
+  if (!bits_valid(p.values_.codec, bits)) return false;
+  *this = p;
+  return true;
 }
 
 Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<CodecId>& frame_ids) {

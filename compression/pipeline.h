@@ -31,6 +31,8 @@ class Pipeline {
   // The decoder's view of a payload: descriptor bytes, checked against the frame's ids.
   static Result<Pipeline> read_descriptor(ByteReader& r, const std::vector<CodecId>& frame_ids);
 
+  // For people (logs, --help, checkpoints' run identity): ratios and thresholds in %.17g,
+  // so parse(spec()) gives the same pipeline back.
   std::string spec() const;
   std::vector<CodecId> codec_ids() const;
   bool lossless() const { return sparsifier_ == CodecId::kNone && values_.codec == ValueCodec::kFloat32; }
@@ -43,6 +45,12 @@ class Pipeline {
   Pipeline lossless_part() const;
 
   void write_descriptor(ByteWriter& w) const;
+  // The whole pipeline, parameters at full precision (ratio f64, threshold f32): how a task
+  // tells a client what to encode with. read_params checks every field as parse does.
+  void write_params(ByteWriter& w) const;
+  [[nodiscard]] bool read_params(ByteReader& r);
+  bool operator==(const Pipeline& o) const;
+  bool operator!=(const Pipeline& o) const { return !(*this == o); }
   // Appends the encoding of x[0..n); `reconstructed` (n floats, may be null) receives what
   // the receiver will decode. Fails on NaN/Inf input.
   Status encode_tensor(const float* x, size_t n, uint64_t seed, Bytes* out,

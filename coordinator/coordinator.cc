@@ -35,8 +35,7 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       layout_(layout_of(*net_)),
       global_(read_state(*net_)),
       optimizer_(options_.strategy.server, layout_.param_count()),
-      uplink_(compression::Pipeline::parse(options_.uplink).value_or_throw()),
-      broadcast_(compression::Pipeline::parse(options_.downlink, "--downlink").value_or_throw(),
+      broadcast_(options_.downlink,
                  transport.world_size(), options_.clients),
       alive_(transport.world_size(), true) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
@@ -104,6 +103,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   send_tasks(round, sampled, &pending, report);
   std::vector<ClientUpdate> updates;
   if (auto st = collect(round, &pending, &updates, report); !st) return st;
+  if (auto st = check_not_all_failed(round, pending, updates.size()); !st) return st;
   close_round(pending, report);
   if (auto st = aggregate(updates, round, report); !st) return st;
   if (auto st = maybe_prune(round, report); !st) return st;
@@ -144,16 +144,17 @@ compression::TrainTask Coordinator::task_for_round(int64_t round, double lr) con
   task.seed = options_.seed;
   task.error_feedback = options_.error_feedback;
   task.ef_momentum = options_.ef_momentum;
-  auto pipeline = uplink_;
+  const auto& uplink = options_.uplink;
+  auto pipeline = uplink;
   const int64_t warmup = options_.sparsity_warmup;
-  if (warmup > 0 && round <= warmup && uplink_.sparsifies()) {
-    const double target = uplink_.ratio();
+  if (warmup > 0 && round <= warmup && uplink.sparsifies()) {
+    const double target = uplink.ratio();
     const double start = options_.warmup_start_ratio > 0 ? options_.warmup_start_ratio
                                                          : std::min(1.0, 4 * target);
     const double progress = static_cast<double>(round - 1) / static_cast<double>(warmup);
-    pipeline = uplink_.with_ratio(start * std::pow(target / start, progress));
+    pipeline = uplink.with_ratio(start * std::pow(target / start, progress));
   }
-  task.uplink = pipeline.spec();
+  task.uplink = pipeline;
   return task;
 }
 
@@ -210,8 +211,9 @@ Status Coordinator::collect(int64_t round, Pending* pending, std::vector<ClientU
                             RoundReport* report) {
   using Kind = transport::Received::Kind;
   const bool has_deadline = options_.round_timeout_s > 0;
-  const auto deadline =
-      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options_.round_timeout_s * 1000));
+  constexpr double kLongestWait = 1e6;  // seconds: the deadline stays far inside the clock's range
+  const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(
+                                           std::min(options_.round_timeout_s, kLongestWait) * 1000));
   while (!pending->rank_of.empty()) {
     auto wait = std::chrono::milliseconds(-1);
     if (has_deadline)
@@ -248,7 +250,7 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
   if (!decoded) return decoded.status().prefixed(from);
   const auto& f = decoded.value();
   const auto& h = f.header;
-  if (h.kind != pending->expected)
+  if (h.kind != pending->expected && h.kind != FrameKind::kFailure)
     return Status::error(from + ": unexpected " + compression::frame_kind_name(h.kind) + " frame");
   if (h.round != round)
     return Status::error(from + ": late update for round " + std::to_string(h.round));
@@ -261,6 +263,7 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
                          std::to_string(h.model_version) + ", current is " +
                          std::to_string(broadcast_.version()));
   auto r = f.payload_reader();
+  if (h.kind == FrameKind::kFailure) return accept_failure(round, h.client, r, pending, report);
   compression::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
     return Status::error(from + ": truncated or empty update metadata");
@@ -291,6 +294,37 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
   report->seconds_encode += meta.seconds_encode;
   report->seconds_decode += meta.seconds_decode + seconds_since(start);
   return Status::ok();
+}
+
+// A client that could not do its task: no longer waited for, counted with its reason.
+Status Coordinator::accept_failure(int64_t round, int64_t client, ByteReader& r, Pending* pending,
+                                   RoundReport* report) {
+  compression::TaskFailure failure;
+  if (!failure.read(r)) return Status::error(client_name(client) + ": malformed failure report");
+  log_warning("round " + std::to_string(round) + ": " + client_name(client) + " failed (" +
+              compression::failure_kind_name(failure.kind) + "): " + failure.reason);
+  pending->rank_of.erase(client);
+  pending->failed[client] = std::move(failure);
+  ++report->failed;
+  ++report->missing;
+  return Status::ok();
+}
+
+// A phase in which every client that got a task reported a failure ends the run: nothing
+// can come of repeating it. Training that diverged everywhere says so.
+Status Coordinator::check_not_all_failed(int64_t round, const Pending& pending, size_t answered) const {
+  if (answered > 0 || pending.failed.empty()) return Status::ok();
+  const auto& first = pending.failed.begin()->second;
+  bool all_diverged = true;
+  for (const auto& [client, f] : pending.failed)
+    all_diverged = all_diverged && f.kind == compression::FailureKind::kDiverged;
+  if (all_diverged)
+    return Status::error("round " + std::to_string(round) + ": training diverged: every client's " +
+                         "local training produced non-finite values (lower --lr); " +
+                         client_name(pending.failed.begin()->first) + ": " + first.reason);
+  return Status::error("round " + std::to_string(round) + ": every client failed; " +
+                       client_name(pending.failed.begin()->first) + " (" +
+                       compression::failure_kind_name(first.kind) + "): " + first.reason);
 }
 
 void Coordinator::lose_rank(int rank, Pending* pending, RoundReport* report) {
@@ -325,6 +359,9 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   report->train_loss /= static_cast<double>(samples);
   const auto mean = weighted_mean(updates);
   optimizer_.step(global_, mean);
+  if (!at::isfinite(global_).all().item<bool>())
+    return Status::error("round " + std::to_string(round) +
+                         ": the model diverged: aggregation produced non-finite values (lower --lr or --server-lr)");
   ++model_version_;
   report->seconds_aggregate = seconds_since(start);
   return Status::ok();

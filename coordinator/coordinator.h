@@ -61,8 +61,8 @@ struct CoordinatorOptions {
   compression::TrainTask task;   // lr, momentum, weight decay, epochs, batch
   double lr_decay = 1.0;         // client lr of round r = lr * lr_decay^(r-1)
   Strategy strategy;
-  std::string uplink = "none";
-  std::string downlink = "none";
+  compression::Pipeline uplink;    // parsed once, at the edge (none by default)
+  compression::Pipeline downlink;
   bool error_feedback = true;    // clients keep what a lossy uplink did not send
   double ef_momentum = 0.0;      // DGC momentum correction on clients (0: plain EF)
   int64_t sparsity_warmup = 0;   // rounds over which the uplink ratio decays to its target
@@ -116,6 +116,9 @@ class Coordinator {
                  RoundReport* report);
   Status accept(int64_t round, transport::Message message, Pending* pending,
                 std::vector<ClientUpdate>* updates, RoundReport* report);
+  Status accept_failure(int64_t round, int64_t client, ByteReader& r, Pending* pending,
+                        RoundReport* report);
+  Status check_not_all_failed(int64_t round, const Pending& pending, size_t answered) const;
   void lose_rank(int rank, Pending* pending, RoundReport* report);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   void evaluate_into(RoundReport* report);
@@ -138,7 +141,6 @@ class Coordinator {
   StateLayout layout_;
   at::Tensor global_;  // flat state
   ServerOptimizer optimizer_;
-  compression::Pipeline uplink_;
   Broadcaster broadcast_;
   int64_t model_version_ = 0;
   std::vector<bool> alive_;  // per rank

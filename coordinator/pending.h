@@ -5,6 +5,7 @@
 #include <map>
 
 #include "compression/frame.h"
+#include "compression/messages.h"
 #include "coordinator/coordinator.h"
 #include "pruning/evidence.h"
 
@@ -20,6 +21,7 @@ struct Coordinator::Pending {
   std::map<int, double> busy;              // rank -> seconds of client work (critical path)
   std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame
   std::map<int64_t, int64_t> bytes_up;     // client -> bytes of its valid reply
+  std::map<int64_t, compression::TaskFailure> failed;  // clients that answered with a failure
 };
 
 }  // namespace xfed::coordinator

@@ -81,6 +81,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   }, &pending, report);
   std::vector<ClientUpdate> unused;
   if (auto st = collect(round, &pending, &unused, report); !st) return st;
+  if (auto st = check_not_all_failed(round, pending, pending.stats.size()); !st) return st;
   close_round(pending, report);
   sum_stats(&pending, report);
   if (evidence->taps.empty()) return Status::error("stats round " + std::to_string(round) + ": no client answered");

@@ -1,5 +1,7 @@
 #include "coordinator/strategy.h"
 
+#include "core/parse.h"
+
 namespace xfed::coordinator {
 
 using Kind = ServerOptimizerOptions::Kind;
@@ -12,13 +14,8 @@ Result<Strategy> parse_strategy(const std::string& text, double server_lr) {
   const std::string arg = colon == std::string::npos ? "" : text.substr(colon + 1);
   double default_lr = 1.0;
   if (head == "fedprox" && !arg.empty()) {
-    try {
-      size_t used = 0;
-      s.prox_mu = std::stod(arg, &used);
-      if (used != arg.size() || s.prox_mu < 0) throw std::invalid_argument(arg);
-    } catch (const std::exception&) {
-      return Status::error("--strategy '" + text + "': MU must be a number >= 0");
-    }
+    if (!parse_double(arg, &s.prox_mu) || !in_range(s.prox_mu, 0, 1e3))
+      return Status::error("--strategy '" + text + "': MU must be a number in " + range_text(0, 1e3));
   } else if (arg.empty() && head == "fedavg") {
   } else if (arg.empty() && head == "fedavgm") {
     s.server.kind = Kind::kFedAvgM;

@@ -15,6 +15,7 @@ std::string to_json_line(const RoundReport& r) {
   j["clients"] = r.clients;
   j["dropped"] = r.dropped;
   j["missing"] = r.missing;
+  j["failed"] = r.failed;
   j["bytes_up"] = r.bytes_up;
   j["bytes_down"] = r.bytes_down;
   j["bytes_up_dense"] = r.bytes_up_dense;

@@ -28,6 +28,7 @@ struct RoundReport {
   int64_t clients = 0;                  // valid updates aggregated
   int64_t dropped = 0;                  // frames received but rejected (invalid or late)
   int64_t missing = 0;                  // sampled clients without a valid update
+  int64_t failed = 0;                   // of those, clients that reported a failure (diverged...)
   int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes
   int64_t bytes_up_dense = 0, bytes_down_dense = 0;  // fp32 size of the same tensors
   int64_t params = 0;

@@ -14,6 +14,12 @@ int64_t NetImpl::num_params() const {
   return n;
 }
 
+bool NetImpl::has_batchnorm() const {
+  for (const auto& b : named_buffers())
+    if (b.key().size() >= 12 && b.key().compare(b.key().size() - 12, 12, "running_mean") == 0) return true;
+  return false;
+}
+
 std::vector<int> NetImpl::tap_layers() const {
   std::vector<int> t(prunable_layers().size());
   for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<int>(i);

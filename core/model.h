@@ -54,6 +54,8 @@ class NetImpl : public torch::nn::Module {
 
   const ModelSpec& spec() const { return spec_; }
   int64_t num_params() const;
+  // BatchNorm layers cannot train on a batch of one sample.
+  bool has_batchnorm() const;
 
  private:
   ModelSpec spec_;

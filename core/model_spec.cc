@@ -22,6 +22,22 @@ const std::vector<ArchInfo>& archs() {
   return kArchs;
 }
 
+constexpr int64_t kMaxSide = 4096, kMaxChannels = 1024, kMaxInputs = int64_t{1} << 24;
+constexpr int64_t kMaxWidth = 1 << 16, kMaxClasses = 100000;
+constexpr double kMaxWeights = double(int64_t{1} << 31);
+
+// An upper bound on the weights of the model (5x5 kernels at most; a conv net's first
+// linear layer sees at most last-conv-width x H x W inputs): sizes that could never be
+// allocated are refused before LibTorch tries.
+double weight_bound(const std::string& arch, int64_t inputs, int64_t height, int64_t width, int64_t classes,
+                    const std::vector<int64_t>& widths) {
+  const bool conv = arch != "mlp";
+  double total = double(inputs) * double(widths.front()) * (conv ? 25 : 1);
+  for (size_t i = 1; i < widths.size(); ++i) total += double(widths[i - 1]) * double(widths[i]) * (conv ? 25 : 1);
+  if (conv) total += double(widths.front()) * double(height) * double(width) * double(widths.back());
+  return total + double(widths.back()) * double(classes);
+}
+
 std::string arch_names() {
   std::string s;
   for (const auto& a : archs()) s += (s.empty() ? "" : "|") + std::string(a.name);
@@ -50,6 +66,10 @@ Result<ModelSpec> ModelSpec::from_json(const std::string& text) {
     s.input_kept = j.value("input_kept", std::vector<int64_t>{});
     auto checked = make_spec(s.arch, s.in_channels, s.height, s.width, s.classes, s.widths);
     if (!checked) return checked.status();
+    const int64_t inputs = s.in_channels * s.height * s.width;
+    for (size_t i = 0; i < s.input_kept.size(); ++i)
+      if (s.input_kept[i] < 0 || s.input_kept[i] >= inputs || (i > 0 && s.input_kept[i] <= s.input_kept[i - 1]))
+        return Status::error("model spec: input_kept must be increasing indices below " + std::to_string(inputs));
     return s;
   } catch (const std::exception& e) {
     return Status::error(std::string("model spec: ") + e.what());
@@ -71,9 +91,19 @@ Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_
       return Status::error("--widths for " + arch + ": expected " +
                            std::to_string(a.widths.size()) + " values (" + a.meaning + ")");
     for (auto w : widths)
-      if (w < 1) return Status::error("--widths for " + arch + ": every width must be >= 1");
-    if (in_channels < 1 || height < 1 || width < 1 || classes < 2)
-      return Status::error("model " + arch + ": bad input shape or class count");
+      if (w < 1 || w > kMaxWidth)
+        return Status::error("--widths for " + arch + ": every width must be in [1, " +
+                             std::to_string(kMaxWidth) + "]");
+    if (in_channels < 1 || height < 1 || width < 1 || classes < 2 || in_channels > kMaxChannels ||
+        height > kMaxSide || width > kMaxSide || classes > kMaxClasses ||
+        in_channels * height * width > kMaxInputs)
+      return Status::error("model " + arch + ": input " + std::to_string(in_channels) + "x" +
+                           std::to_string(height) + "x" + std::to_string(width) + " with " +
+                           std::to_string(classes) + " classes is out of range (at most " +
+                           std::to_string(kMaxInputs) + " inputs, 2 to " +
+                           std::to_string(kMaxClasses) + " classes)");
+    if (weight_bound(arch, in_channels * height * width, height, width, classes, widths) > kMaxWeights)
+      return Status::error("model " + arch + ": these widths would need more than 2^31 weights");
     const bool conv = arch != "mlp";
     if (conv && (height < 8 || width < 8))
       return Status::error("model " + arch + ": needs inputs of at least 8x8");

@@ -45,6 +45,13 @@ std::string short_number(double v) {
   return buf;
 }
 
+std::string exact_number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 std::string range_text(double lo, double hi, bool lo_open) {
   return std::string(lo_open ? "(" : "[") + short_number(lo) + ", " + short_number(hi) + "]";
 }

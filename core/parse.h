@@ -17,6 +17,8 @@ bool parse_int64(const std::string& s, int64_t* v);
 
 // A number in short form: 1e+06, 0.95, 3 (%.6g; exact enough for messages).
 std::string short_number(double v);
+// The shortest of %.15g / %.17g that reads back as exactly v (specs that travel as text).
+std::string exact_number(double v);
 // "[lo, hi]" or "(lo, hi]" when lo itself is excluded.
 std::string range_text(double lo, double hi, bool lo_open = false);
 

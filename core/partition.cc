@@ -4,6 +4,7 @@
 #include <numeric>
 #include <random>
 
+#include "core/parse.h"
 #include "core/rng.h"
 
 namespace xfed {
@@ -116,22 +117,12 @@ Result<PartitionSpec> PartitionSpec::parse(const std::string& text) {
   const auto bad = Status::error("--partition '" + text +
                                  "': expected iid, dirichlet:ALPHA (ALPHA > 0) or shards:K "
                                  "(K >= 1)");
-  try {
-    if (head == "iid" && arg.empty()) return spec;
-    if (head == "dirichlet" && !arg.empty()) {
-      size_t used = 0;
-      spec.kind = Kind::kDirichlet;
-      spec.alpha = std::stod(arg, &used);
-      if (used == arg.size() && spec.alpha > 0) return spec;
-    }
-    if (head == "shards" && !arg.empty()) {
-      size_t used = 0;
-      spec.kind = Kind::kShards;
-      spec.shards = std::stoll(arg, &used);
-      if (used == arg.size() && spec.shards >= 1) return spec;
-    }
-  } catch (const std::exception&) {
-  }
+  if (head == "iid" && arg.empty()) return spec;
+  spec.kind = head == "dirichlet" ? Kind::kDirichlet : Kind::kShards;
+  if (head == "dirichlet" && parse_double(arg, &spec.alpha) && in_range(spec.alpha, 0, 1e6, true))
+    return spec;
+  if (head == "shards" && parse_int64(arg, &spec.shards) && spec.shards >= 1 && spec.shards <= (int64_t{1} << 24))
+    return spec;
   return bad;
 }
 

@@ -9,6 +9,7 @@
 #include "compression/pipeline.h"
 #include "core/cifar_reader.h"
 #include "core/idx_reader.h"
+#include "core/parse.h"
 #include "core/rng.h"
 #include "core/synthetic.h"
 #include "pruning/planner.h"
@@ -16,27 +17,32 @@
 namespace xfed::cli {
 namespace {
 
+constexpr int64_t kMaxSyntheticValues = int64_t{1} << 30;  // 4 GiB of float32
+
 std::vector<int64_t> parse_int_list(const std::string& text, char sep, const std::string& flag) {
   std::vector<int64_t> out;
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, sep)) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stoll(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError(flag + " '" + text + "': expected integers separated by '" +
+    int64_t v;
+    if (!parse_int64(item, &v) || v < 1 || v > (int64_t{1} << 24))
+      throw UsageError(flag + " '" + text + "': expected whole numbers in [1, 16777216] separated by '" +
                        std::string(1, sep) + "'");
-    }
+    out.push_back(v);
   }
   return out;
 }
 
 SyntheticOptions synthetic_options(const RunConfig& c) {
   const auto shape = parse_int_list(c.synthetic_shape, 'x', "--synthetic-shape");
-  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1)
+  if (shape.size() != 3)
     throw UsageError("--synthetic-shape '" + c.synthetic_shape + "': expected CxHxW, e.g. 1x28x28");
+  const double values = double(shape[0]) * double(shape[1]) * double(shape[2]) *
+                        double(c.synthetic_train + c.synthetic_test);
+  if (values > double(kMaxSyntheticValues))
+    throw UsageError("--synthetic-shape '" + c.synthetic_shape + "' with " +
+                     std::to_string(c.synthetic_train + c.synthetic_test) + " samples: " +
+                     short_number(values) + " values, at most " + std::to_string(kMaxSyntheticValues));
   SyntheticOptions o;
   o.channels = shape[0];
   o.height = shape[1];
@@ -83,6 +89,9 @@ int worker_threads(const RunConfig& c, int64_t clients_per_round) {
 }
 
 RunSetup make_run_setup(const RunConfig& c) {
+  if (c.min_clients > c.clients)
+    throw UsageError("--min-clients " + std::to_string(c.min_clients) + " is more than --clients " +
+                     std::to_string(c.clients) + ": no round could ever close");
   auto data = load_data(c);
   RunSetup s;
   s.test = std::make_shared<const Dataset>(data.test);
@@ -94,6 +103,8 @@ RunSetup make_run_setup(const RunConfig& c) {
   const auto widths = c.widths.empty() ? std::vector<int64_t>{} : parse_int_list(c.widths, ',', "--widths");
   s.spec = make_spec(c.model, train.channels(), train.height(), train.width(), train.classes, widths)
                .value_or_throw<UsageError>();
+  if (c.batch == 1 && make_model(s.spec)->has_batchnorm())
+    throw UsageError("--batch 1: model " + c.model + " has BatchNorm, which needs batches of 2 or more");
   auto& o = s.coordinator;
   o.clients = c.clients;
   o.fraction = c.fraction;
@@ -106,9 +117,8 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.task.batch = static_cast<uint32_t>(c.batch);
   o.lr_decay = c.lr_decay;
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
-  o.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>().spec();
-  o.downlink =
-      compression::Pipeline::parse(c.downlink, "--downlink").value_or_throw<UsageError>().spec();
+  o.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
+  o.downlink = compression::Pipeline::parse(c.downlink, "--downlink").value_or_throw<UsageError>();
   o.error_feedback = !c.no_error_feedback;
   o.ef_momentum = c.ef_momentum;
   o.sparsity_warmup = c.sparsity_warmup;

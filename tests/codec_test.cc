@@ -8,6 +8,7 @@
 #include "compression/bitpack.h"
 #include "compression/half.h"
 #include "compression/index_coding.h"
+#include "compression/messages.h"
 #include "compression/pipeline.h"
 #include "compression/sparsify.h"
 #include "compression/state_codec.h"
@@ -153,6 +154,48 @@ TEST(Pipeline, ParseErrorsNameTheFlagAndCanonicalSpecs) {
   EXPECT_TRUE(parse("zstd").lossless());
   EXPECT_FALSE(parse("fp16").lossless());
   EXPECT_EQ(parse("topk:0.01,sign").with_ratio(0.04).spec(), "topk:0.04,sign");
+  for (const char* out_of_range : {"threshold:1e39", "threshold:nan", "threshold:inf", "topk:nan",
+                                    "threshold:-1", "randk:1e-400x"})
+    EXPECT_FALSE(Pipeline::parse(out_of_range)) << out_of_range;
+}
+
+// A task carries its pipeline in binary at full precision: what the client encodes with is
+// exactly what the coordinator parsed (the spec text once lost digits: 1e-7 became 0).
+TEST(Pipeline, TravelsInTasksAtFullPrecision) {
+  for (const char* spec : {"threshold:1e-7", "topk:0.1234567,qsgd:3:100,zstd:7", "none", "fp16",
+                           "randk:0.3333333333333333,sign:64", "dgc:0.001,uniform:1"}) {
+    const auto p = parse(spec);
+    EXPECT_EQ(parse(p.spec()), p) << spec << " -> " << p.spec();
+    TrainTask task;
+    task.uplink = p;
+    Bytes b;
+    ByteWriter w(&b);
+    task.write(w);
+    ByteReader r(b);
+    TrainTask back;
+    ASSERT_TRUE(back.read(r)) << spec;
+    EXPECT_EQ(back.uplink, p) << spec;
+    // Every prefix is refused.
+    for (size_t n = 0; n < b.size(); ++n) {
+      ByteReader cut(b.data(), n);
+      TrainTask t;
+      EXPECT_FALSE(t.read(cut)) << spec << " prefix " << n;
+    }
+  }
+  EXPECT_NE(parse("threshold:1e-7").spec(), "threshold:0");
+  // Out-of-range fields are refused, not clamped.
+  Bytes bad;
+  ByteWriter w(&bad);
+  w.put_u8(static_cast<uint8_t>(CodecId::kTopK));
+  w.put_f64(std::numeric_limits<double>::quiet_NaN());
+  w.put_f32(0);
+  w.put_u8(0);
+  w.put_u8(32);
+  w.put_varint(512);
+  w.put_u8(0);
+  ByteReader r(bad);
+  Pipeline p;
+  EXPECT_FALSE(p.read_params(r)) << "NaN ratio";
 }
 
 TEST(TopK, PicksExactlyTheKLargestMagnitudes) {

@@ -123,7 +123,9 @@ TEST(CompressedSimulation, SparsityWarmupSendsMoreFirstThenTheTarget) {
   EXPECT_NEAR(rec.rounds[3].bytes_up, rec.rounds[4].bytes_up, rec.rounds[4].bytes_up * 0.05);
 }
 
-// Malformed task frames are dropped by the worker, which keeps serving.
+// Malformed tasks are answered with a failure frame (bad task) naming the reason, so the
+// coordinator never waits for them; frames that are not tasks are dropped. The worker keeps
+// serving throughout.
 TEST(Worker, SurvivesMalformedTaskFrames) {
   auto setup = cli::make_run_setup(small_config());
   auto hub = std::make_shared<transport::InProcHub>(2);
@@ -155,9 +157,26 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
   ASSERT_TRUE(t0->send(1, Bytes{0xde, 0xad}));                           // not a frame
   send(FrameKind::kControl, {static_cast<uint8_t>(compression::ControlCommand::kShutdown)});
   worker_thread.join();
+  const std::vector<std::pair<uint32_t, std::string>> expected = {
+      {0, "truncated or invalid training task"}, {999, "no data for client 999"},
+      {0, "model spec"}, {0, "delta against version 4"}};
+  for (const auto& [client, words] : expected) {
+    auto got = t0->recv({transport::kAnySource, std::chrono::milliseconds(1000)});
+    ASSERT_EQ(got.kind, transport::Received::Kind::kMessage) << words;
+    auto frame = compression::decode_frame(std::move(got.message.bytes));
+    ASSERT_TRUE(frame) << frame.message();
+    EXPECT_EQ(frame.value().header.kind, FrameKind::kFailure);
+    EXPECT_EQ(frame.value().header.client, client);
+    EXPECT_EQ(frame.value().header.round, 1u);
+    auto r = frame.value().payload_reader();
+    compression::TaskFailure failure;
+    ASSERT_TRUE(failure.read(r));
+    EXPECT_EQ(failure.kind, compression::FailureKind::kBadTask);
+    EXPECT_NE(failure.reason.find(words), std::string::npos) << failure.reason;
+  }
   EXPECT_EQ(t0->recv({transport::kAnySource, std::chrono::milliseconds(50)}).kind,
             transport::Received::Kind::kTimeout)
-      << "nothing was sent back for bad tasks";
+      << "nothing else: the update and the garbage get no answer";
 }
 
 }  // namespace

@@ -39,13 +39,14 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
                                     .weight_decay(task.weight_decay));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(task.seed);
   const int64_t n = data.size();
+  const bool skip_single = net.has_batchnorm() && n >= 2;  // BatchNorm: no batch of one
   double loss_sum = 0;
   int64_t batches = 0;
   for (uint32_t epoch = 0; epoch < task.local_epochs; ++epoch) {
     const auto perm = at::randperm(n, gen, at::kLong);
     for (int64_t start = 0; start < n; start += task.batch) {
       const int64_t len = std::min<int64_t>(task.batch, n - start);
-      if (len < 2 && n >= 2) break;  // BatchNorm cannot train on a batch of one
+      if (len < 2 && skip_single) break;
       const auto idx = perm.narrow(0, start, len);
       opt.zero_grad();
       auto loss = torch::nn::functional::cross_entropy(net.forward(data.images.index_select(0, idx)),

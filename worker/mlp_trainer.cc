@@ -101,7 +101,6 @@ TrainResult train_mlp(NetImpl& net, const Dataset& data, const compression::Trai
     const auto perm = at::randperm(n, gen, at::kLong);  // same draws as train_autograd
     for (int64_t start = 0; start < n; start += task.batch) {
       const int64_t len = std::min<int64_t>(task.batch, n - start);
-      if (len < 2 && n >= 2) break;
       const auto idx = perm.narrow(0, start, len);
       loss_sum += step.step(features.index_select(0, idx), data.labels.index_select(0, idx));
       ++batches;

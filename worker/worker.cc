@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "compression/state_codec.h"
 #include "core/log.h"
@@ -17,6 +18,8 @@ namespace {
 
 using compression::Frame;
 using compression::FrameKind;
+
+constexpr const char* kDivergedPrefix = "diverged: ";
 }  // namespace
 
 Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
@@ -49,10 +52,25 @@ Status Worker::run() {
                   std::string(compression::frame_kind_name(kind)) + " frame");
       continue;
     }
-    if (auto st = handle_task(frame.value()); !st)
-      log_warning(me + ": task for client " + std::to_string(frame.value().header.client) +
-                  " dropped: " + st.message());
+    std::optional<compression::TaskFailure> failure;
+    try {
+      failure = handle_task(frame.value());
+    } catch (const std::exception& e) {  // out of memory, a failed check: still answer
+      failure = compression::TaskFailure{compression::FailureKind::kInternal, e.what()};
+    }
+    if (failure) send_failure(frame.value().header, *failure);
   }
+}
+
+void Worker::send_failure(const compression::FrameHeader& task, const compression::TaskFailure& failure) {
+  Bytes payload;  // the coordinator logs it
+  ByteWriter w(&payload);
+  failure.write(w);
+  compression::FrameHeader out{FrameKind::kFailure, task.round, static_cast<uint32_t>(transport_.rank()),
+                               task.client, task.model_version, {compression::CodecId::kNone}};
+  if (auto st = transport_.send(0, compression::encode_frame(out, payload)); !st)
+    log_warning(transport::peer_name(transport_.rank()) + ": could not report that client " +
+                std::to_string(task.client) + " failed (" + failure.reason + "): " + st.message());
 }
 
 Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
@@ -84,19 +102,18 @@ Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
   return Status::ok();
 }
 
-const compression::Pipeline& Worker::uplink(const std::string& spec) {
-  if (uplink_.spec() != spec) uplink_ = compression::Pipeline::parse(spec).value_or_throw();
-  return uplink_;
-}
-
-Status Worker::handle_task(const Frame& frame) {
+std::optional<compression::TaskFailure> Worker::handle_task(const Frame& frame) {
+  using compression::FailureKind;
+  const auto fail = [](FailureKind kind, const std::string& why) {
+    return std::optional<compression::TaskFailure>(compression::TaskFailure{kind, why});
+  };
   const auto& h = frame.header;
   const auto start = Clock::now();
   auto r = frame.payload_reader();
   compression::TrainTask task;
-  if (!task.read(r)) return Status::error("truncated or invalid training task");
+  if (!task.read(r)) return fail(FailureKind::kBadTask, "truncated or invalid training task");
   if (!data_->has_client(h.client))
-    return Status::error("this worker holds no data for client " + std::to_string(h.client));
+    return fail(FailureKind::kBadTask, "this worker holds no data for client " + std::to_string(h.client));
   const bool fresh = view_version_ != h.model_version;
   // A sibling client's frame this round may already have brought us to this version.
   auto st = !fresh                       ? Status::ok()
@@ -104,7 +121,7 @@ Status Worker::handle_task(const Frame& frame) {
                                           : apply_delta(r, frame);
   if (!st) {
     view_version_ = -1;  // whatever we held is no longer trustworthy
-    return st;
+    return fail(FailureKind::kBadTask, st.message());
   }
   if (fresh) {
     view_version_ = h.model_version;
@@ -113,14 +130,21 @@ Status Worker::handle_task(const Frame& frame) {
   const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
   const bool stats = task.mode == compression::TaskMode::kStats;
   auto payload = stats ? gather_stats(frame, task, decode_s) : train_and_encode(frame, task, decode_s);
-  if (!payload) return payload.status();
+  if (!payload) {
+    const std::string& why = payload.message();
+    const size_t prefix = std::char_traits<char>::length(kDivergedPrefix);
+    if (why.rfind(kDivergedPrefix, 0) == 0) return fail(FailureKind::kDiverged, why.substr(prefix));
+    return fail(FailureKind::kInternal, why);
+  }
   compression::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
                                static_cast<uint32_t>(transport_.rank()), h.client,
                                h.model_version,
                                stats ? std::vector<compression::CodecId>{compression::CodecId::kNone}
-                                     : uplink(task.uplink).codec_ids()};
+                                     : task.uplink.codec_ids()};
   ++tasks_done_;
-  return transport_.send(0, compression::encode_frame(out, payload.value()));
+  if (auto sent = transport_.send(0, compression::encode_frame(out, payload.value())); !sent)
+    log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
+  return std::nullopt;
 }
 
 Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::TrainTask& task_in,
@@ -132,6 +156,10 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::Tr
   write_state(*net_, view_);
   const auto result = train_locally(*net_, data_->client_data(h.client), task);
   const auto delta = read_state(*net_).sub_(view_);
+  if (!std::isfinite(result.mean_loss) || !at::isfinite(delta).all().item<bool>())
+    return Status::error(std::string(kDivergedPrefix) + "local training of client " +
+                         std::to_string(h.client) + " produced non-finite values (loss " +
+                         std::to_string(result.mean_loss) + "; lower --lr?)");
   compression::UpdateMeta meta;
   meta.seconds_decode = static_cast<float>(seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
@@ -140,7 +168,7 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::Tr
   meta.base_crc = view_crc_;
 
   t = Clock::now();
-  const auto& pipe = uplink(task.uplink);
+  const auto& pipe = task.uplink;
   // Only clients with error feedback keep state (a lossless uplink sends everything).
   ClientState stateless;
   auto& state = task.error_feedback && !pipe.lossless()

@@ -9,11 +9,15 @@
 // the CRC of the view, so the coordinator can prove the client did not drift. A stats task
 // gathers pruning evidence instead (stats_collector.h); a plan frame registers a structure
 // change so the clients' EF state is sliced like the model.
-// Bad frames are logged and dropped; the coordinator's deadline covers the missing reply.
+// Every task gets an answer: a task the worker cannot do (undecodable, a client it does not
+// hold, training that diverged to NaN, an exception) is answered with a failure frame naming
+// the reason, so the coordinator counts it instead of waiting. Frames that are not tasks and
+// cannot be decoded are logged and dropped.
 // One Worker per rank; run() blocks its thread until shutdown.
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "compression/frame.h"
 #include "compression/messages.h"
@@ -41,7 +45,9 @@ class Worker {
   int64_t tasks_done() const { return tasks_done_; }
 
  private:
-  Status handle_task(const compression::Frame& frame);
+  // The task's failure, if it failed (the reply was then not sent).
+  std::optional<compression::TaskFailure> handle_task(const compression::Frame& frame);
+  void send_failure(const compression::FrameHeader& task, const compression::TaskFailure& failure);
   Status load_full_model(ByteReader& r, const compression::Frame& frame);
   Status apply_delta(ByteReader& r, const compression::Frame& frame);
   Result<Bytes> train_and_encode(const compression::Frame& frame,
@@ -49,7 +55,6 @@ class Worker {
   Result<Bytes> gather_stats(const compression::Frame& frame, const compression::TrainTask& task,
                              double seconds_decode);
   Status handle_plan(const compression::Frame& frame);
-  const compression::Pipeline& uplink(const std::string& spec);
 
   transport::Transport& transport_;
   std::shared_ptr<const ClientDataSource> data_;
@@ -59,7 +64,6 @@ class Worker {
   at::Tensor view_;            // flat state of version view_version_
   int64_t view_version_ = -1;  // -1: none yet
   uint32_t view_crc_ = 0;
-  compression::Pipeline uplink_;
   int64_t tasks_done_ = 0;
 };
 
