@@ -47,6 +47,8 @@ bool get_pruning(ByteReader& r, CheckpointState* s) {
 
 }  // namespace
 
+constexpr size_t kMaxIdentityBytes = 1 << 20;
+
 std::string checkpoint_path(const std::string& dir) {
   return (std::filesystem::path(dir) / "checkpoint.xfed").string();
 }
@@ -72,6 +74,7 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   w.put_u64(static_cast<uint64_t>(s.view_version));
   put_floats(w, s.view.defined() ? s.view : s.weights);
   put_pruning(w, s);
+  w.put_string(s.run_identity);
   compression::FrameHeader h;
   h.kind = compression::FrameKind::kCheckpoint;
   h.round = static_cast<uint32_t>(s.round);
@@ -100,7 +103,8 @@ Result<CheckpointState> load_checkpoint(const std::string& dir) {
   }
   uint64_t view_version = 0;
   ok = ok && r.get_f64(&s.totals.total_seconds_link) && r.get_u64(&view_version) &&
-       get_floats(r, &s.view) && s.view.numel() == s.weights.numel() && (r.done() || get_pruning(r, &s));
+       get_floats(r, &s.view) && s.view.numel() == s.weights.numel() &&
+       (r.done() || (get_pruning(r, &s) && (r.done() || r.get_string(&s.run_identity, kMaxIdentityBytes))));
   if (!ok || !r.done()) return Status::error(path + ": truncated or malformed checkpoint");
   s.view_version = static_cast<int64_t>(view_version);
   s.round = static_cast<int64_t>(round);

@@ -35,6 +35,9 @@ struct CheckpointState {
   std::vector<std::vector<int64_t>> kept_original;  // per prunable layer of the original model
   std::vector<char> has_input_stats;                 // per client
   Bytes input_stats;                                 // ClassStats::write of the summed input stats
+  // What defines the run ("--key=value" lines from the application; empty in older files):
+  // a resume with other settings is refused before round 1.
+  std::string run_identity;
 };
 
 constexpr uint64_t kMaxCheckpointBytes = uint64_t{8} << 30;

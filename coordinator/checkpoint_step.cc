@@ -71,6 +71,7 @@ Status Coordinator::save_round_checkpoint(int64_t round) {
   s.lr_origin = lr_origin_;
   s.kept_original = kept_original_;
   s.has_input_stats = has_input_stats_;
+  s.run_identity = options_.run_identity;
   if (input_stats_) {
     ByteWriter w(&s.input_stats);
     input_stats_->write(w);

@@ -76,6 +76,7 @@ struct CoordinatorOptions {
   std::vector<int64_t> client_sizes;  // for load balancing; empty = unknown
   uint64_t max_frame_bytes = uint64_t{1} << 30;
   std::string checkpoint_dir;    // empty: no checkpoints
+  std::string run_identity;      // saved in checkpoints; the application checks it on resume
   int64_t checkpoint_every = 1;
   bool resume = false;
 };

@@ -3,21 +3,16 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
-#include <fstream>
+#include "core/file_io.h"
 #include <vector>
 
 namespace xfed {
 namespace {
 
+constexpr uint64_t kMaxBatchFileBytes = uint64_t{1} << 30;  // a real batch is 30,730,000
+
 Result<std::vector<uint8_t>> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status::error(path + ": cannot open");
-  const auto size = static_cast<size_t>(in.tellg());
-  std::vector<uint8_t> bytes(size);
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
-    return Status::error(path + ": read error");
-  return bytes;
+  return read_file_bytes(path, kMaxBatchFileBytes);
 }
 
 Dataset concat(const std::vector<Dataset>& parts) {

@@ -103,7 +103,7 @@ bool ByteReader::get_varint(uint64_t* v) {
 bool ByteReader::get_bytes(void* dst, size_t n) {
   const uint8_t* p = take(n);
   if (!p) return false;
-  std::memcpy(dst, p, n);
+  if (n > 0) std::memcpy(dst, p, n);  // dst may be null for an empty range (memcpy: UB)
   return true;
 }
 

@@ -4,6 +4,8 @@
 #include <zlib.h>
 
 #include <filesystem>
+
+#include "core/file_io.h"
 #include <memory>
 
 namespace xfed {
@@ -28,6 +30,32 @@ bool read_exact(gzFile f, void* dst, size_t n) {
     n -= static_cast<size_t>(got);
   }
   return true;
+}
+
+// zlib's own words for a failed read ("incorrect data check" for a CRC mismatch), or "".
+std::string zlib_error(gzFile f) {
+  int code = Z_OK;
+  const char* text = gzerror(f, &code);
+  return code == Z_OK || code == Z_STREAM_END || !text ? "" : text;
+}
+
+// Up to `want` bytes, read in chunks: memory grows with what the file really holds, never
+// with what a (possibly hostile) header claims.
+Status read_data(gzFile f, const std::string& path, size_t want, std::vector<uint8_t>* out) {
+  constexpr size_t kChunk = size_t{1} << 24;
+  out->clear();
+  while (out->size() < want) {
+    const size_t n = std::min(kChunk, want - out->size());
+    const size_t at = out->size();
+    out->resize(at + n);
+    const int got = gzread(f, out->data() + at, static_cast<unsigned>(n));
+    if (got < 0) return Status::error(path + ": corrupt compressed data (" + zlib_error(f) + ")");
+    out->resize(at + static_cast<size_t>(got));
+    if (got == 0)
+      return Status::error(path + ": truncated IDX data (the header claims " + std::to_string(want) +
+                           " bytes, the file holds " + std::to_string(out->size()) + ")");
+  }
+  return Status::ok();
 }
 
 Status read_header(gzFile f, const std::string& path, std::vector<int64_t>* dims) {
@@ -60,21 +88,26 @@ int64_t product(const std::vector<int64_t>& dims) {
 }
 
 // "dir/stem" with or without ".gz", whichever exists.
-Result<std::string> find_file(const std::string& dir, const std::string& stem) {
+Result<std::string> find_file(const std::string& dir, const std::string& stem, const std::string& hint) {
   namespace fs = std::filesystem;
   for (const auto& candidate : {stem + ".gz", stem}) {
     const auto p = fs::path(dir) / candidate;
     if (fs::exists(p)) return p.string();
   }
-  return Status::error("missing data file " + (fs::path(dir) / stem).string() +
-                       "[.gz] (set --data-dir, or install dataset-fashion-mnist)");
+  return Status::error("missing data file " + (fs::path(dir) / stem).string() + "[.gz] (" + hint + ")");
 }
 
-Result<Dataset> load_split(const std::string& dir, const std::string& prefix, double mean,
-                           double stddev) {
-  auto img_path = find_file(dir, prefix + "-images-idx3-ubyte");
+// Where to get the files: only Fashion-MNIST is a Debian package.
+std::string data_hint(const std::string& name) {
+  if (name == "fashion-mnist") return "set --data-dir, or install dataset-fashion-mnist";
+  return "set --data-dir to a folder with the " + name + " IDX files";
+}
+
+Result<Dataset> load_split(const std::string& dir, const std::string& name, const std::string& prefix,
+                           double mean, double stddev) {
+  auto img_path = find_file(dir, prefix + "-images-idx3-ubyte", data_hint(name));
   if (!img_path) return img_path.status();
-  auto lab_path = find_file(dir, prefix + "-labels-idx1-ubyte");
+  auto lab_path = find_file(dir, prefix + "-labels-idx1-ubyte", data_hint(name));
   if (!lab_path) return lab_path.status();
   auto images = read_idx(img_path.value());
   if (!images) return images.status();
@@ -102,25 +135,27 @@ Result<Dataset> load_split(const std::string& dir, const std::string& prefix, do
 }  // namespace
 
 Result<IdxArray> read_idx(const std::string& path) {
+  if (auto st = check_regular_file(path); !st) return st;
   GzFile f(gzopen(path.c_str(), "rb"));
   if (!f) return Status::error(path + ": cannot open");
   IdxArray arr;
-  if (auto st = read_header(f.get(), path, &arr.dims); !st) return st;
-  arr.data.resize(static_cast<size_t>(product(arr.dims)));
-  if (!read_exact(f.get(), arr.data.data(), arr.data.size()))
-    return Status::error(path + ": truncated IDX data (expected " +
-                         std::to_string(arr.data.size()) + " bytes)");
+  if (auto st = read_header(f.get(), path, &arr.dims); !st) {
+    const auto zlib = zlib_error(f.get());
+    return zlib.empty() ? st : Status::error(path + ": corrupt compressed data (" + zlib + ")");
+  }
+  if (auto st = read_data(f.get(), path, static_cast<size_t>(product(arr.dims)), &arr.data); !st) return st;
   uint8_t extra;
-  if (gzread(f.get(), &extra, 1) != 0)
-    return Status::error(path + ": trailing bytes after IDX data");
+  const int more = gzread(f.get(), &extra, 1);
+  if (more < 0) return Status::error(path + ": corrupt compressed data (" + zlib_error(f.get()) + ")");
+  if (more > 0) return Status::error(path + ": trailing bytes after IDX data");
   return arr;
 }
 
 Result<TrainTestData> load_mnist_dir(const std::string& dir, const std::string& name,
                                      double mean, double stddev) {
-  auto train = load_split(dir, "train", mean, stddev);
+  auto train = load_split(dir, name, "train", mean, stddev);
   if (!train) return train.status();
-  auto test = load_split(dir, "t10k", mean, stddev);
+  auto test = load_split(dir, name, "t10k", mean, stddev);
   if (!test) return test.status();
   return TrainTestData{name, std::move(train).value(), std::move(test).value()};
 }

@@ -2,6 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <sstream>
+
+#include "core/file_io.h"
+#include "core/log.h"
+
 namespace xfed {
 
 std::string to_json_line(const RoundReport& r) {
@@ -53,19 +59,48 @@ std::string to_json_line(const RunSummary& s) {
   return j.dump();
 }
 
+namespace {
+
+// The lines of rounds <= last in an existing metrics file (none if it does not exist).
+Result<std::string> rounds_through(const std::string& path, int64_t last) {
+  if (last <= 0 || !std::filesystem::exists(path)) return std::string();
+  auto text = read_text_file(path, kMaxFileBytes);
+  if (!text) return text.status();
+  std::stringstream in(text.value());
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.contains("summary") || !j.contains("round") ||
+        !j["round"].is_number_integer() || j["round"].get<int64_t>() > last)
+      continue;
+    kept += line + "\n";
+  }
+  return kept;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<JsonlMetricsWriter>> JsonlMetricsWriter::open(const std::string& path,
-                                                                     bool append) {
-  std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
+                                                                     int64_t keep_through_round) {
+  auto kept = rounds_through(path, keep_through_round);
+  if (!kept) return kept.status().prefixed("--metrics");
+  if (auto st = write_file_atomically(path, Bytes(kept.value().begin(), kept.value().end())); !st)
+    return st.prefixed("--metrics");
+  std::ofstream out(path, std::ios::app);
   if (!out) return Status::error("--metrics " + path + ": cannot open for writing");
-  return std::unique_ptr<JsonlMetricsWriter>(new JsonlMetricsWriter(std::move(out)));
+  return std::unique_ptr<JsonlMetricsWriter>(new JsonlMetricsWriter(std::move(out), path));
 }
 
-void JsonlMetricsWriter::on_round(const RoundReport& report) {
-  out_ << to_json_line(report) << "\n" << std::flush;
+void JsonlMetricsWriter::write_line(const std::string& line) {
+  out_ << line << "\n" << std::flush;
+  if (!out_ && status_) {
+    status_ = Status::error("--metrics " + path_ + ": write failed (disk full?); the file stops short");
+    log_error(status_.message());
+  }
 }
 
-void JsonlMetricsWriter::on_finish(const RunSummary& summary) {
-  out_ << to_json_line(summary) << "\n" << std::flush;
-}
+void JsonlMetricsWriter::on_round(const RoundReport& report) { write_line(to_json_line(report)); }
+
+void JsonlMetricsWriter::on_finish(const RunSummary& summary) { write_line(to_json_line(summary)); }
 
 }  // namespace xfed

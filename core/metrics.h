@@ -65,16 +65,26 @@ class RoundObserver {
   virtual void on_finish(const RunSummary& summary) = 0;
 };
 
-// One JSON object per line; flushed after every line so a crash loses nothing.
+// One JSON object per line; flushed after every line so a crash loses nothing. A write
+// that fails (disk full) is logged at once and kept in status(): the run reports it at the
+// end rather than exiting 0 with a metrics file that stops short.
 class JsonlMetricsWriter : public RoundObserver {
  public:
-  static Result<std::unique_ptr<JsonlMetricsWriter>> open(const std::string& path, bool append);
+  // Keeps the lines of rounds 1..keep_through_round already in the file (a resume from
+  // that round's checkpoint: a round written after the checkpoint is not written twice) and
+  // drops the rest, summary lines included. 0: a fresh file.
+  static Result<std::unique_ptr<JsonlMetricsWriter>> open(const std::string& path,
+                                                          int64_t keep_through_round);
   void on_round(const RoundReport& report) override;
   void on_finish(const RunSummary& summary) override;
+  const Status& status() const { return status_; }
 
  private:
-  explicit JsonlMetricsWriter(std::ofstream out) : out_(std::move(out)) {}
+  JsonlMetricsWriter(std::ofstream out, std::string path) : out_(std::move(out)), path_(std::move(path)) {}
+  void write_line(const std::string& line);
   std::ofstream out_;
+  std::string path_;
+  Status status_;
 };
 
 std::string to_json_line(const RoundReport& report);

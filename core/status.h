@@ -33,6 +33,11 @@ class [[nodiscard]] Status {
   void throw_if_error() const {
     if (!is_ok()) throw Error(*message_);
   }
+  // For the top level (CLI): an error becomes an exception of type E.
+  template <typename E>
+  void throw_as() const {
+    if (!is_ok()) throw E(*message_);
+  }
 
  private:
   explicit Status(std::string message) : message_(std::move(message)) {}

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/check.h"
+#include "core/file_io.h"
 #include "core/parse.h"
 
 namespace xfed::cli {
@@ -103,12 +104,12 @@ void add_run_control_flags(CLI::App* app, RunConfig* c) {
   app->add_flag("--verbose", c->verbose, "log more");
 }
 
+constexpr uint64_t kMaxConfigBytes = 1 << 20;
+
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("--config " + path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = read_text_file(path, kMaxConfigBytes);
+  if (!text) throw UsageError("--config " + text.message());
+  return text.value();
 }
 
 // JSON value of an option that takes a value -> its text.

@@ -2,16 +2,20 @@
 
 #include <ATen/ATen.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
+#include "core/file_io.h"
+#include "core/parse.h"
 #include "pruning/class_stats.h"
 #include "pruning/di.h"
 
 namespace xfed::cli {
 namespace {
+
+constexpr uint64_t kMaxCsvBytes = uint64_t{1} << 30;
+constexpr int64_t kMaxClasses = 100000;
 
 // Parses one CSV line into doubles; false if any field is not a number.
 bool parse_row(const std::string& line, std::vector<double>* out) {
@@ -19,22 +23,20 @@ bool parse_row(const std::string& line, std::vector<double>* out) {
   std::stringstream ss(line);
   std::string field;
   while (std::getline(ss, field, ',')) {
-    try {
-      size_t used = 0;
-      const double v = std::stod(field, &used);
-      while (used < field.size() && std::isspace(static_cast<unsigned char>(field[used]))) ++used;
-      if (used != field.size() || !std::isfinite(v)) return false;
-      out->push_back(v);
-    } catch (const std::exception&) {
-      return false;
-    }
+    size_t first = 0, last = field.size();
+    while (first < last && std::isspace(static_cast<unsigned char>(field[first]))) ++first;
+    while (last > first && std::isspace(static_cast<unsigned char>(field[last - 1]))) --last;
+    double v;
+    if (!parse_double(field.substr(first, last - first), &v)) return false;
+    out->push_back(v);
   }
   return !out->empty();
 }
 
 Result<std::vector<std::vector<double>>> read_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::error(path + ": cannot open");
+  auto text = read_text_file(path, kMaxCsvBytes);
+  if (!text) return text.status();
+  std::istringstream in(text.value());
   std::vector<std::vector<double>> rows;
   std::string line;
   std::vector<double> row;
@@ -74,8 +76,9 @@ Result<std::string> di_score_json(const DiScoreConfig& c) {
   std::vector<int64_t> labels;
   int64_t classes = 0;
   for (size_t i = 0; i < l.size(); ++i) {
-    if (l[i].size() != 1 || l[i][0] < 0 || l[i][0] != std::floor(l[i][0]))
-      return Status::error(c.labels + ": row " + std::to_string(i + 1) + " is not a class index >= 0");
+    if (l[i].size() != 1 || !(l[i][0] >= 0 && l[i][0] < kMaxClasses) || l[i][0] != std::floor(l[i][0]))
+      return Status::error(c.labels + ": row " + std::to_string(i + 1) + " is not a class index in [0, " +
+                           std::to_string(kMaxClasses) + ")");
     labels.push_back(static_cast<int64_t>(l[i][0]));
     classes = std::max(classes, labels.back() + 1);
   }

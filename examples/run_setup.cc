@@ -8,10 +8,12 @@
 
 #include "compression/pipeline.h"
 #include "core/cifar_reader.h"
+#include "core/file_io.h"
 #include "core/idx_reader.h"
 #include "core/parse.h"
 #include "core/rng.h"
 #include "core/synthetic.h"
+#include "examples/resume_check.h"
 #include "pruning/planner.h"
 
 namespace xfed::cli {
@@ -88,6 +90,15 @@ int worker_threads(const RunConfig& c, int64_t clients_per_round) {
   return static_cast<int>(std::clamp<int64_t>(t, 1, std::max<int64_t>(1, clients_per_round)));
 }
 
+void check_output_paths(const RunConfig& c) {
+  if (!c.metrics.empty()) check_output_file(c.metrics, "--metrics").throw_as<UsageError>();
+  if (!c.save_model.empty()) {
+    check_output_file(c.save_model, "--save-model").throw_as<UsageError>();
+    check_output_file(c.save_model + ".json", "--save-model").throw_as<UsageError>();
+  }
+  if (!c.checkpoint_dir.empty()) check_output_dir(c.checkpoint_dir, "--checkpoint-dir").throw_as<UsageError>();
+}
+
 RunSetup make_run_setup(const RunConfig& c) {
   if (c.min_clients > c.clients)
     throw UsageError("--min-clients " + std::to_string(c.min_clients) + " is more than --clients " +
@@ -137,6 +148,8 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.checkpoint_every = c.checkpoint_every;
   o.resume = c.resume;
   if (c.resume && c.checkpoint_dir.empty()) throw UsageError("--resume needs --checkpoint-dir");
+  o.run_identity = run_identity(c, train);
+  if (c.resume) s.resume_round = check_resume(c, o.run_identity);
   return s;
 }
 

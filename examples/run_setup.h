@@ -18,9 +18,12 @@ struct RunSetup {
   std::shared_ptr<const PartitionedData> clients;
   ModelSpec spec;
   coordinator::CoordinatorOptions coordinator;
+  int64_t resume_round = 0;  // --resume: the checkpoint's round (0: none, start at round 1)
 };
 
 TrainTestData load_data(const RunConfig& config);
+// Before anything runs: every output path can be written (exit 2 now, not after training).
+void check_output_paths(const RunConfig& config);
 RunSetup make_run_setup(const RunConfig& config);
 // The initial global model: a pure function of (spec, seed).
 Net make_initial_model(const ModelSpec& spec, uint64_t seed);

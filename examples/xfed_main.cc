@@ -9,6 +9,7 @@
 
 #include "coordinator/model_file.h"
 #include "core/evaluate.h"
+#include "core/file_io.h"
 #include "core/log.h"
 #include "examples/cli_flags.h"
 #include "examples/di_score.h"
@@ -45,19 +46,18 @@ Status save_with_summary(const std::string& path, const SimulationResult& r) {
                    {"bytes_fp32", r.model->num_params() * 4},
                    {"test_accuracy", r.summary.final_accuracy},
                    {"model_checksum", r.summary.model_checksum}};
-  std::ofstream out(path + ".json");
-  out << j.dump() << "\n";
-  if (!out) return Status::error(path + ".json: write failed");
-  return Status::ok();
+  const std::string text = j.dump() + "\n";
+  return write_file_atomically(path + ".json", Bytes(text.begin(), text.end()));
 }
 
 int run_simulate(const RunConfig& c) {
   set_log_verbose(c.verbose);
   use_single_intraop_thread();
+  check_output_paths(c);
   auto setup = make_run_setup(c);
   std::unique_ptr<JsonlMetricsWriter> metrics;
   if (!c.metrics.empty())
-    metrics = JsonlMetricsWriter::open(c.metrics, c.resume).value_or_throw<UsageError>();
+    metrics = JsonlMetricsWriter::open(c.metrics, setup.resume_round).value_or_throw<UsageError>();
   const int64_t original_params = make_model(setup.spec)->num_params();
   ProgressPrinter progress(stdout, original_params);
   std::vector<RoundObserver*> observers;
@@ -77,6 +77,7 @@ int run_simulate(const RunConfig& c) {
     log_error(result.message());
     return 1;
   }
+  if (metrics && !metrics->status()) return 1;  // logged when it happened
   if (!c.save_model.empty()) {
     if (auto st = save_with_summary(c.save_model, result.value()); !st) {
       log_error(st.message());

@@ -32,6 +32,11 @@ bool InProcHub::match(Mailbox& box, int source, std::deque<Message>::iterator* i
 }
 
 Received InProcHub::take(int rank, const RecvOptions& options) {
+  if (rank < 0 || rank >= world_size() ||
+      (options.source != kAnySource && (options.source < 0 || options.source >= world_size())))
+    return Received{Received::Kind::kError, {},
+                    Status::error("receive from rank " + std::to_string(options.source) +
+                                  ": no such rank (world " + std::to_string(world_size()) + ")")};
   std::unique_lock<std::mutex> lock(mu_);
   auto& box = boxes_[rank];
   std::deque<Message>::iterator it;

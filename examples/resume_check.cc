@@ -1,0 +1,84 @@
+#include "examples/resume_check.h"
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "coordinator/checkpoint.h"
+#include "core/check.h"
+#include "core/parse.h"
+
+namespace xfed::cli {
+namespace {
+
+std::map<std::string, std::string> lines_by_key(const std::string& identity) {
+  std::map<std::string, std::string> out;
+  std::stringstream ss(identity);
+  std::string line;
+  while (std::getline(ss, line)) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string run_identity(const RunConfig& c, const Dataset& train) {
+  std::ostringstream os;
+  auto put = [&](const char* key, const std::string& value) { os << key << "=" << value << "\n"; };
+  put("--dataset", c.dataset);
+  put("--data-dir", c.data_dir);
+  put("data shape", std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
+                        std::to_string(train.width()) + ", " + std::to_string(train.classes) +
+                        " classes, " + std::to_string(train.size()) + " samples");
+  put("--model", c.model);
+  put("--widths", c.widths);
+  put("--clients", std::to_string(c.clients));
+  put("--partition", c.partition);
+  put("--seed", std::to_string(c.seed));
+  put("--fraction", exact_number(c.fraction));
+  put("--local-epochs", std::to_string(c.local_epochs));
+  put("--batch", std::to_string(c.batch));
+  put("--lr", exact_number(c.lr));
+  put("--momentum", exact_number(c.momentum));
+  put("--weight-decay", exact_number(c.weight_decay));
+  put("--lr-decay", exact_number(c.lr_decay));
+  put("--strategy", c.strategy);
+  put("--server-lr", exact_number(c.server_lr));
+  put("--compress", c.compress);
+  put("--downlink", c.downlink);
+  put("--no-error-feedback", c.no_error_feedback ? "true" : "false");
+  put("--ef-momentum", exact_number(c.ef_momentum));
+  put("--sparsity-warmup", std::to_string(c.sparsity_warmup));
+  put("--warmup-start-ratio", exact_number(c.warmup_start_ratio));
+  put("--prune", c.prune);
+  if (c.dataset == "synthetic") {
+    put("--synthetic-shape", c.synthetic_shape);
+    put("--synthetic-noise", exact_number(c.synthetic_noise));
+  }
+  return os.str();
+}
+
+int64_t check_resume(const RunConfig& c, const std::string& identity) {
+  const std::string path = coordinator::checkpoint_path(c.checkpoint_dir);
+  if (!std::filesystem::exists(path)) return 0;
+  auto ck = coordinator::load_checkpoint(c.checkpoint_dir);
+  if (!ck) throw UsageError("--resume: " + ck.message());
+  const auto& saved = ck.value();
+  if (saved.round > c.rounds)
+    throw UsageError("--resume: " + path + " is at round " + std::to_string(saved.round) +
+                     ", beyond --rounds " + std::to_string(c.rounds));
+  if (saved.run_identity.empty()) return saved.round;  // an older checkpoint: nothing to compare
+  const auto before = lines_by_key(saved.run_identity), now = lines_by_key(identity);
+  for (const auto& [key, value] : now) {
+    const auto it = before.find(key);
+    const std::string was = it == before.end() ? "(not recorded)" : it->second;
+    if (was != value)
+      throw UsageError("--resume: " + path + " was made with " + key + " '" + was +
+                       "', this run has '" + value + "' (use the same setting or another --checkpoint-dir)");
+  }
+  return saved.round;
+}
+
+}  // namespace xfed::cli
