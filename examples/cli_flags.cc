@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/check.h"
@@ -80,7 +81,7 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
                   "(criteria di|drop|fdr|l1|bn|taylor|random; keys in the README; none: off)");
   app->add_option("--link", c->link,
                   "modelled client links BANDWIDTH[:LATENCY][,...], e.g. 1mbit:50ms");
-  app->add_option("--seed", c->seed);
+  app->add_option("--seed", c->seed)->check(whole_in(0, std::numeric_limits<int64_t>::max()));
 }
 
 void add_run_control_flags(CLI::App* app, RunConfig* c) {

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "coordinator/checkpoint.h"
 #include "core/check.h"
@@ -11,13 +13,15 @@
 namespace xfed::cli {
 namespace {
 
-std::map<std::string, std::string> lines_by_key(const std::string& identity) {
-  std::map<std::string, std::string> out;
+// (key, value) per "key=value" line, in the identity's order (data before model before
+// training: the first difference named is the most fundamental one).
+std::vector<std::pair<std::string, std::string>> lines_of(const std::string& identity) {
+  std::vector<std::pair<std::string, std::string>> out;
   std::stringstream ss(identity);
   std::string line;
   while (std::getline(ss, line)) {
     const auto eq = line.find('=');
-    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    if (eq != std::string::npos) out.emplace_back(line.substr(0, eq), line.substr(eq + 1));
   }
   return out;
 }
@@ -70,8 +74,9 @@ int64_t check_resume(const RunConfig& c, const std::string& identity) {
     throw UsageError("--resume: " + path + " is at round " + std::to_string(saved.round) +
                      ", beyond --rounds " + std::to_string(c.rounds));
   if (saved.run_identity.empty()) return saved.round;  // an older checkpoint: nothing to compare
-  const auto before = lines_by_key(saved.run_identity), now = lines_by_key(identity);
-  for (const auto& [key, value] : now) {
+  const auto saved_lines = lines_of(saved.run_identity);
+  const std::map<std::string, std::string> before(saved_lines.begin(), saved_lines.end());
+  for (const auto& [key, value] : lines_of(identity)) {
     const auto it = before.find(key);
     const std::string was = it == before.end() ? "(not recorded)" : it->second;
     if (was != value)

@@ -8,38 +8,20 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "tests/cli_run.h"
 #include "tests/test_util.h"
 
 namespace xfed {
 namespace {
 
 using testing::TempDir;
-
-struct Run {
-  int code;
-  std::string out;  // stdout + stderr
-};
-
-Run xfed(const std::string& args) {
-  const std::string cmd = std::string(XFED_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::expect_usage_error;
+using testing::read_jsonl;
+using testing::xfed;
 
 const std::string kSmall =
     "simulate --dataset synthetic --synthetic-shape 1x8x8 --synthetic-train 600 "
     "--synthetic-test 200 --clients 3 --widths 16,8 --quiet ";
-
-void expect_usage_error(const std::string& args, const std::string& needle) {
-  const auto r = xfed(args);
-  EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
-}
 
 TEST(Cli, BadFlagsExitWithTwoAndNameTheFlag) {
   expect_usage_error(kSmall + "--clients 0", "--clients");
@@ -74,13 +56,6 @@ TEST(Cli, ConfigFileUnknownKeyAndBadSyntax) {
   std::ofstream(dir.file("bad.json")) << "{\"rounds\": \"many\"}";
   expect_usage_error(kSmall + "--config " + dir.file("bad.json"), "--rounds");
   expect_usage_error(kSmall + "--config " + dir.file("missing.toml"), "missing.toml: cannot open");
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
 }
 
 TEST(Cli, ConfigFilesAreReadAndFlagsOverrideThem) {

@@ -1,0 +1,195 @@
+// The CLI against bad input, as a careless or hostile user would give it: every numeric flag
+// with nan, inf, a negative number, zero and 2^32; config booleans; resumes of another run;
+// files that are directories or devices; outputs that cannot be written; divergence. Each
+// case: the exit code and the words the one-line error must contain. Runs the real binary.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <cctype>
+#include <set>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_run.h"
+#include "tests/test_util.h"
+
+namespace xfed {
+namespace {
+
+using testing::TempDir;
+using testing::xfed;
+
+const std::string kTiny =
+    "simulate --dataset synthetic --synthetic-shape 1x8x8 --synthetic-train 300 "
+    "--synthetic-test 100 --clients 3 --widths 8,4 --rounds 1 --quiet ";
+
+// The table: every numeric flag of simulate, tried with each of these values; expected exit
+// 2 with a one-line error naming the flag, except the (flag, value) pairs listed as valid,
+// which must run (exit 0). One test per flag, so that ctest runs them in parallel.
+const char* const kNumericFlags[] = {
+    "--clients", "--fraction", "--rounds", "--local-epochs", "--batch", "--lr", "--momentum",
+    "--weight-decay", "--lr-decay", "--server-lr", "--ef-momentum", "--sparsity-warmup",
+    "--warmup-start-ratio", "--seed", "--threads", "--checkpoint-every", "--eval-every",
+    "--round-timeout", "--min-clients", "--synthetic-classes", "--synthetic-train",
+    "--synthetic-test", "--synthetic-noise"};
+const char* const kBadValues[] = {"nan", "inf", "-1", "0", "4294967296"};
+const std::set<std::pair<std::string, std::string>> kValid = {
+    {"--momentum", "0"}, {"--weight-decay", "0"}, {"--ef-momentum", "0"},
+    {"--warmup-start-ratio", "0"}, {"--round-timeout", "0"}, {"--synthetic-noise", "0"},
+    {"--threads", "0"}, {"--sparsity-warmup", "0"}, {"--seed", "0"}, {"--seed", "4294967296"}};
+
+class NumericFlag : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(NumericFlag, RefusesNanInfNegativeZeroAndHugeValues) {
+  const std::string flag = GetParam();
+  for (const std::string value : kBadValues) {
+    const int expected = kValid.count({flag, value}) ? 0 : 2;
+    const auto r = xfed(kTiny + flag + "=" + value);
+    EXPECT_EQ(r.code, expected) << flag << " " << value << "\n" << r.out;
+    if (expected != 2) continue;
+    EXPECT_NE(r.out.find(flag + ": '" + value + "'"), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+    EXPECT_LT(r.out.size(), 200u) << "bounds in short form: " << r.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, NumericFlag, ::testing::ValuesIn(kNumericFlags),
+                         [](const auto& info) {
+                           std::string name;
+                           for (const char* c = info.param; *c; ++c)
+                             if (std::isalnum(static_cast<unsigned char>(*c))) name += *c;
+                           return name;
+                         });
+
+TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--strategy fedprox:nan", "--strategy 'fedprox:nan'"},
+      {"--strategy fedprox:inf", "--strategy 'fedprox:inf'"},
+      {"--strategy fedprox:-1", "--strategy 'fedprox:-1'"},
+      {"--partition dirichlet:nan", "--partition 'dirichlet:nan'"},
+      {"--partition dirichlet:inf", "--partition 'dirichlet:inf'"},
+      {"--partition shards:4294967296", "--partition 'shards:4294967296'"},
+      {"--compress threshold:1e39", "--compress 'threshold:1e39'"},
+      {"--compress threshold:nan", "--compress 'threshold:nan'"},
+      {"--compress topk:nan", "--compress 'topk:nan'"},
+      {"--downlink qsgd:4294967296", "--downlink 'qsgd:4294967296'"},
+      {"--prune di:fraction=nan", "'fraction=nan'"},
+      {"--prune di:rho=inf", "'rho=inf'"},
+      {"--link nanmbit", "--link 'nanmbit'"},
+      {"--widths -3,4", "--widths '-3,4'"},
+      {"--widths 4294967296,4", "--widths '4294967296,4'"},
+      {"--synthetic-shape 1x100000x100000", "--synthetic-shape '1x100000x100000'"},
+      {"--synthetic-shape 0x8x8", "--synthetic-shape '0x8x8'"},
+      {"--min-clients 4", "--min-clients 4 is more than --clients 3"},
+  };
+  for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
+}
+
+TEST(CliBadInput, BatchOfOneTrainsModelsWithoutBatchNorm) {
+  TempDir dir;
+  const auto r = xfed(kTiny + "--batch 1 --momentum 0 --lr 0.01 --metrics " + dir.file("m.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto lines = testing::read_jsonl(dir.file("m.jsonl"));
+  EXPECT_GT(lines[0]["train_loss"].get<double>(), 0.1) << "batches were trained";
+  EXPECT_EQ(lines[0]["clients"], 3);
+  testing::expect_usage_error(
+      "simulate --dataset synthetic --synthetic-shape 3x8x8 --synthetic-train 300 --model vgg "
+      "--widths 4,4,4,4,4,4,8 --batch 1 --quiet",
+      "--batch 1: model vgg has BatchNorm");
+}
+
+// A false boolean in a config file leaves the flag off; a boolean where a value is expected,
+// or a value for a flag, is a usage error naming the key.
+TEST(CliBadInput, ConfigBooleansMeanWhatTheySay) {
+  TempDir dir;
+  std::ofstream(dir.file("off.toml")) << "resume = false\nquiet = false\nno_error_feedback = false\n";
+  std::string loud = kTiny;
+  loud.replace(loud.find("--quiet "), 8, "");
+  const auto r = xfed(loud + "--config " + dir.file("off.toml"));
+  EXPECT_EQ(r.code, 0) << "resume = false must not resume (it would need --checkpoint-dir)\n" << r.out;
+  EXPECT_NE(r.out.find("round   1/1"), std::string::npos) << "quiet = false prints progress\n" << r.out;
+  std::ofstream(dir.file("off.json")) << R"({"resume": false, "quiet": false})";
+  EXPECT_EQ(xfed(loud + "--config " + dir.file("off.json")).code, 0);
+  std::ofstream(dir.file("on.toml")) << "resume = true\n";
+  testing::expect_usage_error(kTiny + "--config " + dir.file("on.toml"), "--resume needs --checkpoint-dir");
+  std::ofstream(dir.file("bool.toml")) << "rounds = true\n";
+  testing::expect_usage_error(kTiny + "--config " + dir.file("bool.toml"), "key 'rounds': expected a value");
+  std::ofstream(dir.file("num.toml")) << "quiet = 1\n";
+  testing::expect_usage_error(kTiny + "--config " + dir.file("num.toml"), "key 'quiet': expected true or false");
+  std::ofstream(dir.file("nan.toml")) << "lr = nan\n";
+  testing::expect_usage_error(kTiny + "--config " + dir.file("nan.toml"), "--lr");
+}
+
+TEST(CliBadInput, DirectoriesAndDevicesWhereFilesAreExpected) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("d"));
+  testing::expect_usage_error("eval --load-model " + dir.path() + " --dataset synthetic", "is a directory");
+  testing::expect_usage_error(kTiny + "--config " + dir.path(), "is a directory");
+  testing::expect_usage_error(kTiny + "--config /dev/zero", "/dev/zero: not a regular file");
+  std::filesystem::create_directories(dir.file("ck/checkpoint.xfed"));
+  testing::expect_usage_error(kTiny + "--resume --checkpoint-dir " + dir.file("ck"), "is a directory");
+  std::filesystem::create_directories(dir.file("cifar/data_batch_1.bin"));
+  testing::expect_usage_error("simulate --dataset cifar10 --data-dir " + dir.file("cifar"), "is a directory");
+  std::ofstream(dir.file("a.csv")) << "1,2\n3,4\n";
+  testing::expect_usage_error("di-score --activations " + dir.file("a.csv") + " --labels " + dir.path(),
+                              "is a directory");
+}
+
+TEST(CliBadInput, OutputsThatCannotBeWrittenFailBeforeRoundOne) {
+  TempDir dir;
+  testing::expect_usage_error(kTiny + "--metrics /dev/full", "--metrics /dev/full: not a regular file");
+  testing::expect_usage_error(kTiny + "--save-model /dev/null", "--save-model /dev/null: not a regular file");
+  testing::expect_usage_error(kTiny + "--save-model " + dir.file("no/such/m.model"), "does not exist");
+  testing::expect_usage_error(kTiny + "--metrics " + dir.path(), "is a directory");
+  std::ofstream(dir.file("file")) << "x";
+  testing::expect_usage_error(kTiny + "--checkpoint-dir " + dir.file("file"), "--checkpoint-dir");
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null")) << "the device node is untouched";
+}
+
+TEST(CliBadInput, DivergenceEndsTheRunAndSaysSo) {
+  // Before: every client's task was dropped silently and the coordinator waited forever.
+  const auto r = xfed("simulate --dataset synthetic --synthetic-shape 1x8x8 --synthetic-train 3000 "
+                      "--synthetic-test 100 --rounds 3 --lr 20 --quiet", 120);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("training diverged"), std::string::npos) << r.out;
+}
+
+// A checkpoint records what defines the run; a resume with other settings is refused with
+// one line naming the setting, before anything trains.
+TEST(CliBadInput, ResumeRefusesAnotherRun) {
+  TempDir dir;
+  const std::string ck = " --checkpoint-dir " + dir.file("ck");
+  ASSERT_EQ(xfed(kTiny + "--rounds 3" + ck).code, 0);
+  for (const auto& [change, words] : std::vector<std::pair<std::string, std::string>>{
+           {"--clients 4", "--clients '3', this run has '4'"},
+           {"--widths 8,5", "--widths '8,4', this run has '8,5'"},
+           {"--synthetic-shape 1x9x9", "data shape"},
+           {"--seed 2", "--seed '1', this run has '2'"},
+           {"--compress topk:0.5", "--compress 'none'"},
+           {"--rounds 2", "is at round 3, beyond --rounds 2"}})
+    testing::expect_usage_error(kTiny + "--rounds 5 --resume" + ck + " " + change, words);
+  std::ofstream(dir.file("ck/checkpoint.xfed"), std::ios::binary | std::ios::trunc) << "XFED garbage";
+  testing::expect_usage_error(kTiny + "--rounds 5 --resume" + ck, "checkpoint.xfed");
+}
+
+// Metrics of a run killed after writing round r but before checkpoint r: the resume
+// rewrites round r, so it must appear once (and the earlier run's summary not at all).
+TEST(CliBadInput, ResumeDoesNotDuplicateMetricsRounds) {
+  TempDir dir;
+  const std::string args = kTiny + "--checkpoint-dir " + dir.file("ck") + " --metrics " + dir.file("m.jsonl");
+  ASSERT_EQ(xfed(args + " --rounds 3").code, 0);
+  std::ofstream(dir.file("m.jsonl"), std::ios::app) << R"({"round":4,"test_accuracy":0.5})" << "\n";
+  const auto r = xfed(args + " --rounds 5 --resume");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::vector<int64_t> rounds;
+  int summaries = 0;
+  for (const auto& j : testing::read_jsonl(dir.file("m.jsonl"))) {
+    if (j.contains("summary")) ++summaries;
+    else rounds.push_back(j["round"].get<int64_t>());
+  }
+  EXPECT_EQ(rounds, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(summaries, 1);
+}
+
+}  // namespace
+}  // namespace xfed

@@ -1,0 +1,48 @@
+// Running the real `xfed` binary from tests: exit code and output (stdout + stderr), every
+// run bounded by `timeout` so that a hang fails the test instead of the suite.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace xfed::testing {
+
+struct Run {
+  int code;         // exit code; 124 when the run had to be stopped
+  std::string out;  // stdout + stderr
+};
+
+inline Run xfed(const std::string& args, int timeout_s = 120) {
+  const std::string cmd = "timeout --kill-after=5 " + std::to_string(timeout_s) + " " +
+                          std::string(XFED_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline void expect_usage_error(const std::string& args, const std::string& needle) {
+  const auto r = xfed(args);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+}
+
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+}  // namespace xfed::testing
