@@ -41,7 +41,17 @@ TEST(CompressedSimulation, DeterministicWithErrorFeedbackAcrossThreadCounts) {
   c.ef_momentum = 0.5;
   c.fraction = 0.5;  // clients move between worker threads from round to round
   Recorder a, b;
-  EXPECT_EQ(simulate(c, 1, &a).summary.model_checksum, simulate(c, 3, &b).summary.model_checksum);
+  const auto one = simulate(c, 1, &a), three = simulate(c, 3, &b);
+  EXPECT_EQ(one.summary.model_checksum, three.summary.model_checksum);
+  // ... and the runs did the work: every sampled client's update was aggregated, compressed.
+  for (const auto* rec : {&a, &b})
+    for (const auto& round : rec->rounds) {
+      EXPECT_EQ(round.clients, round.sampled) << "round " << round.round;
+      EXPECT_GT(round.clients, 0);
+      EXPECT_EQ(round.dropped + round.missing, 0);
+      EXPECT_LT(round.bytes_up * 5, round.bytes_up_dense);
+    }
+  EXPECT_GT(one.summary.final_accuracy, 0.5);
 }
 
 // A checkpoint carries the clients' residuals and DGC velocities (DIR/clients.xfed), so a

@@ -56,7 +56,16 @@ TEST(PrunedSimulation, DeterministicAcrossThreadCounts) {
   c.compress = "topk:0.2,qsgd:8";
   c.fraction = 0.5;
   Recorder a, b;
-  EXPECT_EQ(simulate(c, 1, &a).summary.model_checksum, simulate(c, 3, &b).summary.model_checksum);
+  const auto one = simulate(c, 1, &a), three = simulate(c, 3, &b);
+  EXPECT_EQ(one.summary.model_checksum, three.summary.model_checksum);
+  // ... and the runs did the work: both pruned (the same units), nothing was dropped.
+  EXPECT_LE(one.summary.params, 0.3 * a.rounds.front().params);
+  EXPECT_EQ(one.kept, three.kept);
+  for (const auto* rec : {&a, &b})
+    for (const auto& round : rec->rounds) {
+      EXPECT_EQ(round.clients, round.sampled) << "round " << round.round;
+      EXPECT_EQ(round.dropped + round.missing, 0);
+    }
 }
 
 // The checkpoint carries the schedule's state too: the structure version (so plans stay in
