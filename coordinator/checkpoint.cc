@@ -86,7 +86,11 @@ Result<CheckpointState> load_checkpoint(const std::string& dir) {
   const auto path = checkpoint_path(dir);
   auto bytes = read_file_bytes(path, kMaxCheckpointBytes);
   if (!bytes) return bytes.status();
-  auto frame = compression::decode_frame(std::move(bytes).value());
+  return decode_checkpoint(std::move(bytes).value(), path);
+}
+
+Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) {
+  auto frame = compression::decode_frame(std::move(bytes), kMaxCheckpointBytes);
   if (!frame) return frame.status().prefixed(path);
   if (frame.value().header.kind != compression::FrameKind::kCheckpoint)
     return Status::error(path + ": not a checkpoint");

@@ -45,5 +45,7 @@ constexpr uint64_t kMaxCheckpointBytes = uint64_t{8} << 30;
 std::string checkpoint_path(const std::string& dir);
 Status save_checkpoint(const std::string& dir, const CheckpointState& state);
 Result<CheckpointState> load_checkpoint(const std::string& dir);
+// The same from the file's bytes (`path` names it in errors).
+Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path);
 
 }  // namespace xfed::coordinator

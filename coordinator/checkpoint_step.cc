@@ -65,8 +65,15 @@ Status Coordinator::restore_pruning_state(const CheckpointState& c) {
 Status Coordinator::save_round_checkpoint(int64_t round) {
   if (options_.checkpoint_dir.empty()) return Status::ok();
   if (round % options_.checkpoint_every != 0 && round != options_.rounds) return Status::ok();
-  CheckpointState s{round,       model_version_,  net_->spec().to_json(), global_,
-                    optimizer_.state(), totals_, broadcast_.view(),   broadcast_.version()};
+  CheckpointState s;
+  s.round = round;
+  s.model_version = model_version_;
+  s.spec_json = net_->spec().to_json();
+  s.weights = global_;
+  s.optimizer_state = optimizer_.state();
+  s.totals = totals_;
+  s.view = broadcast_.view();
+  s.view_version = broadcast_.version();
   s.structure_version = structure_version_;
   s.lr_origin = lr_origin_;
   s.kept_original = kept_original_;

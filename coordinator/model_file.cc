@@ -26,7 +26,11 @@ Status save_model_file(const std::string& path, NetImpl& net) {
 Result<Net> load_model_file(const std::string& path) {
   auto bytes = read_file_bytes(path, kMaxModelFileBytes);
   if (!bytes) return bytes.status();
-  auto frame = compression::decode_frame(std::move(bytes).value());
+  return decode_model_file(std::move(bytes).value(), path);
+}
+
+Result<Net> decode_model_file(Bytes bytes, const std::string& path) {
+  auto frame = compression::decode_frame(std::move(bytes), kMaxModelFileBytes);
   if (!frame) return frame.status().prefixed(path);
   if (frame.value().header.kind != compression::FrameKind::kSavedModel)
     return Status::error(path + ": not a saved model (frame kind " +

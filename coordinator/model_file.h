@@ -15,5 +15,7 @@ constexpr uint64_t kMaxModelFileBytes = uint64_t{4} << 30;
 
 Status save_model_file(const std::string& path, NetImpl& net);
 Result<Net> load_model_file(const std::string& path);
+// The same from the file's bytes (`path` names it in errors).
+Result<Net> decode_model_file(Bytes bytes, const std::string& path);
 
 }  // namespace xfed::coordinator

@@ -29,7 +29,10 @@ Dataset concat(const std::vector<Dataset>& parts) {
 Result<Dataset> read_cifar10_file(const std::string& path) {
   auto bytes = read_whole_file(path);
   if (!bytes) return bytes.status();
-  const auto& b = bytes.value();
+  return decode_cifar10(bytes.value(), path);
+}
+
+Result<Dataset> decode_cifar10(const std::vector<uint8_t>& b, const std::string& path) {
   if (b.empty() || b.size() % kCifarRecordBytes != 0)
     return Status::error(path + ": size " + std::to_string(b.size()) +
                          " is not a positive multiple of the 3073-byte CIFAR-10 record");

@@ -131,8 +131,7 @@ std::string flag_value(const nlohmann::json& v, const std::string& where) {
   throw UsageError(where + ": unsupported value type (use strings, numbers, booleans or arrays)");
 }
 
-nlohmann::json parse_config(const std::string& path) {
-  const std::string text = read_text(path);
+nlohmann::json parse_config_text(const std::string& text, const std::string& path) {
   const bool is_json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   try {
     if (is_json) return nlohmann::json::parse(text);
@@ -181,7 +180,12 @@ std::vector<std::string> expand_config_file(const std::vector<std::string>& argv
                                             const CLI::App& subcommand) {
   const std::string path = config_path(argv);
   if (path.empty()) return argv;
-  const auto config = parse_config(path);
+  return expand_config_text(argv, read_text(path), path, subcommand);
+}
+
+std::vector<std::string> expand_config_text(const std::vector<std::string>& argv, const std::string& text,
+                                            const std::string& path, const CLI::App& subcommand) {
+  const auto config = parse_config_text(text, path);
   if (!config.is_object()) throw UsageError("--config " + path + ": expected a table of keys");
   std::vector<std::string> inserted;
   for (const auto& [raw_key, value] : config.items()) {

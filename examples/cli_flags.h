@@ -21,5 +21,8 @@ void add_data_flags(CLI::App* app, RunConfig* config);
 // (argv[1]). Throws UsageError for unreadable files, bad syntax or unknown keys.
 std::vector<std::string> expand_config_file(const std::vector<std::string>& argv,
                                             const CLI::App& subcommand);
+// The same with the file's text given (`path`: its name, ".json" picks JSON over TOML).
+std::vector<std::string> expand_config_text(const std::vector<std::string>& argv, const std::string& text,
+                                            const std::string& path, const CLI::App& subcommand);
 
 }  // namespace xfed::cli

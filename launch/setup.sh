@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what xfed needs from Debian's packages (only when something is missing) and
 # builds Release into build/ (binary: build/bin/xfed). Safe to run any number of times.
+#   --sanitize  instead: clang with ASan + UBSan and the libFuzzer targets, in build-sanitize/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch time                        # bench/: PyTorch reference loop, peak memory
+  clang libclang-rt-14-dev                  # --sanitize builds and libFuzzer targets
 )
 
 missing=()
@@ -30,7 +32,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 BUILD_TYPE="${XFED_BUILD_TYPE:-Release}"
-cmake -S . -B build -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${XFED_CMAKE_ARGS:-} > build.log.tmp 2>&1 \
+BUILD_DIR=build
+ARGS=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
+if [ "${1:-}" = "--sanitize" ]; then
+  BUILD_DIR=build-sanitize
+  ARGS+=(-DCMAKE_CXX_COMPILER=clang++-14 -DXFED_SANITIZE=ON -DXFED_FUZZ=ON -DXFED_WERROR=ON
+         -DXFED_BUILD_BENCH=OFF)
+fi
+cmake -S . -B "$BUILD_DIR" "${ARGS[@]}" ${XFED_CMAKE_ARGS:-} > build.log.tmp 2>&1 \
   || { cat build.log.tmp; rm -f build.log.tmp; exit 1; }
 rm -f build.log.tmp
-cmake --build build -j"$(nproc)"
+cmake --build "$BUILD_DIR" -j"$(nproc)"

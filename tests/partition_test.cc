@@ -24,7 +24,9 @@ void expect_disjoint_cover(const Partition& p, int64_t n, bool all = true) {
   }
   for (int64_t i = 0; i < n; ++i) {
     EXPECT_LE(owner[i], 1) << "sample " << i << " given twice";
-    if (all) EXPECT_EQ(owner[i], 1) << "sample " << i << " lost";
+    if (all) {
+      EXPECT_EQ(owner[i], 1) << "sample " << i << " lost";
+    }
   }
 }
 

@@ -86,7 +86,10 @@ cli::SimulationResult simulate_hooked(const cli::RunConfig& c, int threads,
   auto summary = coord.run();
   for (auto& w : workers) w.join();
   EXPECT_TRUE(summary) << summary.message();
-  return {summary.value(), model};
+  cli::SimulationResult result;
+  result.summary = summary.value();
+  result.model = model;
+  return result;
 }
 
 // Updates and pruning statistics are summed in client order, whatever order they arrive in:

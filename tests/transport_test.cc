@@ -26,7 +26,9 @@ TEST_P(InProcWorld, AllToAllKeepsPerPairOrder) {
     ASSERT_EQ(t->world_size(), world);
     for (int i = 0; i < kMessages; ++i)
       for (int dest = 0; dest < world; ++dest)
-        if (dest != rank) ASSERT_TRUE(t->send(dest, bytes_of(rank, i)));
+        if (dest != rank) {
+          ASSERT_TRUE(t->send(dest, bytes_of(rank, i)));
+        }
     std::vector<int> next(world, 0);
     for (int n = 0; n < kMessages * (world - 1); ++n) {
       auto got = t->recv({kAnySource, 5000ms});

@@ -33,13 +33,13 @@ class InProcHub {
     std::deque<Message> queue;
     bool gone = false;
   };
-  std::vector<std::vector<bool>> reported_gone_;  // [receiver][gone rank]
   static bool match(Mailbox& box, int source, std::deque<Message>::iterator* it);
   // A rank that went away since `rank` last heard of it (so kAnySource receivers learn it).
   int first_unreported_gone(int rank);
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Mailbox> boxes_;
+  std::vector<std::vector<bool>> reported_gone_;  // [receiver][gone rank]
   bool closed_ = false;
 };
 

@@ -1,0 +1,26 @@
+// libFuzzer target: --config files (TOML, or JSON when the first byte is odd), expanded into
+// the simulate command's flags and parsed. Usage errors are the expected outcome; anything
+// else escaping is a finding.
+#include <CLI/CLI.hpp>
+
+#include "core/check.h"
+#include "examples/cli_flags.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace xfed;
+  if (size == 0) return 0;
+  CLI::App app{"fuzz"};
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  auto* simulate = app.add_subcommand("simulate");
+  cli::RunConfig config;
+  cli::add_run_flags(simulate, &config);
+  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  try {
+    auto args = cli::expand_config_text({"xfed", "simulate"}, text, data[0] & 1 ? "f.json" : "f.toml", *simulate);
+    std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);
+    app.parse(reversed);
+  } catch (const UsageError&) {
+  } catch (const CLI::ParseError&) {
+  }
+  return 0;
+}

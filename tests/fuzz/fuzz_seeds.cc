@@ -1,0 +1,169 @@
+// Writes the fuzz targets' seed corpora: valid examples of every decoder's input, made by
+// the real encoders (so the fuzzer starts from inputs that reach deep into each decoder).
+//   fuzz_seeds DIR   ->   DIR/<target>/seed_<n>
+#include <ATen/ATen.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "compression/frame.h"
+#include "compression/messages.h"
+#include "compression/state_codec.h"
+#include "coordinator/checkpoint.h"
+#include "coordinator/model_file.h"
+#include "core/file_io.h"
+#include "core/model_state.h"
+#include "pruning/evidence.h"
+#include "pruning/structure_plan.h"
+#include "worker/error_feedback.h"
+
+namespace fs = std::filesystem;
+using namespace xfed;
+
+namespace {
+
+fs::path g_root;
+
+void seed(const std::string& target, int n, const Bytes& bytes) {
+  fs::create_directories(g_root / target);
+  std::ofstream out(g_root / target / ("seed_" + std::to_string(n)), std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+Bytes text_seed(uint8_t first, const std::string& text) {
+  Bytes b{first};
+  b.insert(b.end(), text.begin(), text.end());
+  return b;
+}
+
+Net tiny_model() {
+  at::manual_seed(1);
+  return make_model(make_spec("mlp", 1, 4, 4, 10, {8, 4}).value());
+}
+
+const char* const kPipelines[] = {"none", "fp16", "topk:0.3,qsgd:4,zstd:3", "threshold:0.01,sign", "randk:0.5,uniform:3:16"};
+
+void frames_and_pipelines() {
+  StateLayout layout;
+  layout.add("w", {100}, false);
+  layout.add("b", {7}, false);
+  std::vector<float> values(107);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = std::sin(static_cast<float>(i));
+  int n = 0;
+  for (const char* spec : kPipelines) {
+    const auto p = compression::Pipeline::parse(spec).value();
+    Bytes payload;
+    (void)compression::encode_state(layout, values.data(), p, 1, &payload);
+    Bytes head;
+    ByteWriter w(&head);
+    const auto ids = p.codec_ids();
+    w.put_u8(static_cast<uint8_t>(ids.size()));
+    for (auto id : ids) w.put_u8(static_cast<uint8_t>(id));
+    w.put_u16(99);
+    w.put_u16(7);
+    head.insert(head.end(), payload.begin(), payload.end());
+    seed("pipeline", n, head);
+    compression::FrameHeader h{compression::FrameKind::kUpdate, 3, 1, 2, 4, ids};
+    seed("frame", n, compression::encode_frame(h, payload));
+    compression::TrainTask task;
+    task.uplink = p;
+    Bytes t;
+    ByteWriter tw(&t);
+    task.write(tw);
+    seed("messages", n++, t);
+  }
+  Bytes f;
+  ByteWriter fw(&f);
+  compression::TaskFailure{compression::FailureKind::kDiverged, "loss nan"}.write(fw);
+  seed("messages", n++, f);
+  Bytes m;
+  ByteWriter mw(&m);
+  compression::UpdateMeta{600, 0.5f, 1, 2, 3, 0xabcdef}.write(mw);
+  seed("messages", n, m);
+}
+
+void files() {
+  auto net = tiny_model();
+  const auto tmp = fs::temp_directory_path() / ("xfed_seeds_" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  (void)coordinator::save_model_file((tmp / "m.model").string(), *net);
+  seed("model_file", 0, read_file_bytes((tmp / "m.model").string()).value());
+  coordinator::CheckpointState s;
+  s.round = s.model_version = s.view_version = 3;
+  s.spec_json = net->spec().to_json();
+  s.weights = read_state(*net);
+  s.view = read_state(*net);
+  s.kept_original = {{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}};
+  s.run_identity = "--clients=3\n--seed=1\n";
+  (void)coordinator::save_checkpoint(tmp.string(), s);
+  seed("checkpoint", 0, read_file_bytes(coordinator::checkpoint_path(tmp.string())).value());
+  fs::remove_all(tmp);
+  worker::ClientStateStore store;
+  store.get(0, 20, true).residual.fill_(0.5);
+  store.get(3, 20, false).residual.fill_(-1);
+  seed("client_state", 0, store.serialize());
+}
+
+void plans_and_stats() {
+  const auto net = tiny_model();
+  pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}};
+  Bytes p{1};
+  ByteWriter pw(&p);
+  plan.write(pw);
+  seed("plan", 0, p);
+  pruning::Evidence ev;
+  at::manual_seed(2);
+  for (int64_t units : {8, 4, 16}) {
+    auto stats = pruning::ClassStats::zeros(units, 10);
+    stats.accumulate(at::randn({30, units}, at::kDouble), at::randint(0, 10, {30}, at::kLong));
+    ev.taps.push_back(stats);
+  }
+  Bytes e{0};
+  ByteWriter ew(&e);
+  ev.write(ew);
+  seed("plan", 1, e);
+}
+
+void configs() {
+  seed("config", 0, text_seed(0, "rounds = 5\nlr = 0.05\npartition = \"shards:2\"\nquiet = false\n"
+                                 "compress = \"topk:0.01,qsgd:4\"\nseed = 7\n"));
+  seed("config", 1, text_seed(1, R"({"rounds": 5, "strategy": "fedavgm", "resume": false, "widths": [16, 8]})"));
+}
+
+void datasets() {
+  Bytes idx{0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3};
+  for (int i = 0; i < 18; ++i) idx.push_back(static_cast<uint8_t>(i * 13));
+  seed("idx", 0, idx);
+  Bytes labels{0, 0, 8, 1, 0, 0, 0, 4, 1, 7, 3, 9};
+  seed("idx", 1, labels);
+  const auto gz = fs::temp_directory_path() / ("xfed_seeds_" + std::to_string(::getpid()) + ".gz");
+  gzFile f = gzopen(gz.c_str(), "wb");
+  gzwrite(f, idx.data(), static_cast<unsigned>(idx.size()));
+  gzclose(f);
+  seed("idx", 2, read_file_bytes(gz.string()).value());
+  fs::remove(gz);
+  Bytes cifar;
+  for (int r = 0; r < 2; ++r) {
+    cifar.push_back(static_cast<uint8_t>(r * 7));
+    for (int i = 0; i < 3072; ++i) cifar.push_back(static_cast<uint8_t>(i + r));
+  }
+  seed("cifar", 0, cifar);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: fuzz_seeds DIR\n";
+    return 2;
+  }
+  g_root = argv[1];
+  frames_and_pipelines();
+  files();
+  plans_and_stats();
+  configs();
+  datasets();
+  return 0;
+}

@@ -1,0 +1,90 @@
+// Every strict prefix of a valid frame, checkpoint, clients' state, structure plan and saved
+// model is refused with an error, never a crash (leveldb's log-reader style); the whole input
+// is accepted. Truncation is what a crash mid-write or a cut connection produces.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "compression/frame.h"
+#include "coordinator/checkpoint.h"
+#include "coordinator/model_file.h"
+#include "core/file_io.h"
+#include "core/model_state.h"
+#include "pruning/structure_plan.h"
+#include "tests/test_util.h"
+#include "worker/error_feedback.h"
+
+namespace xfed {
+namespace {
+
+Net tiny_model() {
+  at::manual_seed(3);
+  return make_model(make_spec("mlp", 1, 4, 4, 10, {8, 4}).value());
+}
+
+template <typename Decode>
+void expect_every_prefix_refused(const Bytes& whole, const Decode& decode, const char* what) {
+  ASSERT_TRUE(decode(whole)) << what << ": the whole input";
+  for (size_t n = 0; n < whole.size(); ++n)
+    ASSERT_FALSE(decode(Bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n))))
+        << what << ": prefix of " << n << " of " << whole.size() << " bytes was accepted";
+}
+
+TEST(Prefixes, FramesAreRefused) {
+  compression::FrameHeader h{compression::FrameKind::kUpdate, 3, 1, 2, 4,
+                             {compression::CodecId::kTopK, compression::CodecId::kQsgd}};
+  const Bytes payload{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  expect_every_prefix_refused(compression::encode_frame(h, payload),
+                              [](Bytes b) { return compression::decode_frame(std::move(b)).is_ok(); }, "frame");
+}
+
+TEST(Prefixes, SavedModelsAreRefused) {
+  testing::TempDir dir;
+  auto net = tiny_model();
+  ASSERT_TRUE(coordinator::save_model_file(dir.file("m.model"), *net));
+  expect_every_prefix_refused(read_file_bytes(dir.file("m.model")).value(),
+                              [](Bytes b) { return coordinator::decode_model_file(std::move(b), "m").is_ok(); },
+                              "saved model");
+}
+
+TEST(Prefixes, CheckpointsAreRefused) {
+  testing::TempDir dir;
+  auto net = tiny_model();
+  coordinator::CheckpointState s;
+  s.round = s.model_version = s.view_version = 3;
+  s.spec_json = net->spec().to_json();
+  s.weights = read_state(*net);
+  s.view = read_state(*net);
+  s.kept_original = {{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}};
+  s.run_identity = "--clients=3\n";
+  ASSERT_TRUE(coordinator::save_checkpoint(dir.path(), s));
+  expect_every_prefix_refused(read_file_bytes(coordinator::checkpoint_path(dir.path())).value(),
+                              [](Bytes b) { return coordinator::decode_checkpoint(std::move(b), "c").is_ok(); },
+                              "checkpoint");
+}
+
+TEST(Prefixes, ClientStatesAreRefused) {
+  worker::ClientStateStore store;
+  store.get(0, 20, true).residual.fill_(0.5);
+  store.get(5, 20, false).residual.fill_(-1);
+  expect_every_prefix_refused(store.serialize(), [](const Bytes& b) {
+    ByteReader r(b);
+    worker::ClientStateStore s;
+    return s.restore(r).is_ok();
+  }, "clients' state");
+}
+
+TEST(Prefixes, StructurePlansAreRefused) {
+  const auto net = tiny_model();
+  pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}};
+  Bytes b;
+  ByteWriter w(&b);
+  plan.write(w);
+  expect_every_prefix_refused(b, [](const Bytes& bytes) {
+    ByteReader r(bytes);
+    auto p = pruning::StructurePlan::read(r);
+    return p.is_ok() && r.done();
+  }, "structure plan");
+}
+
+}  // namespace
+}  // namespace xfed
