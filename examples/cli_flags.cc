@@ -17,15 +17,6 @@ namespace {
 // Every number from outside is finite and in range (CLI11's own validators compare with <
 // and >, which NaN passes). Bounds are what the code can honour: sizes fit the 32-bit wire
 // fields, times fit a nanosecond clock.
-CLI::Validator number_in(double lo, double hi, bool lo_open = false) {
-  return CLI::Validator([=](std::string& text) { return check_number(text, lo, hi, lo_open); },
-                        range_text(lo, hi, lo_open));
-}
-CLI::Validator whole_in(int64_t lo, int64_t hi) {
-  return CLI::Validator([=](std::string& text) { return check_whole_number(text, lo, hi); },
-                        "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-}
-
 constexpr int64_t kMaxCount = int64_t{1} << 24;    // clients, rounds, epochs, batch, samples
 constexpr double kMaxSeconds = 1e6;                // ~11 days; nanoseconds stay in int64
 
@@ -167,6 +158,16 @@ std::string allowed_keys(const CLI::App& app) {
 }
 
 }  // namespace
+
+CLI::Validator number_in(double lo, double hi, bool lo_open) {
+  return CLI::Validator([=](std::string& text) { return check_number(text, lo, hi, lo_open); },
+                        range_text(lo, hi, lo_open));
+}
+
+CLI::Validator whole_in(int64_t lo, int64_t hi) {
+  return CLI::Validator([=](std::string& text) { return check_whole_number(text, lo, hi); },
+                        "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
 
 void add_data_flags(CLI::App* app, RunConfig* config) { add_dataset_flags(app, config); }
 

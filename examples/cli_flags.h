@@ -14,6 +14,10 @@
 namespace xfed::cli {
 
 void add_run_flags(CLI::App* app, RunConfig* config);
+// Validators for numbers from outside: finite and in range, or a message naming the value
+// (CLI11's own compare with < and >, which NaN passes).
+CLI::Validator number_in(double lo, double hi, bool lo_open = false);
+CLI::Validator whole_in(int64_t lo, int64_t hi);
 // Only the dataset flags (for `xfed eval`).
 void add_data_flags(CLI::App* app, RunConfig* config);
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "coordinator/model_file.h"
@@ -125,15 +126,16 @@ int main_impl(int argc, char** argv) {
   auto* eval = app.add_subcommand("eval", "evaluate a saved model (--save-model) on a test set");
   eval->add_option("--load-model", ev.model_file, "model file")->required();
   add_data_flags(eval, &ev.data);
-  eval->add_option("--seed", ev.data.seed, "seed of a synthetic dataset");
+  eval->add_option("--seed", ev.data.seed, "seed of a synthetic dataset")
+      ->check(whole_in(0, std::numeric_limits<int64_t>::max()));
 
   DiScoreConfig ds;
   auto* di = app.add_subcommand("di-score", "DI/DiLOSS/FDR/drop scores of one layer from CSV files");
   di->add_option("--activations", ds.activations, "CSV: one row per sample, one column per unit")->required();
   di->add_option("--labels", ds.labels, "one class index per row")->required();
   di->add_option("--rho", ds.rho, "absolute ridge rho (default: rho-scale x tr(Sbar)/M)")
-      ->check(CLI::PositiveNumber);
-  di->add_option("--rho-scale", ds.rho_scale, "rho = scale x tr(Sbar)/M (5)")->check(CLI::PositiveNumber);
+      ->check(number_in(0, 1e12, true));
+  di->add_option("--rho-scale", ds.rho_scale, "rho = scale x tr(Sbar)/M (5)")->check(number_in(0, 1e6, true));
 
   auto args = args_of(argc, argv);
   const auto subs = app.get_subcommands([](const CLI::App*) { return true; });

@@ -85,6 +85,23 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
   for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
 }
 
+// Sizes from input are bounded by what the input can hold, before LibTorch allocates them.
+TEST(CliBadInput, SizesFromFilesAreBounded) {
+  TempDir dir;
+  std::ofstream(dir.file("a.csv")) << "1,2\n3,4\n";
+  std::ofstream(dir.file("y.csv")) << "0\n1000000000\n";
+  testing::expect_usage_error("di-score --activations " + dir.file("a.csv") + " --labels " + dir.file("y.csv"),
+                              "row 2 is not a class index in [0, 100000)");
+  std::ofstream(dir.file("y2.csv")) << "0\n1\n";
+  testing::expect_usage_error("di-score --activations " + dir.file("a.csv") + " --labels " + dir.file("y2.csv") +
+                                  " --rho nan",
+                              "--rho: 'nan' is not a finite number");
+  std::ofstream(dir.file("nan.csv")) << "1,2\n3,nan\n";
+  testing::expect_usage_error("di-score --activations " + dir.file("nan.csv") + " --labels " + dir.file("y2.csv"),
+                              "nan.csv:2: not a row of numbers");
+  testing::expect_usage_error("simulate --dataset mnist --data-dir " + dir.path(), "mnist IDX files");
+}
+
 TEST(CliBadInput, BatchOfOneTrainsModelsWithoutBatchNorm) {
   TempDir dir;
   const auto r = xfed(kTiny + "--batch 1 --momentum 0 --lr 0.01 --metrics " + dir.file("m.jsonl"));

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/cifar_reader.h"
 #include "core/coding.h"
 #include "core/idx_reader.h"
@@ -26,6 +29,11 @@ void write_gz(const std::string& path, const Bytes& bytes) {
   gzFile f = gzopen(path.c_str(), "wb");
   gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
   gzclose(f);
+}
+
+Bytes read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::vector<uint8_t> iota_bytes(size_t n) {
@@ -93,6 +101,34 @@ TEST(Idx, TruncatedGzipStreamIsAnError) {
   EXPECT_FALSE(read_idx(path));
 }
 
+// A flipped byte of the gzip trailer's CRC is zlib's "incorrect data check", named as a
+// corrupt file (it was once reported as "trailing bytes").
+TEST(Idx, GzipCrcErrorIsNamedAsCorruption) {
+  TempDir dir;
+  const auto path = dir.file("crc.gz");
+  write_gz(path, idx_bytes({100}, iota_bytes(100)));
+  auto bytes = read_all(path);
+  bytes[bytes.size() - 8] ^= 0xff;  // the trailer: CRC-32, then the length
+  write_bytes(path, bytes);
+  auto r = read_idx(path);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("corrupt compressed data"), std::string::npos) << r.message();
+  EXPECT_EQ(r.message().find("trailing"), std::string::npos) << r.message();
+}
+
+// A header claiming 2^32 bytes in a 130-byte file is refused after reading what is there,
+// without allocating what the header claims; directories are refused by name.
+TEST(Idx, SizesAreBoundedByWhatTheFileHolds) {
+  TempDir dir;
+  write_bytes(dir.file("huge.idx"), idx_bytes({65536, 65536}, iota_bytes(118)));
+  auto r = read_idx(dir.file("huge.idx"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("the file holds 118"), std::string::npos) << r.message();
+  auto d = read_idx(dir.path());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.message().find("is a directory"), std::string::npos) << d.message();
+}
+
 void write_mnist_dir(const TempDir& dir, int n_train, int n_train_labels) {
   write_gz(dir.file("train-images-idx3-ubyte.gz"), idx_bytes({uint32_t(n_train), 4, 4}, iota_bytes(n_train * 16)));
   std::vector<uint8_t> labels(n_train_labels);
@@ -132,6 +168,10 @@ TEST(MnistDir, MissingFileSaysWhereItLooked) {
   auto data = load_mnist_dir(dir.path(), "mnist", 0, 1);
   ASSERT_FALSE(data);
   EXPECT_NE(data.message().find(dir.file("train-images-idx3-ubyte")), std::string::npos);
+  EXPECT_NE(data.message().find("mnist IDX files"), std::string::npos) << data.message();
+  EXPECT_EQ(data.message().find("dataset-fashion-mnist"), std::string::npos) << "not packaged for mnist";
+  auto fashion = load_mnist_dir(dir.path(), "fashion-mnist", 0, 1);
+  EXPECT_NE(fashion.message().find("install dataset-fashion-mnist"), std::string::npos);
 }
 
 Bytes cifar_records(int n, uint8_t label_base = 0) {
