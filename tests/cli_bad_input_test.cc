@@ -102,6 +102,15 @@ TEST(CliBadInput, SizesFromFilesAreBounded) {
   testing::expect_usage_error("simulate --dataset mnist --data-dir " + dir.path(), "mnist IDX files");
 }
 
+// A threshold that selects nothing: empty sparse tensors (once a memcpy from null, UB).
+TEST(CliBadInput, SparsifierThatSelectsNothingStillRuns) {
+  TempDir dir;
+  const auto r = xfed(kTiny + "--compress threshold:100 --metrics " + dir.file("m.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto lines = testing::read_jsonl(dir.file("m.jsonl"));
+  EXPECT_LT(lines[0]["bytes_up"].get<int64_t>() * 10, lines[0]["bytes_up_dense"].get<int64_t>());
+}
+
 TEST(CliBadInput, BatchOfOneTrainsModelsWithoutBatchNorm) {
   TempDir dir;
   const auto r = xfed(kTiny + "--batch 1 --momentum 0 --lr 0.01 --metrics " + dir.file("m.jsonl"));

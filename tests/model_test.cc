@@ -76,6 +76,14 @@ TEST(Models, BadSpecsAreUsageErrors) {
   EXPECT_FALSE(make_spec("mlp", 1, 28, 28, 10, {300, 0}));
   EXPECT_FALSE(make_spec("lenet5", 1, 8, 8, 10));
   EXPECT_NE(make_spec("mlp", 1, 28, 28, 10, {1}).message().find("--widths"), std::string::npos);
+  // Sizes a model file could claim: refused before LibTorch allocates them.
+  EXPECT_FALSE(make_spec("mlp", 1, 28, 28, 10, {65536, 65536}));       // > 2^31 weights
+  EXPECT_FALSE(make_spec("mlp", 1, 28, 28, 10, {-3, 4}));
+  EXPECT_FALSE(make_spec("mlp", -1, 28, 28, 10, {3, 4}));
+  EXPECT_FALSE(make_spec("mlp", 1, 100000, 100000, 10, {3, 4}));
+  EXPECT_FALSE(make_spec("mlp", 1, 28, 28, int64_t{1} << 40, {3, 4}));
+  EXPECT_FALSE(make_spec("vgg", 3, 4096, 4096, 10, {64, 64, 64, 64, 64, 64, 4096}));
+  EXPECT_TRUE(make_spec("vgg", 3, 32, 32, 10, {32, 32, 64, 64, 128, 128, 256}));
 }
 
 TEST(Models, SpecJsonRoundTrip) {
@@ -86,6 +94,11 @@ TEST(Models, SpecJsonRoundTrip) {
   EXPECT_EQ(back.value(), spec);
   EXPECT_FALSE(ModelSpec::from_json("{\"arch\": \"mlp\"}"));
   EXPECT_FALSE(ModelSpec::from_json("not json"));
+  auto bad_kept = spec;
+  bad_kept.input_kept = {5, 1};
+  EXPECT_FALSE(ModelSpec::from_json(bad_kept.to_json())) << "input_kept must be increasing";
+  bad_kept.input_kept = {3 * 32 * 32};
+  EXPECT_FALSE(ModelSpec::from_json(bad_kept.to_json())) << "input_kept beyond the inputs";
 }
 
 TEST(ModelState, WriteThenReadIsIdentityAndLayoutCoversEverything) {

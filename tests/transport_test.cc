@@ -42,6 +42,16 @@ TEST_P(InProcWorld, AllToAllKeepsPerPairOrder) {
 
 INSTANTIATE_TEST_SUITE_P(WorldSizes, InProcWorld, ::testing::Values(2, 3, 5, 8));
 
+TEST(InProc, RecvFromANonexistentRankIsAnError) {
+  auto hub = std::make_shared<InProcHub>(2);
+  auto t0 = make_inproc_transport({hub, 0});
+  for (int source : {2, 7, -5}) {
+    const auto got = t0->recv({source, 10ms});
+    EXPECT_EQ(got.kind, Received::Kind::kError) << source;
+    EXPECT_NE(got.status.message().find("no such rank"), std::string::npos) << got.status.message();
+  }
+}
+
 TEST(InProc, RecvFromSpecificSourceSkipsOthers) {
   auto hub = std::make_shared<InProcHub>(3);
   auto t0 = make_inproc_transport({hub, 0}), t1 = make_inproc_transport({hub, 1}),
