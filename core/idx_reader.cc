@@ -42,10 +42,10 @@ std::string zlib_error(gzFile f) {
 // Up to `want` bytes, read in chunks: memory grows with what the file really holds, never
 // with what a (possibly hostile) header claims.
 Status read_data(gzFile f, const std::string& path, size_t want, std::vector<uint8_t>* out) {
-  constexpr size_t kChunk = size_t{1} << 24;
+  constexpr size_t kFirstChunk = size_t{1} << 16, kMaxChunk = size_t{1} << 24;
   out->clear();
-  while (out->size() < want) {
-    const size_t n = std::min(kChunk, want - out->size());
+  for (size_t chunk = kFirstChunk; out->size() < want; chunk = std::min(2 * chunk, kMaxChunk)) {
+    const size_t n = std::min(chunk, want - out->size());
     const size_t at = out->size();
     out->resize(at + n);
     const int got = gzread(f, out->data() + at, static_cast<unsigned>(n));
@@ -74,8 +74,8 @@ Status read_header(gzFile f, const std::string& path, std::vector<int64_t>* dims
     if (!read_exact(f, b, 4)) return Status::error(path + ": truncated IDX header");
     const int64_t d = (int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
     if (d == 0) return Status::error(path + ": IDX dimension " + std::to_string(i) + " is 0");
+    if (d > kMaxIdxElements / total) return Status::error(path + ": IDX sizes too large");  // no overflow
     total *= d;
-    if (total > kMaxIdxElements) return Status::error(path + ": IDX sizes too large");
     dims->push_back(d);
   }
   return Status::ok();

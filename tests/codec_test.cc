@@ -35,7 +35,7 @@ std::vector<float> round_trip(const Pipeline& p, const std::vector<float>& x, By
   auto st = p.decode_tensor(r, x.size(), out.data());
   EXPECT_TRUE(st) << st.message();
   EXPECT_TRUE(r.done()) << p.spec();
-  EXPECT_EQ(0, std::memcmp(out.data(), recon.data(), 4 * x.size())) << p.spec();
+  EXPECT_TRUE(x.empty() || std::memcmp(out.data(), recon.data(), 4 * x.size()) == 0) << p.spec();
   if (bytes) *bytes = b;
   return out;
 }

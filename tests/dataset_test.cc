@@ -124,6 +124,12 @@ TEST(Idx, SizesAreBoundedByWhatTheFileHolds) {
   auto r = read_idx(dir.file("huge.idx"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.message().find("the file holds 118"), std::string::npos) << r.message();
+  // Found by fuzz_idx: two 2^32 - 1 dimensions overflowed the size product (UB).
+  write_bytes(dir.file("overflow.idx"), Bytes{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 8, 0, 0xd0,
+                                              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 8, 0xdd});
+  auto o = read_idx(dir.file("overflow.idx"));
+  ASSERT_FALSE(o);
+  EXPECT_NE(o.message().find("IDX sizes too large"), std::string::npos) << o.message();
   auto d = read_idx(dir.path());
   ASSERT_FALSE(d);
   EXPECT_NE(d.message().find("is a directory"), std::string::npos) << d.message();
