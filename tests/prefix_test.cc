@@ -10,16 +10,12 @@
 #include "core/file_io.h"
 #include "core/model_state.h"
 #include "pruning/structure_plan.h"
+#include "tests/sample_state.h"
 #include "tests/test_util.h"
 #include "worker/error_feedback.h"
 
 namespace xfed {
 namespace {
-
-Net tiny_model() {
-  at::manual_seed(3);
-  return make_model(make_spec("mlp", 1, 4, 4, 10, {8, 4}).value());
-}
 
 template <typename Decode>
 void expect_every_prefix_refused(const Bytes& whole, const Decode& decode, const char* what) {
@@ -39,7 +35,7 @@ TEST(Prefixes, FramesAreRefused) {
 
 TEST(Prefixes, SavedModelsAreRefused) {
   testing::TempDir dir;
-  auto net = tiny_model();
+  auto net = testing::tiny_model();
   ASSERT_TRUE(coordinator::save_model_file(dir.file("m.model"), *net));
   expect_every_prefix_refused(read_file_bytes(dir.file("m.model")).value(),
                               [](Bytes b) { return coordinator::decode_model_file(std::move(b), "m").is_ok(); },
@@ -48,15 +44,8 @@ TEST(Prefixes, SavedModelsAreRefused) {
 
 TEST(Prefixes, CheckpointsAreRefused) {
   testing::TempDir dir;
-  auto net = tiny_model();
-  coordinator::CheckpointState s;
-  s.round = s.model_version = s.view_version = 3;
-  s.spec_json = net->spec().to_json();
-  s.weights = read_state(*net);
-  s.view = read_state(*net);
-  s.kept_original = {{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}};
-  s.run_identity = "--clients=3\n";
-  ASSERT_TRUE(coordinator::save_checkpoint(dir.path(), s));
+  auto net = testing::tiny_model();
+  ASSERT_TRUE(coordinator::save_checkpoint(dir.path(), testing::sample_checkpoint(*net)));
   expect_every_prefix_refused(read_file_bytes(coordinator::checkpoint_path(dir.path())).value(),
                               [](Bytes b) { return coordinator::decode_checkpoint(std::move(b), "c").is_ok(); },
                               "checkpoint");
@@ -64,8 +53,7 @@ TEST(Prefixes, CheckpointsAreRefused) {
 
 TEST(Prefixes, ClientStatesAreRefused) {
   worker::ClientStateStore store;
-  store.get(0, 20, true).residual.fill_(0.5);
-  store.get(5, 20, false).residual.fill_(-1);
+  testing::fill_sample_clients(store);
   expect_every_prefix_refused(store.serialize(), [](const Bytes& b) {
     ByteReader r(b);
     worker::ClientStateStore s;
@@ -74,7 +62,7 @@ TEST(Prefixes, ClientStatesAreRefused) {
 }
 
 TEST(Prefixes, StructurePlansAreRefused) {
-  const auto net = tiny_model();
+  const auto net = testing::tiny_model();
   pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}};
   Bytes b;
   ByteWriter w(&b);

@@ -17,6 +17,7 @@
 #include "core/model_state.h"
 #include "pruning/evidence.h"
 #include "pruning/structure_plan.h"
+#include "tests/sample_state.h"
 #include "worker/error_feedback.h"
 
 namespace fs = std::filesystem;
@@ -36,11 +37,6 @@ Bytes text_seed(uint8_t first, const std::string& text) {
   Bytes b{first};
   b.insert(b.end(), text.begin(), text.end());
   return b;
-}
-
-Net tiny_model() {
-  at::manual_seed(1);
-  return make_model(make_spec("mlp", 1, 4, 4, 10, {8, 4}).value());
 }
 
 const char* const kPipelines[] = {"none", "fp16", "topk:0.3,qsgd:4,zstd:3", "threshold:0.01,sign", "randk:0.5,uniform:3:16"};
@@ -85,29 +81,21 @@ void frames_and_pipelines() {
 }
 
 void files() {
-  auto net = tiny_model();
+  auto net = testing::tiny_model();
   const auto tmp = fs::temp_directory_path() / ("xfed_seeds_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   (void)coordinator::save_model_file((tmp / "m.model").string(), *net);
   seed("model_file", 0, read_file_bytes((tmp / "m.model").string()).value());
-  coordinator::CheckpointState s;
-  s.round = s.model_version = s.view_version = 3;
-  s.spec_json = net->spec().to_json();
-  s.weights = read_state(*net);
-  s.view = read_state(*net);
-  s.kept_original = {{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}};
-  s.run_identity = "--clients=3\n--seed=1\n";
-  (void)coordinator::save_checkpoint(tmp.string(), s);
+  (void)coordinator::save_checkpoint(tmp.string(), testing::sample_checkpoint(*net));
   seed("checkpoint", 0, read_file_bytes(coordinator::checkpoint_path(tmp.string())).value());
   fs::remove_all(tmp);
   worker::ClientStateStore store;
-  store.get(0, 20, true).residual.fill_(0.5);
-  store.get(3, 20, false).residual.fill_(-1);
+  testing::fill_sample_clients(store);
   seed("client_state", 0, store.serialize());
 }
 
 void plans_and_stats() {
-  const auto net = tiny_model();
+  const auto net = testing::tiny_model();
   pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}};
   Bytes p{1};
   ByteWriter pw(&p);

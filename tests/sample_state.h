@@ -1,0 +1,35 @@
+// Small valid instances of what xfed writes to disk, for tests and the fuzz seeds: a tiny
+// mlp (16 inputs, 8-4 hidden, 10 classes), a checkpoint of it, a clients' state store.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "coordinator/checkpoint.h"
+#include "core/model.h"
+#include "core/model_state.h"
+#include "worker/error_feedback.h"
+
+namespace xfed::testing {
+
+inline Net tiny_model(uint64_t seed = 1) {
+  at::manual_seed(seed);
+  return make_model(make_spec("mlp", 1, 4, 4, 10, {8, 4}).value());
+}
+
+inline coordinator::CheckpointState sample_checkpoint(NetImpl& net) {
+  coordinator::CheckpointState s;
+  s.round = s.model_version = s.view_version = 3;
+  s.spec_json = net.spec().to_json();
+  s.weights = read_state(net);
+  s.view = read_state(net);
+  s.kept_original = {{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}};
+  s.run_identity = "--clients=3\n--seed=1\n";
+  return s;
+}
+
+inline void fill_sample_clients(worker::ClientStateStore& store) {
+  store.get(0, 20, true).residual.fill_(0.5);
+  store.get(5, 20, false).residual.fill_(-1);
+}
+
+}  // namespace xfed::testing
