@@ -9,7 +9,10 @@
 //   4. Decode updates as they arrive. Close the round when every sampled client answered, or
 //      when the deadline passed and >= min_clients answered. Invalid or late frames are
 //      counted (`dropped`) and never touch the state; a worker rank that disappears loses
-//      its clients for the round (`missing`) and gets no more work.
+//      its clients for the round (`missing`) and gets no more work. A client that could not
+//      do its task answers with a failure frame (diverged, bad task, internal: `failed`, part
+//      of `missing`), so nobody waits for it; a phase in which every client failed ends the
+//      run, as does an aggregate that is no longer finite ("diverged").
 //   5. Aggregate: sample-weighted mean of deltas in client-id order, then the server
 //      optimizer (coordinator/server_optimizer.h). Model version += 1.
 //   6. Pruning (--prune), every `every` rounds from `warmup` until the size target: a stats
