@@ -38,6 +38,28 @@ double weight_bound(const std::string& arch, int64_t inputs, int64_t height, int
   return total + double(widths.back()) * double(classes);
 }
 
+// An integer field of a spec (a float, a string or an out-of-range number is an error, never
+// a conversion).
+int64_t int_field(const nlohmann::json& j, const char* key) {
+  const auto& v = j.at(key);
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{1} << 62))
+    throw std::invalid_argument(std::string("'") + key + "' is not an integer in range");
+  return v.get<int64_t>();
+}
+
+std::vector<int64_t> int_list_field(const nlohmann::json& j, const char* key, bool required) {
+  std::vector<int64_t> out;
+  if (!required && !j.contains(key)) return out;
+  const auto& v = j.at(key);
+  if (!v.is_array() || v.size() > (1u << 24)) throw std::invalid_argument(std::string("'") + key + "' is not a list");
+  for (const auto& e : v) {
+    if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t{1} << 62))
+      throw std::invalid_argument(std::string("'") + key + "' holds a value that is not an integer in range");
+    out.push_back(e.get<int64_t>());
+  }
+  return out;
+}
+
 std::string arch_names() {
   std::string s;
   for (const auto& a : archs()) s += (s.empty() ? "" : "|") + std::string(a.name);
@@ -58,12 +80,12 @@ Result<ModelSpec> ModelSpec::from_json(const std::string& text) {
     const auto j = nlohmann::json::parse(text);
     ModelSpec s;
     s.arch = j.at("arch").get<std::string>();
-    s.in_channels = j.at("in_channels").get<int64_t>();
-    s.height = j.at("height").get<int64_t>();
-    s.width = j.at("width").get<int64_t>();
-    s.classes = j.at("classes").get<int64_t>();
-    s.widths = j.at("widths").get<std::vector<int64_t>>();
-    s.input_kept = j.value("input_kept", std::vector<int64_t>{});
+    s.in_channels = int_field(j, "in_channels");
+    s.height = int_field(j, "height");
+    s.width = int_field(j, "width");
+    s.classes = int_field(j, "classes");
+    s.widths = int_list_field(j, "widths", true);
+    s.input_kept = int_list_field(j, "input_kept", false);
     auto checked = make_spec(s.arch, s.in_channels, s.height, s.width, s.classes, s.widths);
     if (!checked) return checked.status();
     const int64_t inputs = s.in_channels * s.height * s.width;

@@ -99,6 +99,13 @@ TEST(Models, SpecJsonRoundTrip) {
   EXPECT_FALSE(ModelSpec::from_json(bad_kept.to_json())) << "input_kept must be increasing";
   bad_kept.input_kept = {3 * 32 * 32};
   EXPECT_FALSE(ModelSpec::from_json(bad_kept.to_json())) << "input_kept beyond the inputs";
+  // Numbers that are not integers in range are errors, never conversions (UB for 1e300).
+  const std::string head = R"({"arch":"mlp","height":4,"width":4,"classes":10,"widths":[8,4],)";
+  EXPECT_FALSE(ModelSpec::from_json(head + R"("in_channels":1e300})"));
+  EXPECT_FALSE(ModelSpec::from_json(head + R"("in_channels":1.5})"));
+  EXPECT_FALSE(ModelSpec::from_json(head + R"("in_channels":18446744073709551615})"));
+  EXPECT_FALSE(ModelSpec::from_json(head + R"("in_channels":"1"})"));
+  EXPECT_TRUE(ModelSpec::from_json(head + R"("in_channels":1})"));
 }
 
 TEST(ModelState, WriteThenReadIsIdentityAndLayoutCoversEverything) {
