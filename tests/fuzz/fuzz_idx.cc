@@ -1,5 +1,5 @@
 // libFuzzer target: IDX files (MNIST, Fashion-MNIST), raw or gzip, through the real reader
-// (a file per process in /tmp: the reader takes a path).
+// (a file per process, in memory under /dev/shm where there is one: the reader takes a path).
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,7 +8,8 @@
 #include "core/idx_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/xfed_fuzz_idx_" + std::to_string(::getpid());
+  static const std::string path = std::string(::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
+                                  "/xfed_fuzz_idx_" + std::to_string(::getpid());
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return 0;
   std::fwrite(data, 1, size, f);
