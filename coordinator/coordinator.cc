@@ -190,6 +190,7 @@ void Coordinator::dispatch(int64_t round, const std::vector<int64_t>& sampled,
     report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
     pending->rank_of[c] = ranks[i];
     pending->bytes_down[c] = size;
+    ++pending->dispatched;
   }
   report->seconds_encode += seconds_since(start);
 }
@@ -311,9 +312,11 @@ Status Coordinator::accept_failure(int64_t round, int64_t client, ByteReader& r,
 }
 
 // A phase in which every client that got a task reported a failure ends the run: nothing
-// can come of repeating it. Training that diverged everywhere says so.
+// can come of repeating it. Training that diverged everywhere says so. (Clients that only
+// missed the deadline, or whose rank was lost, leave it to the min_clients rule.)
 Status Coordinator::check_not_all_failed(int64_t round, const Pending& pending, size_t answered) const {
-  if (answered > 0 || pending.failed.empty()) return Status::ok();
+  if (answered > 0 || pending.failed.empty() || pending.failed.size() < pending.dispatched)
+    return Status::ok();
   const auto& first = pending.failed.begin()->second;
   bool all_diverged = true;
   for (const auto& [client, f] : pending.failed)

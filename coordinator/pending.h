@@ -18,6 +18,7 @@ struct Coordinator::Pending {
   // round closes, so that float64 rounding does not depend on arrival order.
   std::map<int64_t, pruning::Evidence> stats;
   std::map<int64_t, int> rank_of;          // clients still expected -> their rank
+  size_t dispatched = 0;                   // clients that were sent a task this phase
   std::map<int, double> busy;              // rank -> seconds of client work (critical path)
   std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame
   std::map<int64_t, int64_t> bytes_up;     // client -> bytes of its valid reply
