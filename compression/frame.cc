@@ -64,9 +64,11 @@ Result<Frame> decode_frame(Bytes bytes, uint64_t max_frame_bytes) {
       !r.get_u32(&h.model_version) || !r.get_u64(&length) || !r.get_u32(&crc))
     return Status::error("truncated frame header (" + std::to_string(bytes.size()) + " bytes)");
   if (magic != kFrameMagic) return Status::error("bad magic (not an xfed frame)");
-  if (version != kFrameVersion)
+  if (version < kOldestFrameVersion || version > kFrameVersion)
     return Status::error("unsupported frame format version " + std::to_string(version) +
-                         " (this build reads version " + std::to_string(kFrameVersion) + ")");
+                         " (this build reads versions " + std::to_string(kOldestFrameVersion) + " to " +
+                         std::to_string(kFrameVersion) + ")");
+  f.version = version;
   if (!known_kind(kind)) return Status::error("unknown frame kind " + std::to_string(kind));
   h.kind = static_cast<FrameKind>(kind);
   for (int i = 0; i < ncodecs; ++i) {

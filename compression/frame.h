@@ -29,7 +29,12 @@
 namespace xfed::compression {
 
 constexpr uint32_t kFrameMagic = 0x44454658;  // "XFED" read as little-endian u32
-constexpr uint16_t kFrameVersion = 1;
+// Format versions (every one of them is still read):
+//   1  the first format
+//   2  TrainTask carries its uplink pipeline in binary (Pipeline::write_params), not as spec
+//      text; tasks in version-1 frames are refused (a worker answers "bad task")
+constexpr uint16_t kFrameVersion = 2;
+constexpr uint16_t kOldestFrameVersion = 1;
 constexpr size_t kFrameFixedHeaderBytes = 36;
 constexpr uint32_t kNoClient = 0xffffffffu;
 constexpr uint64_t kDefaultMaxFrameBytes = uint64_t{1} << 30;
@@ -59,6 +64,7 @@ struct FrameHeader {
 };
 
 struct Frame {
+  uint16_t version = kFrameVersion;  // format version as decoded (encode_frame writes kFrameVersion)
   FrameHeader header;
   Bytes bytes;               // the whole frame as received
   size_t payload_offset = 0;

@@ -163,13 +163,17 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
   auto orphan_delta = task_bytes;
   ByteWriter(&orphan_delta).put_u32(4);
   send(FrameKind::kDelta, orphan_delta);                                 // base never held
+  auto old_format = compression::encode_frame({FrameKind::kModel, 1, 0, 0, 5, {compression::CodecId::kNone}},
+                                              task_bytes);
+  old_format[4] = 1;                                                     // a format-1 task
+  ASSERT_TRUE(t0->send(1, old_format));
   send(FrameKind::kUpdate, task_bytes);                                  // wrong direction
   ASSERT_TRUE(t0->send(1, Bytes{0xde, 0xad}));                           // not a frame
   send(FrameKind::kControl, {static_cast<uint8_t>(compression::ControlCommand::kShutdown)});
   worker_thread.join();
   const std::vector<std::pair<uint32_t, std::string>> expected = {
       {0, "truncated or invalid training task"}, {999, "no data for client 999"},
-      {0, "model spec"}, {0, "delta against version 4"}};
+      {0, "model spec"}, {0, "delta against version 4"}, {0, "a task in frame format 1"}};
   for (const auto& [client, words] : expected) {
     auto got = t0->recv({transport::kAnySource, std::chrono::milliseconds(1000)});
     ASSERT_EQ(got.kind, transport::Received::Kind::kMessage) << words;

@@ -43,7 +43,12 @@ TEST(Frame, EmptyPayloadIsValid) {
 TEST(Frame, HeaderBytesAreTheDocumentedLayout) {
   auto b = encode_frame(sample_header(), Bytes{0xaa});
   EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "XFED");
-  EXPECT_EQ(b[4], 1);  // version, little-endian
+  EXPECT_EQ(b[4], 2);  // version, little-endian
+  auto v1 = b;  // format 1 frames (older checkpoints, saved models) are still read
+  v1[4] = 1;
+  auto old = decode_frame(v1);
+  ASSERT_TRUE(old) << old.message();
+  EXPECT_EQ(old.value().version, 1);
   EXPECT_EQ(b[5], 0);
   EXPECT_EQ(b[6], static_cast<uint8_t>(FrameKind::kUpdate));
   EXPECT_EQ(b[7], 3);  // codec count

@@ -111,6 +111,9 @@ std::optional<compression::TaskFailure> Worker::handle_task(const Frame& frame) 
   const auto start = Clock::now();
   auto r = frame.payload_reader();
   compression::TrainTask task;
+  if (frame.version < 2)
+    return fail(FailureKind::kBadTask, "a task in frame format " + std::to_string(frame.version) +
+                                           " (from an older xfed; this worker reads format 2 tasks)");
   if (!task.read(r)) return fail(FailureKind::kBadTask, "truncated or invalid training task");
   if (!data_->has_client(h.client))
     return fail(FailureKind::kBadTask, "this worker holds no data for client " + std::to_string(h.client));
