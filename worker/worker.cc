@@ -57,6 +57,7 @@ Status Worker::run() {
       failure = handle_task(frame.value());
     } catch (const std::exception& e) {  // out of memory, a failed check: still answer
       failure = compression::TaskFailure{compression::FailureKind::kInternal, e.what()};
+      view_version_ = -1;  // the model may be half-updated: the next task brings a full one
     }
     if (failure) send_failure(frame.value().header, *failure);
   }
