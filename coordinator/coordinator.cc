@@ -305,7 +305,8 @@ Status Coordinator::accept_failure(int64_t round, int64_t client, ByteReader& r,
   log_warning("round " + std::to_string(round) + ": " + client_name(client) + " failed (" +
               compression::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
-  if (const auto it = pending->rank_of.find(client); it != pending->rank_of.end()) broadcast_.forget_rank(it->second);
+  if (const auto it = pending->rank_of.find(client); it != pending->rank_of.end())
+    broadcast_.forget_rank(it->second);
   pending->rank_of.erase(client);
   pending->failed[client] = std::move(failure);
   ++report->failed;
