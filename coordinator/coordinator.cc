@@ -367,7 +367,8 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   optimizer_.step(global_, mean);
   if (!at::isfinite(global_).all().item<bool>())
     return Status::error("round " + std::to_string(round) +
-                         ": the model diverged: aggregation produced non-finite values (lower --lr or --server-lr)");
+                         ": the model diverged: aggregation produced non-finite values "
+                         "(lower --lr or --server-lr)");
   ++model_version_;
   report->seconds_aggregate = seconds_since(start);
   return Status::ok();

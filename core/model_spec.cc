@@ -33,7 +33,8 @@ double weight_bound(const std::string& arch, int64_t inputs, int64_t height, int
                     const std::vector<int64_t>& widths) {
   const bool conv = arch != "mlp";
   double total = double(inputs) * double(widths.front()) * (conv ? 25 : 1);
-  for (size_t i = 1; i < widths.size(); ++i) total += double(widths[i - 1]) * double(widths[i]) * (conv ? 25 : 1);
+  for (size_t i = 1; i < widths.size(); ++i)
+    total += double(widths[i - 1]) * double(widths[i]) * (conv ? 25 : 1);
   if (conv) total += double(widths.front()) * double(height) * double(width) * double(widths.back());
   return total + double(widths.back()) * double(classes);
 }
@@ -51,7 +52,8 @@ std::vector<int64_t> int_list_field(const nlohmann::json& j, const char* key, bo
   std::vector<int64_t> out;
   if (!required && !j.contains(key)) return out;
   const auto& v = j.at(key);
-  if (!v.is_array() || v.size() > (1u << 24)) throw std::invalid_argument(std::string("'") + key + "' is not a list");
+  if (!v.is_array() || v.size() > (1u << 24))
+    throw std::invalid_argument(std::string("'") + key + "' is not a list");
   for (const auto& e : v) {
     if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t{1} << 62))
       throw std::invalid_argument(std::string("'") + key + "' holds a value that is not an integer in range");
@@ -90,8 +92,10 @@ Result<ModelSpec> ModelSpec::from_json(const std::string& text) {
     if (!checked) return checked.status();
     const int64_t inputs = s.in_channels * s.height * s.width;
     for (size_t i = 0; i < s.input_kept.size(); ++i)
-      if (s.input_kept[i] < 0 || s.input_kept[i] >= inputs || (i > 0 && s.input_kept[i] <= s.input_kept[i - 1]))
-        return Status::error("model spec: input_kept must be increasing indices below " + std::to_string(inputs));
+      if (s.input_kept[i] < 0 || s.input_kept[i] >= inputs ||
+          (i > 0 && s.input_kept[i] <= s.input_kept[i - 1]))
+        return Status::error("model spec: input_kept must be increasing indices below " +
+                             std::to_string(inputs));
     return s;
   } catch (const std::exception& e) {
     return Status::error(std::string("model spec: ") + e.what());

@@ -121,7 +121,8 @@ Result<PartitionSpec> PartitionSpec::parse(const std::string& text) {
   spec.kind = head == "dirichlet" ? Kind::kDirichlet : Kind::kShards;
   if (head == "dirichlet" && parse_double(arg, &spec.alpha) && in_range(spec.alpha, 0, 1e6, true))
     return spec;
-  if (head == "shards" && parse_int64(arg, &spec.shards) && spec.shards >= 1 && spec.shards <= (int64_t{1} << 24))
+  if (head == "shards" && parse_int64(arg, &spec.shards) && spec.shards >= 1 &&
+      spec.shards <= (int64_t{1} << 24))
     return spec;
   return bad;
 }

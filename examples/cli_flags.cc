@@ -90,7 +90,8 @@ void add_run_control_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--round-timeout", c->round_timeout,
                   "seconds to wait for clients per round (0: wait for all)")
       ->check(number_in(0, kMaxSeconds));
-  app->add_option("--min-clients", c->min_clients, "updates needed to close a round at the deadline (at most --clients)")
+  app->add_option("--min-clients", c->min_clients,
+                  "updates needed to close a round at the deadline (at most --clients)")
       ->check(whole_in(1, 1000000));
   app->add_flag("--quiet", c->quiet, "no progress output");
   app->add_flag("--verbose", c->verbose, "log more");
