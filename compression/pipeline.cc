@@ -262,9 +262,9 @@ Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<Code
     if (!r.get_u8(&raw) || raw > kMaxCodecId) return Status::error("bad codec descriptor");
     const auto id = static_cast<CodecId>(raw);
     ids.push_back(id);
-    const int min_bits = id == CodecId::kQsgd ? 2 : 1;
     if ((id == CodecId::kQsgd || id == CodecId::kUniform) &&
-        (!r.get_u8(&bits) || bits < min_bits || bits > 16))
+        (!r.get_u8(&bits) ||
+         !bits_valid(id == CodecId::kQsgd ? ValueCodec::kQsgd : ValueCodec::kUniform, bits)))
       return Status::error("bad quantizer bit width");
     if ((id == CodecId::kQsgd || id == CodecId::kUniform || id == CodecId::kSign) &&
         (!r.get_varint(&bucket) || bucket == 0 || bucket > kMaxBucket))

@@ -11,10 +11,6 @@ namespace {
 
 constexpr uint64_t kMaxBatchFileBytes = uint64_t{1} << 30;  // a real batch is 30,730,000
 
-Result<std::vector<uint8_t>> read_whole_file(const std::string& path) {
-  return read_file_bytes(path, kMaxBatchFileBytes);
-}
-
 Dataset concat(const std::vector<Dataset>& parts) {
   std::vector<at::Tensor> xs, ys;
   for (const auto& p : parts) {
@@ -27,7 +23,7 @@ Dataset concat(const std::vector<Dataset>& parts) {
 }  // namespace
 
 Result<Dataset> read_cifar10_file(const std::string& path) {
-  auto bytes = read_whole_file(path);
+  auto bytes = read_file_bytes(path, kMaxBatchFileBytes);
   if (!bytes) return bytes.status();
   return decode_cifar10(bytes.value(), path);
 }
