@@ -4,6 +4,6 @@
 # Extra arguments go to `xfed simulate` (e.g. ./launch/quickstart.sh --rounds 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./launch/setup.sh
+./launch/setup.sh --target xfed   # only what it runs; ./launch/test.sh builds the rest
 mkdir -p results
 exec ./build/bin/xfed simulate --metrics results/quickstart.jsonl --save-model results/quickstart.model "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what xfed needs from Debian's packages (only when something is missing) and
 # builds Release into build/ (binary: build/bin/xfed). Safe to run any number of times.
-#   --sanitize  instead: clang with ASan + UBSan and the libFuzzer targets, in build-sanitize/
+#   --sanitize    instead: clang with ASan + UBSan and the libFuzzer targets, in build-sanitize/
+#   --target T    build only target T (quickstart: only the xfed binary, not the tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,12 +35,21 @@ fi
 BUILD_TYPE="${XFED_BUILD_TYPE:-Release}"
 BUILD_DIR=build
 ARGS=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
-if [ "${1:-}" = "--sanitize" ]; then
-  BUILD_DIR=build-sanitize
-  ARGS+=(-DCMAKE_CXX_COMPILER=clang++-14 -DXFED_SANITIZE=ON -DXFED_FUZZ=ON -DXFED_WERROR=ON
-         -DXFED_BUILD_BENCH=OFF)
-fi
+TARGET=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sanitize)
+      BUILD_DIR=build-sanitize
+      ARGS+=(-DCMAKE_CXX_COMPILER=clang++-14 -DXFED_SANITIZE=ON -DXFED_FUZZ=ON -DXFED_WERROR=ON
+             -DXFED_BUILD_BENCH=OFF) ;;
+    --target)
+      [ $# -ge 2 ] || { echo "setup: --target needs a target name" >&2; exit 2; }
+      TARGET=(--target "$2"); shift ;;
+    *) echo "setup: unknown option $1 (use --sanitize or --target T)" >&2; exit 2 ;;
+  esac
+  shift
+done
 cmake -S . -B "$BUILD_DIR" "${ARGS[@]}" ${XFED_CMAKE_ARGS:-} > build.log.tmp 2>&1 \
   || { cat build.log.tmp; rm -f build.log.tmp; exit 1; }
 rm -f build.log.tmp
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+cmake --build "$BUILD_DIR" -j"$(nproc)" "${TARGET[@]}"
