@@ -46,7 +46,7 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-using Trainer = worker::TrainResult (*)(NetImpl&, const Dataset&, const compression::TrainTask&);
+using Trainer = worker::TrainResult (*)(NetImpl&, const Dataset&, const protocol::TrainTask&);
 
 // Seconds per round of training every client from the same global state on T threads.
 double compute_floor(const cli::RunSetup& s, const at::Tensor& global, int rounds, int threads,

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "compression/index_coding.h"
-#include "core/parse.h"
 #include "compression/sparsify.h"
+#include "core/parse.h"
 
 namespace xfed::compression {
 namespace {
@@ -259,7 +259,7 @@ Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<Code
   for (int i = 0; i < count; ++i) {
     uint8_t raw, bits = 0;
     uint64_t bucket = 512;
-    if (!r.get_u8(&raw) || raw > kMaxCodecId) return Status::error("bad codec descriptor");
+    if (!r.get_u8(&raw) || raw > protocol::kMaxCodecId) return Status::error("bad codec descriptor");
     const auto id = static_cast<CodecId>(raw);
     ids.push_back(id);
     if ((id == CodecId::kQsgd || id == CodecId::kUniform) &&

@@ -7,7 +7,7 @@
 
 namespace xfed::coordinator {
 
-using compression::FrameKind;
+using protocol::FrameKind;
 
 Broadcaster::Broadcaster(compression::Pipeline downlink, int world_size, int64_t clients)
     : downlink_(std::move(downlink)), rank_version_(world_size, -1), client_version_(clients, -1) {}
@@ -53,7 +53,7 @@ const Bytes& Broadcaster::full_state(const StateLayout& layout) {
 }
 
 Bytes Broadcaster::frame_for(int64_t client, int rank, uint32_t round,
-                             const compression::TrainTask& task, const std::string& spec_json,
+                             const protocol::TrainTask& task, const std::string& spec_json,
                              const StateLayout& layout) {
   const bool delta = can_send_delta(client, rank);
   Bytes payload;
@@ -67,10 +67,10 @@ Bytes Broadcaster::frame_for(int64_t client, int rank, uint32_t round,
     const auto& full = full_state(layout);
     w.put_bytes(full.data(), full.size());
   }
-  compression::FrameHeader h{delta ? FrameKind::kDelta : FrameKind::kModel, round, 0,
+  protocol::FrameHeader h{delta ? FrameKind::kDelta : FrameKind::kModel, round, 0,
                              static_cast<uint32_t>(client), static_cast<uint32_t>(version_),
                              delta ? downlink_.codec_ids() : downlink_.lossless_part().codec_ids()};
-  return compression::encode_frame(h, payload);
+  return protocol::encode_frame(h, payload);
 }
 
 void Broadcaster::mark_sent(int64_t client, int rank) {

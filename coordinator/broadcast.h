@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "compression/frame.h"
-#include "compression/messages.h"
 #include "compression/pipeline.h"
 #include "core/state_layout.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
 
 namespace xfed::coordinator {
 
@@ -32,7 +32,7 @@ class Broadcaster {
   // Moves the view towards `global`; call once per round before frame_for.
   void advance(const at::Tensor& global, const StateLayout& layout, uint64_t seed);
   // The frame that brings `client` on `rank` to the current view, with its training task.
-  Bytes frame_for(int64_t client, int rank, uint32_t round, const compression::TrainTask& task,
+  Bytes frame_for(int64_t client, int rank, uint32_t round, const protocol::TrainTask& task,
                   const std::string& spec_json, const StateLayout& layout);
   void mark_sent(int64_t client, int rank);
   // The rank's view is unknown (lost, or a task of it went missing): send it a full model.

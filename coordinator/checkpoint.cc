@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "compression/frame.h"
 #include "coordinator/model_file.h"
 #include "core/file_io.h"
 #include "core/model_state.h"
+#include "protocol/frame.h"
 #include "pruning/structure_plan.h"
 
 namespace xfed::coordinator {
@@ -75,11 +75,11 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   put_floats(w, s.view.defined() ? s.view : s.weights);
   put_pruning(w, s);
   w.put_string(s.run_identity);
-  compression::FrameHeader h;
-  h.kind = compression::FrameKind::kCheckpoint;
+  protocol::FrameHeader h;
+  h.kind = protocol::FrameKind::kCheckpoint;
   h.round = static_cast<uint32_t>(s.round);
   h.model_version = static_cast<uint32_t>(s.model_version);
-  return write_file_atomically(checkpoint_path(dir), compression::encode_frame(h, payload));
+  return write_file_atomically(checkpoint_path(dir), protocol::encode_frame(h, payload));
 }
 
 Result<CheckpointState> load_checkpoint(const std::string& dir) {
@@ -90,9 +90,9 @@ Result<CheckpointState> load_checkpoint(const std::string& dir) {
 }
 
 Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) {
-  auto frame = compression::decode_frame(std::move(bytes), kMaxCheckpointBytes);
+  auto frame = protocol::decode_frame(std::move(bytes), kMaxCheckpointBytes);
   if (!frame) return frame.status().prefixed(path);
-  if (frame.value().header.kind != compression::FrameKind::kCheckpoint)
+  if (frame.value().header.kind != protocol::FrameKind::kCheckpoint)
     return Status::error(path + ": not a checkpoint");
   auto r = frame.value().payload_reader();
   CheckpointState s;

@@ -8,18 +8,18 @@
 #include <map>
 #include <numeric>
 
-#include "compression/frame.h"
 #include "compression/state_codec.h"
 #include "core/evaluate.h"
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/rng.h"
 #include "core/timing.h"
+#include "protocol/frame.h"
 
 namespace xfed::coordinator {
 namespace {
 
-using compression::FrameKind;
+using protocol::FrameKind;
 
 std::string client_name(int64_t c) { return "client " + std::to_string(c); }
 
@@ -137,8 +137,8 @@ std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
   return slots;
 }
 
-compression::TrainTask Coordinator::task_for_round(int64_t round, double lr) const {
-  compression::TrainTask task = options_.task;
+protocol::TrainTask Coordinator::task_for_round(int64_t round, double lr) const {
+  protocol::TrainTask task = options_.task;
   task.lr = lr;
   task.prox_mu = options_.strategy.prox_mu;
   task.seed = options_.seed;
@@ -165,7 +165,7 @@ void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
 }
 
 void Coordinator::dispatch(int64_t round, const std::vector<int64_t>& sampled,
-                           compression::TrainTask task, const PerClientTask& per_client,
+                           protocol::TrainTask task, const PerClientTask& per_client,
                            Pending* pending, RoundReport* report) {
   const auto start = Clock::now();
   const std::string spec_json = net_->spec().to_json();
@@ -247,12 +247,12 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
   const auto start = Clock::now();
   const std::string from = "frame from " + transport::peer_name(message.source);
   const auto size = static_cast<int64_t>(message.bytes.size());
-  auto decoded = compression::decode_frame(std::move(message.bytes), options_.max_frame_bytes);
+  auto decoded = protocol::decode_frame(std::move(message.bytes), options_.max_frame_bytes);
   if (!decoded) return decoded.status().prefixed(from);
   const auto& f = decoded.value();
   const auto& h = f.header;
   if (h.kind != pending->expected && h.kind != FrameKind::kFailure)
-    return Status::error(from + ": unexpected " + compression::frame_kind_name(h.kind) + " frame");
+    return Status::error(from + ": unexpected " + protocol::frame_kind_name(h.kind) + " frame");
   if (h.round != round)
     return Status::error(from + ": late update for round " + std::to_string(h.round));
   const auto it = pending->rank_of.find(h.client);
@@ -265,7 +265,7 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
                          std::to_string(broadcast_.version()));
   auto r = f.payload_reader();
   if (h.kind == FrameKind::kFailure) return accept_failure(round, h.client, r, pending, report);
-  compression::UpdateMeta meta;
+  protocol::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
     return Status::error(from + ": truncated or empty update metadata");
   if (meta.base_crc != broadcast_.crc())
@@ -300,10 +300,10 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
 // A client that could not do its task: no longer waited for, counted with its reason.
 Status Coordinator::accept_failure(int64_t round, int64_t client, ByteReader& r, Pending* pending,
                                    RoundReport* report) {
-  compression::TaskFailure failure;
+  protocol::TaskFailure failure;
   if (!failure.read(r)) return Status::error(client_name(client) + ": malformed failure report");
   log_warning("round " + std::to_string(round) + ": " + client_name(client) + " failed (" +
-              compression::failure_kind_name(failure.kind) + "): " + failure.reason);
+              protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
   if (const auto it = pending->rank_of.find(client); it != pending->rank_of.end())
     broadcast_.forget_rank(it->second);
@@ -323,14 +323,14 @@ Status Coordinator::check_not_all_failed(int64_t round, const Pending& pending, 
   const auto& first = pending.failed.begin()->second;
   bool all_diverged = true;
   for (const auto& [client, f] : pending.failed)
-    all_diverged = all_diverged && f.kind == compression::FailureKind::kDiverged;
+    all_diverged = all_diverged && f.kind == protocol::FailureKind::kDiverged;
   if (all_diverged)
     return Status::error("round " + std::to_string(round) + ": training diverged: every client's " +
                          "local training produced non-finite values (lower --lr); " +
                          client_name(pending.failed.begin()->first) + ": " + first.reason);
   return Status::error("round " + std::to_string(round) + ": every client failed; " +
                        client_name(pending.failed.begin()->first) + " (" +
-                       compression::failure_kind_name(first.kind) + "): " + first.reason);
+                       protocol::failure_kind_name(first.kind) + "): " + first.reason);
 }
 
 void Coordinator::lose_rank(int rank, Pending* pending, RoundReport* report) {
@@ -384,12 +384,12 @@ void Coordinator::evaluate_into(RoundReport* report) {
 }
 
 void Coordinator::shutdown_workers() {
-  Bytes payload{static_cast<uint8_t>(compression::ControlCommand::kShutdown)};
-  compression::FrameHeader h;
+  Bytes payload{static_cast<uint8_t>(protocol::ControlCommand::kShutdown)};
+  protocol::FrameHeader h;
   h.kind = FrameKind::kControl;
   for (int r = 1; r < transport_.world_size(); ++r) {
     if (!alive_[r]) continue;
-    if (auto st = transport_.send(r, compression::encode_frame(h, payload)); !st)
+    if (auto st = transport_.send(r, protocol::encode_frame(h, payload)); !st)
       log_warning("shutdown: " + st.message());
   }
 }

@@ -34,7 +34,6 @@
 #include <string>
 #include <vector>
 
-#include "compression/messages.h"
 #include "compression/pipeline.h"
 #include "coordinator/aggregator.h"
 #include "coordinator/broadcast.h"
@@ -47,6 +46,7 @@
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/state_layout.h"
+#include "protocol/messages.h"
 #include "pruning/class_stats.h"
 #include "pruning/evidence.h"
 #include "pruning/planner.h"
@@ -61,7 +61,7 @@ struct CoordinatorOptions {
   double fraction = 1.0;
   int64_t rounds = 30;
   uint64_t seed = 1;
-  compression::TrainTask task;   // lr, momentum, weight decay, epochs, batch
+  protocol::TrainTask task;   // lr, momentum, weight decay, epochs, batch
   double lr_decay = 1.0;         // client lr of round r = lr * lr_decay^(r-1)
   Strategy strategy;
   compression::Pipeline uplink;    // parsed once, at the edge (none by default)
@@ -108,13 +108,13 @@ class Coordinator {
   Status save_round_checkpoint(int64_t round);
   Status run_round(int64_t round, RoundReport* report);
   std::vector<int> place(const std::vector<int64_t>& sampled) const;
-  compression::TrainTask task_for_round(int64_t round, double lr) const;
+  protocol::TrainTask task_for_round(int64_t round, double lr) const;
   void close_round(const Pending& pending, RoundReport* report);
   void send_tasks(int64_t round, const std::vector<int64_t>& sampled, Pending* pending,
                   RoundReport* report);
   // Sends each sampled client `task` (adjusted per client if given) with the current view.
-  using PerClientTask = std::function<void(int64_t client, compression::TrainTask* task)>;
-  void dispatch(int64_t round, const std::vector<int64_t>& sampled, compression::TrainTask task,
+  using PerClientTask = std::function<void(int64_t client, protocol::TrainTask* task)>;
+  void dispatch(int64_t round, const std::vector<int64_t>& sampled, protocol::TrainTask task,
                 const PerClientTask& per_client, Pending* pending, RoundReport* report);
   Status collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
                  RoundReport* report);
@@ -131,7 +131,7 @@ class Coordinator {
   // Pruning (prune_step.cc).
   Status maybe_prune(int64_t round, RoundReport* report);
   Status stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report);
-  Status accept_stats(const compression::Frame& frame, ByteReader& r, Pending* pending);
+  Status accept_stats(const protocol::Frame& frame, ByteReader& r, Pending* pending);
   void sum_stats(Pending* pending, RoundReport* report);
   Status adopt_plan(const pruning::StructurePlan& plan);
   void send_plan(const pruning::StructurePlan& plan);

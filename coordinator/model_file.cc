@@ -2,10 +2,10 @@
 
 #include <ATen/ATen.h>
 
-#include "compression/frame.h"
 #include "compression/state_codec.h"
 #include "core/file_io.h"
 #include "core/model_state.h"
+#include "protocol/frame.h"
 
 namespace xfed::coordinator {
 
@@ -17,10 +17,10 @@ Status save_model_file(const std::string& path, NetImpl& net) {
   auto st = compression::encode_state(layout_of(net), state.data_ptr<float>(),
                                       compression::Pipeline(), 0, &payload);
   if (!st) return st.prefixed(path);
-  compression::FrameHeader h;
-  h.kind = compression::FrameKind::kSavedModel;
-  h.codecs = {compression::CodecId::kNone};
-  return write_file_atomically(path, compression::encode_frame(h, payload));
+  protocol::FrameHeader h;
+  h.kind = protocol::FrameKind::kSavedModel;
+  h.codecs = {protocol::CodecId::kNone};
+  return write_file_atomically(path, protocol::encode_frame(h, payload));
 }
 
 Result<Net> load_model_file(const std::string& path) {
@@ -30,11 +30,11 @@ Result<Net> load_model_file(const std::string& path) {
 }
 
 Result<Net> decode_model_file(Bytes bytes, const std::string& path) {
-  auto frame = compression::decode_frame(std::move(bytes), kMaxModelFileBytes);
+  auto frame = protocol::decode_frame(std::move(bytes), kMaxModelFileBytes);
   if (!frame) return frame.status().prefixed(path);
-  if (frame.value().header.kind != compression::FrameKind::kSavedModel)
+  if (frame.value().header.kind != protocol::FrameKind::kSavedModel)
     return Status::error(path + ": not a saved model (frame kind " +
-                         compression::frame_kind_name(frame.value().header.kind) + ")");
+                         protocol::frame_kind_name(frame.value().header.kind) + ")");
   auto r = frame.value().payload_reader();
   std::string spec_json;
   if (!r.get_string(&spec_json)) return Status::error(path + ": truncated model spec");

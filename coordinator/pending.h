@@ -4,15 +4,15 @@
 
 #include <map>
 
-#include "compression/frame.h"
-#include "compression/messages.h"
 #include "coordinator/coordinator.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
 #include "pruning/evidence.h"
 
 namespace xfed::coordinator {
 
 struct Coordinator::Pending {
-  compression::FrameKind expected = compression::FrameKind::kUpdate;
+  protocol::FrameKind expected = protocol::FrameKind::kUpdate;
   pruning::Evidence* evidence = nullptr;   // stats rounds: where client evidence is summed
   // Stats rounds: each client's evidence as it arrived; summed in client order once the
   // round closes, so that float64 rounding does not depend on arrival order.
@@ -22,7 +22,7 @@ struct Coordinator::Pending {
   std::map<int, double> busy;              // rank -> seconds of client work (critical path)
   std::map<int64_t, int64_t> bytes_down;   // client -> bytes of its task frame
   std::map<int64_t, int64_t> bytes_up;     // client -> bytes of its valid reply
-  std::map<int64_t, compression::TaskFailure> failed;  // clients that answered with a failure
+  std::map<int64_t, protocol::TaskFailure> failed;  // clients that answered with a failure
 };
 
 }  // namespace xfed::coordinator

@@ -1,18 +1,18 @@
 // Protocol step 6: federated structured pruning (see coordinator.h).
 #include <ATen/ATen.h>
 
-#include "compression/frame.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/pending.h"
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/rng.h"
+#include "protocol/frame.h"
 #include "pruning/criteria.h"
 #include "pruning/surgery.h"
 
 namespace xfed::coordinator {
 
-using compression::FrameKind;
+using protocol::FrameKind;
 
 
 int Coordinator::input_tap() const {
@@ -66,7 +66,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
                                       mix_seed(options_.seed, kStreamStats), round);
   broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round, 1));
   auto task = task_for_round(round, report->lr);
-  task.mode = compression::TaskMode::kStats;
+  task.mode = protocol::TaskMode::kStats;
   task.stats_samples = static_cast<uint32_t>(o.stats_samples);
   task.stats_noise = o.noise;
   task.spatial = o.spatial;
@@ -76,7 +76,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   Pending pending;
   pending.expected = FrameKind::kStats;
   pending.evidence = evidence;
-  dispatch(round, sampled, task, [&](int64_t c, compression::TrainTask* t) {
+  dispatch(round, sampled, task, [&](int64_t c, protocol::TrainTask* t) {
     t->skip_input = has_input && has_input_stats_[c];  // input statistics: once per client
   }, &pending, report);
   std::vector<ClientUpdate> unused;
@@ -89,7 +89,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   return Status::ok();
 }
 
-Status Coordinator::accept_stats(const compression::Frame& frame, ByteReader& r, Pending* pending) {
+Status Coordinator::accept_stats(const protocol::Frame& frame, ByteReader& r, Pending* pending) {
   std::vector<int64_t> tap_units;
   const auto layers = net_->prunable_layers();
   for (int l : net_->tap_layers()) tap_units.push_back(layers[l].units);
@@ -144,11 +144,11 @@ void Coordinator::send_plan(const pruning::StructurePlan& plan) {
   Bytes payload;
   ByteWriter w(&payload);
   plan.write(w);
-  compression::FrameHeader h;
+  protocol::FrameHeader h;
   h.kind = FrameKind::kPlan;
   h.model_version = static_cast<uint32_t>(broadcast_.version());
-  h.codecs = {compression::CodecId::kNone};
-  const auto frame = compression::encode_frame(h, payload);
+  h.codecs = {protocol::CodecId::kNone};
+  const auto frame = protocol::encode_frame(h, payload);
   for (int r = 1; r < transport_.world_size(); ++r)
     if (alive_[r] && !transport_.send(r, frame)) log_warning("plan to " + transport::peer_name(r) + " not delivered");
 }

@@ -2,11 +2,11 @@
 
 #include <filesystem>
 
-#include "compression/frame.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/model_file.h"
 #include "core/file_io.h"
 #include "core/log.h"
+#include "protocol/frame.h"
 
 namespace xfed::cli {
 
@@ -26,13 +26,13 @@ void ClientStateCheckpointer::on_round(const RoundReport& report) {
     log_warning("round " + std::to_string(report.round) +
                 ": the clients have not registered the newest plan; their saved residuals may not "
                 "survive a resume");
-  compression::FrameHeader h;
-  h.kind = compression::FrameKind::kClientState;
+  protocol::FrameHeader h;
+  h.kind = protocol::FrameKind::kClientState;
   h.round = static_cast<uint32_t>(report.round);
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   const auto st = write_file_atomically(client_state_path(dir_),
-                                                     compression::encode_frame(h, store_->serialize()));
+                                                     protocol::encode_frame(h, store_->serialize()));
   if (!st) log_error(st.message() + " (a resume of this round will restart the clients' residuals)");
 }
 
@@ -48,10 +48,10 @@ void restore_client_state(worker::ClientStateStore& store, const std::string& ch
   if (!std::filesystem::exists(path)) return fail("missing");
   auto bytes = read_file_bytes(path);
   if (!bytes) return fail(bytes.status().message());
-  auto frame = compression::decode_frame(std::move(bytes).value());
+  auto frame = protocol::decode_frame(std::move(bytes).value());
   if (!frame) return fail(frame.status().message());
   const auto& header = frame.value().header;
-  if (header.kind != compression::FrameKind::kClientState) return fail("not a client-state file");
+  if (header.kind != protocol::FrameKind::kClientState) return fail("not a client-state file");
   if (header.round != ck.value().round)
     return fail("from round " + std::to_string(header.round) + ", the checkpoint from round " +
                 std::to_string(ck.value().round));

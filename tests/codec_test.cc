@@ -8,10 +8,10 @@
 #include "compression/bitpack.h"
 #include "compression/half.h"
 #include "compression/index_coding.h"
-#include "compression/messages.h"
 #include "compression/pipeline.h"
 #include "compression/sparsify.h"
 #include "compression/state_codec.h"
+#include "protocol/messages.h"
 
 namespace xfed::compression {
 namespace {
@@ -166,19 +166,19 @@ TEST(Pipeline, TravelsInTasksAtFullPrecision) {
                            "randk:0.3333333333333333,sign:64", "dgc:0.001,uniform:1"}) {
     const auto p = parse(spec);
     EXPECT_EQ(parse(p.spec()), p) << spec << " -> " << p.spec();
-    TrainTask task;
+    protocol::TrainTask task;
     task.uplink = p;
     Bytes b;
     ByteWriter w(&b);
     task.write(w);
     ByteReader r(b);
-    TrainTask back;
+    protocol::TrainTask back;
     ASSERT_TRUE(back.read(r)) << spec;
     EXPECT_EQ(back.uplink, p) << spec;
     // Every prefix is refused.
     for (size_t n = 0; n < b.size(); ++n) {
       ByteReader cut(b.data(), n);
-      TrainTask t;
+      protocol::TrainTask t;
       EXPECT_FALSE(t.read(cut)) << spec << " prefix " << n;
     }
   }

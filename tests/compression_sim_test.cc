@@ -3,9 +3,9 @@
 
 #include <filesystem>
 
-#include "compression/frame.h"
 #include "coordinator/checkpoint.h"
 #include "examples/client_checkpoint.h"
+#include "protocol/frame.h"
 #include "tests/sim_fixture.h"
 #include "tests/test_util.h"
 #include "transport/inproc/inproc_transport.h"
@@ -146,12 +146,12 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
     EXPECT_TRUE(w.run());
     EXPECT_EQ(w.tasks_done(), 0);
   });
-  using compression::FrameKind;
+  using protocol::FrameKind;
   auto send = [&](FrameKind kind, Bytes payload, uint32_t client = 0) {
-    compression::FrameHeader h{kind, 1, 0, client, 5, {compression::CodecId::kNone}};
-    ASSERT_TRUE(t0->send(1, compression::encode_frame(h, payload)));
+    protocol::FrameHeader h{kind, 1, 0, client, 5, {protocol::CodecId::kNone}};
+    ASSERT_TRUE(t0->send(1, protocol::encode_frame(h, payload)));
   };
-  compression::TrainTask task;
+  protocol::TrainTask task;
   Bytes task_bytes;
   ByteWriter w(&task_bytes);
   task.write(w);
@@ -163,13 +163,13 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
   auto orphan_delta = task_bytes;
   ByteWriter(&orphan_delta).put_u32(4);
   send(FrameKind::kDelta, orphan_delta);                                 // base never held
-  auto old_format = compression::encode_frame({FrameKind::kModel, 1, 0, 0, 5, {compression::CodecId::kNone}},
+  auto old_format = protocol::encode_frame({FrameKind::kModel, 1, 0, 0, 5, {protocol::CodecId::kNone}},
                                               task_bytes);
   old_format[4] = 1;                                                     // a format-1 task
   ASSERT_TRUE(t0->send(1, old_format));
   send(FrameKind::kUpdate, task_bytes);                                  // wrong direction
   ASSERT_TRUE(t0->send(1, Bytes{0xde, 0xad}));                           // not a frame
-  send(FrameKind::kControl, {static_cast<uint8_t>(compression::ControlCommand::kShutdown)});
+  send(FrameKind::kControl, {static_cast<uint8_t>(protocol::ControlCommand::kShutdown)});
   worker_thread.join();
   const std::vector<std::pair<uint32_t, std::string>> expected = {
       {0, "truncated or invalid training task"}, {999, "no data for client 999"},
@@ -177,15 +177,15 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
   for (const auto& [client, words] : expected) {
     auto got = t0->recv({transport::kAnySource, std::chrono::milliseconds(1000)});
     ASSERT_EQ(got.kind, transport::Received::Kind::kMessage) << words;
-    auto frame = compression::decode_frame(std::move(got.message.bytes));
+    auto frame = protocol::decode_frame(std::move(got.message.bytes));
     ASSERT_TRUE(frame) << frame.message();
     EXPECT_EQ(frame.value().header.kind, FrameKind::kFailure);
     EXPECT_EQ(frame.value().header.client, client);
     EXPECT_EQ(frame.value().header.round, 1u);
     auto r = frame.value().payload_reader();
-    compression::TaskFailure failure;
+    protocol::TaskFailure failure;
     ASSERT_TRUE(failure.read(r));
-    EXPECT_EQ(failure.kind, compression::FailureKind::kBadTask);
+    EXPECT_EQ(failure.kind, protocol::FailureKind::kBadTask);
     EXPECT_NE(failure.reason.find(words), std::string::npos) << failure.reason;
   }
   EXPECT_EQ(t0->recv({transport::kAnySource, std::chrono::milliseconds(50)}).kind,

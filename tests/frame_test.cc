@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 #include <functional>
 
-#include "compression/frame.h"
-#include "compression/messages.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
 
-namespace xfed::compression {
+namespace xfed::protocol {
 namespace {
 
 FrameHeader sample_header() {
@@ -125,4 +125,4 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
 }
 
 }  // namespace
-}  // namespace xfed::compression
+}  // namespace xfed::protocol

@@ -4,11 +4,11 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "compression/frame.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/model_file.h"
 #include "core/file_io.h"
 #include "core/model_state.h"
+#include "protocol/frame.h"
 #include "pruning/structure_plan.h"
 #include "tests/sample_state.h"
 #include "tests/test_util.h"
@@ -26,11 +26,11 @@ void expect_every_prefix_refused(const Bytes& whole, const Decode& decode, const
 }
 
 TEST(Prefixes, FramesAreRefused) {
-  compression::FrameHeader h{compression::FrameKind::kUpdate, 3, 1, 2, 4,
-                             {compression::CodecId::kTopK, compression::CodecId::kQsgd}};
+  protocol::FrameHeader h{protocol::FrameKind::kUpdate, 3, 1, 2, 4,
+                             {protocol::CodecId::kTopK, protocol::CodecId::kQsgd}};
   const Bytes payload{1, 2, 3, 4, 5, 6, 7, 8, 9};
-  expect_every_prefix_refused(compression::encode_frame(h, payload),
-                              [](Bytes b) { return compression::decode_frame(std::move(b)).is_ok(); }, "frame");
+  expect_every_prefix_refused(protocol::encode_frame(h, payload),
+                              [](Bytes b) { return protocol::decode_frame(std::move(b)).is_ok(); }, "frame");
 }
 
 TEST(Prefixes, SavedModelsAreRefused) {

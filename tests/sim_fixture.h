@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/metrics.h"
 #include "core/coding.h"
+#include "core/metrics.h"
 #include "examples/run_config.h"
 #include "examples/run_setup.h"
 #include "examples/simulation.h"

@@ -3,11 +3,11 @@
 
 #include <filesystem>
 
-#include "compression/frame.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/model_file.h"
 #include "core/evaluate.h"
+#include "protocol/frame.h"
 #include "tests/sim_fixture.h"
 #include "tests/test_util.h"
 #include "transport/inproc/inproc_transport.h"
@@ -125,9 +125,9 @@ TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
   const auto c = small_config();
   const auto reference = simulate(c, 2).summary.model_checksum;
   auto corrupt = [](transport::Transport& inner, int dest, const Bytes& good) {
-    auto f = compression::decode_frame(good).value();
-    auto reencode = [&](compression::FrameHeader h, Bytes payload) {
-      return compression::encode_frame(h, payload);
+    auto f = protocol::decode_frame(good).value();
+    auto reencode = [&](protocol::FrameHeader h, Bytes payload) {
+      return protocol::encode_frame(h, payload);
     };
     const Bytes payload(f.payload(), f.payload() + f.payload_size);
     auto h = f.header;
@@ -144,7 +144,7 @@ TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
     ASSERT_TRUE(inner.send(dest, reencode(stranger, payload)));
     ASSERT_TRUE(inner.send(dest, reencode(h, Bytes(payload.begin(), payload.end() - 4))));
     auto wrong_kind = h;
-    wrong_kind.kind = compression::FrameKind::kStats;
+    wrong_kind.kind = protocol::FrameKind::kStats;
     ASSERT_TRUE(inner.send(dest, reencode(wrong_kind, payload)));
   };
   Recorder rec;

@@ -32,17 +32,17 @@ Pair twin_mlps(std::vector<int64_t> input_kept = {}) {
   return {a, b};
 }
 
-class FastMlp : public ::testing::TestWithParam<compression::TrainTask> {};
+class FastMlp : public ::testing::TestWithParam<protocol::TrainTask> {};
 
 }  // namespace
 }  // namespace xfed::worker
 
-namespace xfed::compression {
+namespace xfed::protocol {
 void PrintTo(const TrainTask& t, std::ostream* os) {
   *os << "momentum " << t.momentum << " wd " << t.weight_decay << " mu " << t.prox_mu
       << " epochs " << t.local_epochs;
 }
-}  // namespace xfed::compression
+}  // namespace xfed::protocol
 
 namespace xfed::worker {
 namespace {
@@ -64,8 +64,8 @@ TEST_P(FastMlp, MatchesAutogradStepByStep) {
   }
 }
 
-compression::TrainTask task(double momentum, double wd, double mu, uint32_t epochs) {
-  compression::TrainTask t;
+protocol::TrainTask task(double momentum, double wd, double mu, uint32_t epochs) {
+  protocol::TrainTask t;
   t.lr = 0.05;
   t.momentum = momentum;
   t.weight_decay = wd;

@@ -23,12 +23,12 @@ void add_proximal_gradient(const std::vector<at::Tensor>& params,
 }  // namespace
 
 TrainResult train_locally(NetImpl& net, const Dataset& data,
-                          const compression::TrainTask& task) {
+                          const protocol::TrainTask& task) {
   return is_plain_mlp(net) ? train_mlp(net, data, task) : train_autograd(net, data, task);
 }
 
 TrainResult train_autograd(NetImpl& net, const Dataset& data,
-                           const compression::TrainTask& task) {
+                           const protocol::TrainTask& task) {
   net.train();
   auto params = net.parameters();
   std::vector<at::Tensor> round_params;

@@ -7,9 +7,9 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "compression/messages.h"
 #include "core/dataset.h"
 #include "core/model.h"
+#include "protocol/messages.h"
 
 namespace xfed::worker {
 
@@ -20,9 +20,9 @@ struct TrainResult {
 
 // Dispatches to the fast MLP path (mlp_trainer.h) where it applies, else train_autograd.
 TrainResult train_locally(NetImpl& net, const Dataset& data,
-                          const compression::TrainTask& task);
+                          const protocol::TrainTask& task);
 // The generic path: LibTorch autograd + torch::optim::SGD, any model.
 TrainResult train_autograd(NetImpl& net, const Dataset& data,
-                           const compression::TrainTask& task);
+                           const protocol::TrainTask& task);
 
 }  // namespace xfed::worker

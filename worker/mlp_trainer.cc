@@ -16,7 +16,7 @@ struct Slot {
 
 // torch::optim::SGD's rule (dampening 0, no Nesterov) plus the FedProx gradient, fused:
 //   d = g + wd p + mu (p - p_round);  m = momentum m + d;  p -= lr m
-void sgd_update(Slot& s, const compression::TrainTask& t) {
+void sgd_update(Slot& s, const protocol::TrainTask& t) {
   float* p = s.param.data_ptr<float>();
   const float* g = s.grad.data_ptr<float>();
   float* m = s.momentum.data_ptr<float>();
@@ -40,7 +40,7 @@ void sgd_update(Slot& s, const compression::TrainTask& t) {
 
 class MlpStep {
  public:
-  MlpStep(NetImpl& net, const compression::TrainTask& task) : task_(task) {
+  MlpStep(NetImpl& net, const protocol::TrainTask& task) : task_(task) {
     auto params = net.parameters();  // layers.0.weight, layers.0.bias, layers.1.weight, ...
     for (size_t i = 0; i < params.size(); ++i) {
       Slot s{params[i], at::empty_like(params[i]), at::zeros_like(params[i]), {}};
@@ -74,7 +74,7 @@ class MlpStep {
   }
 
  private:
-  const compression::TrainTask& task_;
+  const protocol::TrainTask& task_;
   std::vector<Slot> weights_, biases_;
 };
 
@@ -85,7 +85,7 @@ bool is_plain_mlp(const NetImpl& net) {
          net.parameters().size() == 2 * (net.spec().widths.size() + 1);
 }
 
-TrainResult train_mlp(NetImpl& net, const Dataset& data, const compression::TrainTask& task) {
+TrainResult train_mlp(NetImpl& net, const Dataset& data, const protocol::TrainTask& task) {
   XFED_CHECK(is_plain_mlp(net), "train_mlp on a non-MLP model");
   torch::NoGradGuard no_grad;
   const auto& spec = net.spec();

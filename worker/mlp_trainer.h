@@ -8,9 +8,9 @@
 // update rule as torch::optim::SGD — which tests/trainer_test.cc checks step by step.
 #pragma once
 
-#include "compression/messages.h"
 #include "core/dataset.h"
 #include "core/model.h"
+#include "protocol/messages.h"
 #include "worker/local_trainer.h"
 
 namespace xfed::worker {
@@ -18,6 +18,6 @@ namespace xfed::worker {
 bool is_plain_mlp(const NetImpl& net);
 
 // Precondition: is_plain_mlp(net).
-TrainResult train_mlp(NetImpl& net, const Dataset& data, const compression::TrainTask& task);
+TrainResult train_mlp(NetImpl& net, const Dataset& data, const protocol::TrainTask& task);
 
 }  // namespace xfed::worker

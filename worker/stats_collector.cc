@@ -32,7 +32,7 @@ at::Tensor taylor_sum(const at::Tensor& tap) {
 
 }  // namespace
 
-StatsRequest stats_request(const compression::TrainTask& t, uint64_t seed) {
+StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
   return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed,
                       t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16};
 }

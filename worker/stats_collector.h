@@ -6,9 +6,9 @@
 // client-side Gaussian noise. Deterministic for a given (model, data, request).
 #pragma once
 
-#include "compression/messages.h"
 #include "core/dataset.h"
 #include "core/model.h"
+#include "protocol/messages.h"
 #include "pruning/evidence.h"
 
 namespace xfed::worker {
@@ -23,7 +23,7 @@ struct StatsRequest {
   pruning::ClassStats::Rounding rounding = pruning::ClassStats::Rounding::kBf16;  // pruning/bf16.h
 };
 
-StatsRequest stats_request(const compression::TrainTask& task, uint64_t seed);
+StatsRequest stats_request(const protocol::TrainTask& task, uint64_t seed);
 
 // Evidence for every tap; a skipped input tap is left absent.
 pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const StatsRequest& request);

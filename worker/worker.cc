@@ -16,8 +16,8 @@
 namespace xfed::worker {
 namespace {
 
-using compression::Frame;
-using compression::FrameKind;
+using protocol::Frame;
+using protocol::FrameKind;
 
 constexpr const char* kDivergedPrefix = "diverged: ";
 }  // namespace
@@ -35,7 +35,7 @@ Status Worker::run() {
     if (got.kind == transport::Received::Kind::kError && got.message.source > 0)
       continue;  // another worker went away: not our business
     if (got.kind != transport::Received::Kind::kMessage) return got.status.prefixed(me);
-    auto frame = compression::decode_frame(std::move(got.message.bytes), options_.max_frame_bytes);
+    auto frame = protocol::decode_frame(std::move(got.message.bytes), options_.max_frame_bytes);
     if (!frame) {
       log_warning(me + ": dropped frame from " + transport::peer_name(got.message.source) +
                   ": " + frame.message());
@@ -49,27 +49,27 @@ Status Worker::run() {
     }
     if (kind != FrameKind::kModel && kind != FrameKind::kDelta) {
       log_warning(me + ": ignored unexpected " +
-                  std::string(compression::frame_kind_name(kind)) + " frame");
+                  std::string(protocol::frame_kind_name(kind)) + " frame");
       continue;
     }
-    std::optional<compression::TaskFailure> failure;
+    std::optional<protocol::TaskFailure> failure;
     try {
       failure = handle_task(frame.value());
     } catch (const std::exception& e) {  // out of memory, a failed check: still answer
-      failure = compression::TaskFailure{compression::FailureKind::kInternal, e.what()};
+      failure = protocol::TaskFailure{protocol::FailureKind::kInternal, e.what()};
       view_version_ = -1;  // the model may be half-updated: the next task brings a full one
     }
     if (failure) send_failure(frame.value().header, *failure);
   }
 }
 
-void Worker::send_failure(const compression::FrameHeader& task, const compression::TaskFailure& failure) {
+void Worker::send_failure(const protocol::FrameHeader& task, const protocol::TaskFailure& failure) {
   Bytes payload;  // the coordinator logs it
   ByteWriter w(&payload);
   failure.write(w);
-  compression::FrameHeader out{FrameKind::kFailure, task.round, static_cast<uint32_t>(transport_.rank()),
-                               task.client, task.model_version, {compression::CodecId::kNone}};
-  if (auto st = transport_.send(0, compression::encode_frame(out, payload)); !st)
+  protocol::FrameHeader out{FrameKind::kFailure, task.round, static_cast<uint32_t>(transport_.rank()),
+                               task.client, task.model_version, {protocol::CodecId::kNone}};
+  if (auto st = transport_.send(0, protocol::encode_frame(out, payload)); !st)
     log_warning(transport::peer_name(transport_.rank()) + ": could not report that client " +
                 std::to_string(task.client) + " failed (" + failure.reason + "): " + st.message());
 }
@@ -103,15 +103,15 @@ Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
   return Status::ok();
 }
 
-std::optional<compression::TaskFailure> Worker::handle_task(const Frame& frame) {
-  using compression::FailureKind;
+std::optional<protocol::TaskFailure> Worker::handle_task(const Frame& frame) {
+  using protocol::FailureKind;
   const auto fail = [](FailureKind kind, const std::string& why) {
-    return std::optional<compression::TaskFailure>(compression::TaskFailure{kind, why});
+    return std::optional<protocol::TaskFailure>(protocol::TaskFailure{kind, why});
   };
   const auto& h = frame.header;
   const auto start = Clock::now();
   auto r = frame.payload_reader();
-  compression::TrainTask task;
+  protocol::TrainTask task;
   if (frame.version < 2)
     return fail(FailureKind::kBadTask, "a task in frame format " + std::to_string(frame.version) +
                                            " (from an older xfed; this worker reads format 2 tasks)");
@@ -132,7 +132,7 @@ std::optional<compression::TaskFailure> Worker::handle_task(const Frame& frame) 
     view_crc_ = state_crc(view_);
   }
   const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const bool stats = task.mode == compression::TaskMode::kStats;
+  const bool stats = task.mode == protocol::TaskMode::kStats;
   auto payload = stats ? gather_stats(frame, task, decode_s) : train_and_encode(frame, task, decode_s);
   if (!payload) {
     const std::string& why = payload.message();
@@ -140,22 +140,22 @@ std::optional<compression::TaskFailure> Worker::handle_task(const Frame& frame) 
     if (why.rfind(kDivergedPrefix, 0) == 0) return fail(FailureKind::kDiverged, why.substr(prefix));
     return fail(FailureKind::kInternal, why);
   }
-  compression::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
+  protocol::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
                                static_cast<uint32_t>(transport_.rank()), h.client,
                                h.model_version,
-                               stats ? std::vector<compression::CodecId>{compression::CodecId::kNone}
+                               stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
                                      : task.uplink.codec_ids()};
   ++tasks_done_;
-  if (auto sent = transport_.send(0, compression::encode_frame(out, payload.value())); !sent)
+  if (auto sent = transport_.send(0, protocol::encode_frame(out, payload.value())); !sent)
     log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
   return std::nullopt;
 }
 
-Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::TrainTask& task_in,
+Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::TrainTask& task_in,
                                        double seconds_decode) {
   const auto& h = frame.header;
   auto t = Clock::now();
-  compression::TrainTask task = task_in;
+  protocol::TrainTask task = task_in;
   task.seed = mix_seed(task_in.seed, kStreamLocalTraining, h.round, h.client);
   write_state(*net_, view_);
   const auto result = train_locally(*net_, data_->client_data(h.client), task);
@@ -164,7 +164,7 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::Tr
     return Status::error(std::string(kDivergedPrefix) + "local training of client " +
                          std::to_string(h.client) + " produced non-finite values (loss " +
                          std::to_string(result.mean_loss) + "; lower --lr?)");
-  compression::UpdateMeta meta;
+  protocol::UpdateMeta meta;
   meta.seconds_decode = static_cast<float>(seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.samples = static_cast<uint64_t>(result.samples);
@@ -189,7 +189,7 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const compression::Tr
   return payload;
 }
 
-Result<Bytes> Worker::gather_stats(const Frame& frame, const compression::TrainTask& task,
+Result<Bytes> Worker::gather_stats(const Frame& frame, const protocol::TrainTask& task,
                                    double seconds_decode) {
   const auto& h = frame.header;
   const auto t = Clock::now();
@@ -197,7 +197,7 @@ Result<Bytes> Worker::gather_stats(const Frame& frame, const compression::TrainT
   const auto seed = mix_seed(task.seed, kStreamStats, h.round, h.client);
   const auto data = data_->client_data(h.client);
   const auto evidence = collect_evidence(*net_, data, stats_request(task, seed));
-  compression::UpdateMeta meta;
+  protocol::UpdateMeta meta;
   meta.samples = static_cast<uint64_t>(
       task.stats_samples > 0 ? std::min<int64_t>(task.stats_samples, data.size()) : data.size());
   meta.seconds_decode = static_cast<float>(seconds_decode);

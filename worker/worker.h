@@ -19,19 +19,19 @@
 #include <memory>
 #include <optional>
 
-#include "compression/frame.h"
-#include "compression/messages.h"
 #include "compression/pipeline.h"
 #include "core/client_data.h"
 #include "core/model.h"
 #include "core/state_layout.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
 #include "transport/transport.h"
 #include "worker/error_feedback.h"
 
 namespace xfed::worker {
 
 struct WorkerOptions {
-  uint64_t max_frame_bytes = compression::kDefaultMaxFrameBytes;
+  uint64_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
   // Per-client EF state; shared by the workers of one process. Null: a private store.
   std::shared_ptr<ClientStateStore> client_state;
 };
@@ -46,15 +46,15 @@ class Worker {
 
  private:
   // The task's failure, if it failed (the reply was then not sent).
-  std::optional<compression::TaskFailure> handle_task(const compression::Frame& frame);
-  void send_failure(const compression::FrameHeader& task, const compression::TaskFailure& failure);
-  Status load_full_model(ByteReader& r, const compression::Frame& frame);
-  Status apply_delta(ByteReader& r, const compression::Frame& frame);
-  Result<Bytes> train_and_encode(const compression::Frame& frame,
-                                 const compression::TrainTask& task, double seconds_decode);
-  Result<Bytes> gather_stats(const compression::Frame& frame, const compression::TrainTask& task,
+  std::optional<protocol::TaskFailure> handle_task(const protocol::Frame& frame);
+  void send_failure(const protocol::FrameHeader& task, const protocol::TaskFailure& failure);
+  Status load_full_model(ByteReader& r, const protocol::Frame& frame);
+  Status apply_delta(ByteReader& r, const protocol::Frame& frame);
+  Result<Bytes> train_and_encode(const protocol::Frame& frame,
+                                 const protocol::TrainTask& task, double seconds_decode);
+  Result<Bytes> gather_stats(const protocol::Frame& frame, const protocol::TrainTask& task,
                              double seconds_decode);
-  Status handle_plan(const compression::Frame& frame);
+  Status handle_plan(const protocol::Frame& frame);
 
   transport::Transport& transport_;
   std::shared_ptr<const ClientDataSource> data_;

@@ -3,14 +3,14 @@
 // the checksum (fuzz_frame covers the checksum itself).
 #pragma once
 
-#include "compression/frame.h"
+#include "protocol/frame.h"
 
 namespace xfed::fuzzing {
 
 inline Bytes with_valid_crc(const uint8_t* data, size_t size) {
   Bytes b(data, data + size);
-  if (b.size() < compression::kFrameFixedHeaderBytes) return b;
-  const size_t start = compression::kFrameFixedHeaderBytes + b[7];  // + K codec ids
+  if (b.size() < protocol::kFrameFixedHeaderBytes) return b;
+  const size_t start = protocol::kFrameFixedHeaderBytes + b[7];  // + K codec ids
   if (start > b.size()) return b;
   const uint32_t crc = crc32_of(b.data() + start, b.size() - start);
   for (int i = 0; i < 4; ++i) b[32 + i] = static_cast<uint8_t>(crc >> (8 * i));

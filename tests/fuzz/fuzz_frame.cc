@@ -1,8 +1,8 @@
 // libFuzzer target: frames from the wire (every transport and every file is one).
-#include "compression/frame.h"
+#include "protocol/frame.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto frame = xfed::compression::decode_frame(xfed::Bytes(data, data + size), 1 << 20);
+  auto frame = xfed::protocol::decode_frame(xfed::Bytes(data, data + size), 1 << 20);
   if (frame) (void)frame.value().payload_reader().remaining();
   return 0;
 }

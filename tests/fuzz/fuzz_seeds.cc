@@ -8,13 +8,13 @@
 #include <fstream>
 #include <iostream>
 
-#include "compression/frame.h"
-#include "compression/messages.h"
 #include "compression/state_codec.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/model_file.h"
 #include "core/file_io.h"
 #include "core/model_state.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
 #include "pruning/evidence.h"
 #include "pruning/structure_plan.h"
 #include "tests/sample_state.h"
@@ -61,9 +61,9 @@ void frames_and_pipelines() {
     w.put_u16(7);
     head.insert(head.end(), payload.begin(), payload.end());
     seed("pipeline", n, head);
-    compression::FrameHeader h{compression::FrameKind::kUpdate, 3, 1, 2, 4, ids};
-    seed("frame", n, compression::encode_frame(h, payload));
-    compression::TrainTask task;
+    protocol::FrameHeader h{protocol::FrameKind::kUpdate, 3, 1, 2, 4, ids};
+    seed("frame", n, protocol::encode_frame(h, payload));
+    protocol::TrainTask task;
     task.uplink = p;
     Bytes t;
     ByteWriter tw(&t);
@@ -72,11 +72,11 @@ void frames_and_pipelines() {
   }
   Bytes f;
   ByteWriter fw(&f);
-  compression::TaskFailure{compression::FailureKind::kDiverged, "loss nan"}.write(fw);
+  protocol::TaskFailure{protocol::FailureKind::kDiverged, "loss nan"}.write(fw);
   seed("messages", n++, f);
   Bytes m;
   ByteWriter mw(&m);
-  compression::UpdateMeta{600, 0.5f, 1, 2, 3, 0xabcdef}.write(mw);
+  protocol::UpdateMeta{600, 0.5f, 1, 2, 3, 0xabcdef}.write(mw);
   seed("messages", n, m);
 }
 

@@ -1,8 +1,8 @@
-#include "compression/frame.h"
+#include "protocol/frame.h"
 
 #include <string>
 
-namespace xfed::compression {
+namespace xfed::protocol {
 namespace {
 
 bool known_kind(uint8_t k) {
@@ -88,4 +88,4 @@ Result<Frame> decode_frame(Bytes bytes, uint64_t max_frame_bytes) {
   return f;
 }
 
-}  // namespace xfed::compression
+}  // namespace xfed::protocol

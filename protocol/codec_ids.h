@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace xfed::compression {
+namespace xfed::protocol {
 
 enum class CodecId : uint8_t {
   kNone = 0,
@@ -22,4 +22,4 @@ enum class CodecId : uint8_t {
 
 constexpr uint8_t kMaxCodecId = 10;
 
-}  // namespace xfed::compression
+}  // namespace xfed::protocol

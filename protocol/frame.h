@@ -22,11 +22,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "compression/codec_ids.h"
 #include "core/coding.h"
 #include "core/status.h"
+#include "protocol/codec_ids.h"
 
-namespace xfed::compression {
+namespace xfed::protocol {
 
 constexpr uint32_t kFrameMagic = 0x44454658;  // "XFED" read as little-endian u32
 // Format versions (every one of them is still read):
@@ -82,4 +82,4 @@ inline Bytes encode_frame(const FrameHeader& header, const Bytes& payload) {
 // Takes ownership of the bytes; on success the payload points into them.
 Result<Frame> decode_frame(Bytes bytes, uint64_t max_frame_bytes = kDefaultMaxFrameBytes);
 
-}  // namespace xfed::compression
+}  // namespace xfed::protocol

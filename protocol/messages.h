@@ -18,7 +18,7 @@
 #include "compression/pipeline.h"
 #include "core/coding.h"
 
-namespace xfed::compression {
+namespace xfed::protocol {
 
 // wire format: never change these values.
 enum class TaskMode : uint8_t { kTrain = 0, kStats = 1 };
@@ -35,7 +35,7 @@ struct TrainTask {
   uint32_t local_epochs = 1;
   uint32_t batch = 64;
   uint64_t seed = 0;          // run seed; the client derives its own from (seed, round, id)
-  Pipeline uplink;              // compression of the update (binary, full precision)
+  compression::Pipeline uplink;              // compression of the update (binary, full precision)
   bool error_feedback = true;   // keep what a lossy uplink did not send (EF)
   double ef_momentum = 0.0;     // DGC momentum correction (0: plain EF)
   // kStats only:
@@ -85,4 +85,4 @@ struct TaskFailure {
   [[nodiscard]] bool read(ByteReader& r);
 };
 
-}  // namespace xfed::compression
+}  // namespace xfed::protocol

@@ -1,6 +1,6 @@
-#include "compression/messages.h"
+#include "protocol/messages.h"
 
-namespace xfed::compression {
+namespace xfed::protocol {
 namespace {
 
 constexpr size_t kMaxReasonBytes = 1024;
@@ -86,4 +86,4 @@ bool UpdateMeta::read(ByteReader& r) {
          r.get_f32(&seconds_decode) && r.get_f32(&seconds_encode) && r.get_u32(&base_crc);
 }
 
-}  // namespace xfed::compression
+}  // namespace xfed::protocol
