@@ -24,6 +24,7 @@
 #include "examples/run_setup.h"
 #include "examples/simulation.h"
 #include "worker/local_trainer.h"
+#include "worker/worker.h"
 
 using namespace xfed;
 using Clock = std::chrono::steady_clock;
@@ -46,7 +47,7 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-using Trainer = worker::TrainResult (*)(NetImpl&, const Dataset&, const protocol::TrainTask&);
+using Trainer = worker::TrainResult (*)(NetImpl&, const Dataset&, const worker::TrainOptions&);
 
 // Seconds per round of training every client from the same global state on T threads.
 double compute_floor(const cli::RunSetup& s, const at::Tensor& global, int rounds, int threads,
@@ -62,9 +63,8 @@ double compute_floor(const cli::RunSetup& s, const at::Tensor& global, int round
         Net net = make_model(s.spec);
         for (int64_t c = t; c < clients; c += threads) {
           write_state(*net, global);
-          auto task = s.coordinator.task;
-          task.seed = static_cast<uint64_t>(r * 1000 + c);
-          train(*net, s.clients->client_data(c), task);
+          const auto options = worker::train_options(s.coordinator.task, static_cast<uint64_t>(r * 1000 + c));
+          train(*net, s.clients->client_data(c), options);
         }
       });
     }

@@ -142,19 +142,15 @@ protocol::TrainTask Coordinator::task_for_round(int64_t round, double lr) const 
   task.lr = lr;
   task.prox_mu = options_.strategy.prox_mu;
   task.seed = options_.seed;
-  task.error_feedback = options_.error_feedback;
-  task.ef_momentum = options_.ef_momentum;
-  const auto& uplink = options_.uplink;
-  auto pipeline = uplink;
+  const auto& uplink = options_.task.uplink;
   const int64_t warmup = options_.sparsity_warmup;
   if (warmup > 0 && round <= warmup && uplink.sparsifies()) {
     const double target = uplink.ratio();
     const double start = options_.warmup_start_ratio > 0 ? options_.warmup_start_ratio
                                                          : std::min(1.0, 4 * target);
     const double progress = static_cast<double>(round - 1) / static_cast<double>(warmup);
-    pipeline = uplink.with_ratio(start * std::pow(target / start, progress));
+    task.uplink = uplink.with_ratio(start * std::pow(target / start, progress));
   }
-  task.uplink = pipeline;
   return task;
 }
 

@@ -61,13 +61,13 @@ struct CoordinatorOptions {
   double fraction = 1.0;
   int64_t rounds = 30;
   uint64_t seed = 1;
-  protocol::TrainTask task;   // lr, momentum, weight decay, epochs, batch
+  // What every client is asked to do: lr, momentum, weight decay, epochs, batch, the uplink
+  // pipeline and error feedback (EF momentum). Per round the coordinator sets the decayed lr,
+  // the FedProx weight, the seed and the warmed-up uplink ratio.
+  protocol::TrainTask task;
   double lr_decay = 1.0;         // client lr of round r = lr * lr_decay^(r-1)
   Strategy strategy;
-  compression::Pipeline uplink;    // parsed once, at the edge (none by default)
-  compression::Pipeline downlink;
-  bool error_feedback = true;    // clients keep what a lossy uplink did not send
-  double ef_momentum = 0.0;      // DGC momentum correction on clients (0: plain EF)
+  compression::Pipeline downlink;  // parsed once, at the edge (none by default)
   int64_t sparsity_warmup = 0;   // rounds over which the uplink ratio decays to its target
   double warmup_start_ratio = 0; // ratio in round 1 (0: 4 x target, at most 1)
   std::vector<Link> links;       // modelled client links; empty: no seconds_link

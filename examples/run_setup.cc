@@ -128,10 +128,10 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.task.batch = static_cast<uint32_t>(c.batch);
   o.lr_decay = c.lr_decay;
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
-  o.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
+  o.task.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
+  o.task.error_feedback = !c.no_error_feedback;
+  o.task.ef_momentum = c.ef_momentum;
   o.downlink = compression::Pipeline::parse(c.downlink, "--downlink").value_or_throw<UsageError>();
-  o.error_feedback = !c.no_error_feedback;
-  o.ef_momentum = c.ef_momentum;
   o.sparsity_warmup = c.sparsity_warmup;
   o.warmup_start_ratio = c.warmup_start_ratio;
   if (c.prune != "none") {

@@ -32,17 +32,17 @@ Pair twin_mlps(std::vector<int64_t> input_kept = {}) {
   return {a, b};
 }
 
-class FastMlp : public ::testing::TestWithParam<protocol::TrainTask> {};
+class FastMlp : public ::testing::TestWithParam<TrainOptions> {};
 
 }  // namespace
 }  // namespace xfed::worker
 
-namespace xfed::protocol {
-void PrintTo(const TrainTask& t, std::ostream* os) {
+namespace xfed::worker {
+void PrintTo(const TrainOptions& t, std::ostream* os) {
   *os << "momentum " << t.momentum << " wd " << t.weight_decay << " mu " << t.prox_mu
       << " epochs " << t.local_epochs;
 }
-}  // namespace xfed::protocol
+}  // namespace xfed::worker
 
 namespace xfed::worker {
 namespace {
@@ -64,8 +64,8 @@ TEST_P(FastMlp, MatchesAutogradStepByStep) {
   }
 }
 
-protocol::TrainTask task(double momentum, double wd, double mu, uint32_t epochs) {
-  protocol::TrainTask t;
+TrainOptions task(double momentum, double wd, double mu, int64_t epochs) {
+  TrainOptions t;
   t.lr = 0.05;
   t.momentum = momentum;
   t.weight_decay = wd;

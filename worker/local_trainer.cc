@@ -23,12 +23,12 @@ void add_proximal_gradient(const std::vector<at::Tensor>& params,
 }  // namespace
 
 TrainResult train_locally(NetImpl& net, const Dataset& data,
-                          const protocol::TrainTask& task) {
+                          const TrainOptions& task) {
   return is_plain_mlp(net) ? train_mlp(net, data, task) : train_autograd(net, data, task);
 }
 
 TrainResult train_autograd(NetImpl& net, const Dataset& data,
-                           const protocol::TrainTask& task) {
+                           const TrainOptions& task) {
   net.train();
   auto params = net.parameters();
   std::vector<at::Tensor> round_params;
@@ -42,7 +42,7 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
   const bool skip_single = net.has_batchnorm() && n >= 2;  // BatchNorm: no batch of one
   double loss_sum = 0;
   int64_t batches = 0;
-  for (uint32_t epoch = 0; epoch < task.local_epochs; ++epoch) {
+  for (int64_t epoch = 0; epoch < task.local_epochs; ++epoch) {
     const auto perm = at::randperm(n, gen, at::kLong);
     for (int64_t start = 0; start < n; start += task.batch) {
       const int64_t len = std::min<int64_t>(task.batch, n - start);

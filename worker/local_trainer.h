@@ -1,17 +1,27 @@
 // Local training of one client for one round: E epochs of minibatch SGD (momentum, weight
 // decay) over the client's data, batches drawn by index_select on a permutation seeded by
-// the task seed only. FedProx adds mu/2 ||w - w_round||^2 to the loss (as mu (w - w_round)
-// on the gradient). Deterministic for a given (model, data, task): no global RNG is used.
-// Runs on the calling thread; the caller owns the Net.
+// the options' seed only. FedProx adds mu/2 ||w - w_round||^2 to the loss (as mu (w - w_round)
+// on the gradient). Deterministic for a given (model, data, options): no global RNG is used.
+// Runs on the calling thread; the caller owns the Net. Knows nothing of the wire: the worker
+// fills TrainOptions from the round's task.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
 #include "core/dataset.h"
 #include "core/model.h"
-#include "protocol/messages.h"
 
 namespace xfed::worker {
+
+struct TrainOptions {
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  double prox_mu = 0.0;       // FedProx proximal weight (0 = FedAvg)
+  int64_t local_epochs = 1;
+  int64_t batch = 64;
+  uint64_t seed = 0;          // batch order
+};
 
 struct TrainResult {
   int64_t samples = 0;
@@ -19,10 +29,8 @@ struct TrainResult {
 };
 
 // Dispatches to the fast MLP path (mlp_trainer.h) where it applies, else train_autograd.
-TrainResult train_locally(NetImpl& net, const Dataset& data,
-                          const protocol::TrainTask& task);
+TrainResult train_locally(NetImpl& net, const Dataset& data, const TrainOptions& options);
 // The generic path: LibTorch autograd + torch::optim::SGD, any model.
-TrainResult train_autograd(NetImpl& net, const Dataset& data,
-                           const protocol::TrainTask& task);
+TrainResult train_autograd(NetImpl& net, const Dataset& data, const TrainOptions& options);
 
 }  // namespace xfed::worker

@@ -16,7 +16,7 @@ struct Slot {
 
 // torch::optim::SGD's rule (dampening 0, no Nesterov) plus the FedProx gradient, fused:
 //   d = g + wd p + mu (p - p_round);  m = momentum m + d;  p -= lr m
-void sgd_update(Slot& s, const protocol::TrainTask& t) {
+void sgd_update(Slot& s, const TrainOptions& t) {
   float* p = s.param.data_ptr<float>();
   const float* g = s.grad.data_ptr<float>();
   float* m = s.momentum.data_ptr<float>();
@@ -40,7 +40,7 @@ void sgd_update(Slot& s, const protocol::TrainTask& t) {
 
 class MlpStep {
  public:
-  MlpStep(NetImpl& net, const protocol::TrainTask& task) : task_(task) {
+  MlpStep(NetImpl& net, const TrainOptions& task) : task_(task) {
     auto params = net.parameters();  // layers.0.weight, layers.0.bias, layers.1.weight, ...
     for (size_t i = 0; i < params.size(); ++i) {
       Slot s{params[i], at::empty_like(params[i]), at::zeros_like(params[i]), {}};
@@ -74,7 +74,7 @@ class MlpStep {
   }
 
  private:
-  const protocol::TrainTask& task_;
+  const TrainOptions& task_;
   std::vector<Slot> weights_, biases_;
 };
 
@@ -85,7 +85,7 @@ bool is_plain_mlp(const NetImpl& net) {
          net.parameters().size() == 2 * (net.spec().widths.size() + 1);
 }
 
-TrainResult train_mlp(NetImpl& net, const Dataset& data, const protocol::TrainTask& task) {
+TrainResult train_mlp(NetImpl& net, const Dataset& data, const TrainOptions& task) {
   XFED_CHECK(is_plain_mlp(net), "train_mlp on a non-MLP model");
   torch::NoGradGuard no_grad;
   const auto& spec = net.spec();
@@ -97,7 +97,7 @@ TrainResult train_mlp(NetImpl& net, const Dataset& data, const protocol::TrainTa
   const int64_t n = data.size();
   double loss_sum = 0;
   int64_t batches = 0;
-  for (uint32_t epoch = 0; epoch < task.local_epochs; ++epoch) {
+  for (int64_t epoch = 0; epoch < task.local_epochs; ++epoch) {
     const auto perm = at::randperm(n, gen, at::kLong);  // same draws as train_autograd
     for (int64_t start = 0; start < n; start += task.batch) {
       const int64_t len = std::min<int64_t>(task.batch, n - start);

@@ -10,7 +10,6 @@
 
 #include "core/dataset.h"
 #include "core/model.h"
-#include "protocol/messages.h"
 #include "worker/local_trainer.h"
 
 namespace xfed::worker {
@@ -18,6 +17,6 @@ namespace xfed::worker {
 bool is_plain_mlp(const NetImpl& net);
 
 // Precondition: is_plain_mlp(net).
-TrainResult train_mlp(NetImpl& net, const Dataset& data, const protocol::TrainTask& task);
+TrainResult train_mlp(NetImpl& net, const Dataset& data, const TrainOptions& options);
 
 }  // namespace xfed::worker

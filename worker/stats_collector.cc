@@ -32,11 +32,6 @@ at::Tensor taylor_sum(const at::Tensor& tap) {
 
 }  // namespace
 
-StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
-  return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed,
-                      t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16};
-}
-
 pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const StatsRequest& req) {
   const auto idx = sample_indices(data.size(), req.samples, req.seed);
   const bool all = idx.numel() == data.size();  // views of the data, no gather

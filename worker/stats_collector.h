@@ -8,7 +8,6 @@
 
 #include "core/dataset.h"
 #include "core/model.h"
-#include "protocol/messages.h"
 #include "pruning/evidence.h"
 
 namespace xfed::worker {
@@ -22,8 +21,6 @@ struct StatsRequest {
   uint64_t seed = 0;
   pruning::ClassStats::Rounding rounding = pruning::ClassStats::Rounding::kBf16;  // pruning/bf16.h
 };
-
-StatsRequest stats_request(const protocol::TrainTask& task, uint64_t seed);
 
 // Evidence for every tap; a skipped input tap is left absent.
 pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const StatsRequest& request);

@@ -14,12 +14,23 @@
 #include "worker/stats_collector.h"
 
 namespace xfed::worker {
+
+TrainOptions train_options(const protocol::TrainTask& t, uint64_t seed) {
+  return TrainOptions{t.lr, t.momentum, t.weight_decay, t.prox_mu, t.local_epochs, t.batch, seed};
+}
+
 namespace {
 
 using protocol::Frame;
 using protocol::FrameKind;
 
 constexpr const char* kDivergedPrefix = "diverged: ";
+
+StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
+  return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed,
+                      t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16};
+}
+
 }  // namespace
 
 Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
@@ -151,14 +162,13 @@ std::optional<protocol::TaskFailure> Worker::handle_task(const Frame& frame) {
   return std::nullopt;
 }
 
-Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::TrainTask& task_in,
+Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::TrainTask& task,
                                        double seconds_decode) {
   const auto& h = frame.header;
   auto t = Clock::now();
-  protocol::TrainTask task = task_in;
-  task.seed = mix_seed(task_in.seed, kStreamLocalTraining, h.round, h.client);
+  const uint64_t client_seed = mix_seed(task.seed, kStreamLocalTraining, h.round, h.client);
   write_state(*net_, view_);
-  const auto result = train_locally(*net_, data_->client_data(h.client), task);
+  const auto result = train_locally(*net_, data_->client_data(h.client), train_options(task, client_seed));
   const auto delta = read_state(*net_).sub_(view_);
   if (!std::isfinite(result.mean_loss) || !at::isfinite(delta).all().item<bool>())
     return Status::error(std::string(kDivergedPrefix) + "local training of client " +
@@ -178,7 +188,7 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::Train
   auto& state = task.error_feedback && !pipe.lossless()
                     ? options_.client_state->get(h.client, layout_.total, task.ef_momentum > 0)
                     : stateless;
-  auto update = compress_update(delta, layout_, pipe, mix_seed(task.seed, kStreamCodec),
+  auto update = compress_update(delta, layout_, pipe, mix_seed(client_seed, kStreamCodec),
                                 task.error_feedback, task.ef_momentum, state);
   if (!update) return update.status();
   meta.seconds_encode = static_cast<float>(seconds_since(t));

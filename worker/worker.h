@@ -27,8 +27,12 @@
 #include "protocol/messages.h"
 #include "transport/transport.h"
 #include "worker/error_feedback.h"
+#include "worker/local_trainer.h"
 
 namespace xfed::worker {
+
+// The trainer's options for a task of the wire (the client's own seed given).
+TrainOptions train_options(const protocol::TrainTask& task, uint64_t seed);
 
 struct WorkerOptions {
   uint64_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
