@@ -17,8 +17,8 @@
 
 #include "coordinator/model_file.h"
 #include "core/evaluate.h"
-#include "examples/run_setup.h"
-#include "examples/simulation.h"
+#include "app/run_setup.h"
+#include "app/simulation.h"
 #include "pruning/di.h"
 #include "pruning/planner.h"
 #include "worker/stats_collector.h"
@@ -67,10 +67,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL_FILE\n", argv[0]);
     return 2;
   }
-  cli::use_single_intraop_thread();
+  app::use_single_intraop_thread();
   auto net = coordinator::load_model_file(argv[1]).value_or_throw();
-  cli::RunConfig config;
-  const auto setup = cli::make_run_setup(config);
+  app::RunConfig config;
+  const auto setup = app::make_run_setup(config);
   const auto data = setup.clients->client_data(0);
 
   std::printf("stats round cost, %s, one core (best of 15 interleaved runs); ratios to evaluate() "

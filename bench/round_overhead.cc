@@ -21,8 +21,8 @@
 #include <thread>
 
 #include "core/model_state.h"
-#include "examples/run_setup.h"
-#include "examples/simulation.h"
+#include "app/run_setup.h"
+#include "app/simulation.h"
 #include "worker/local_trainer.h"
 #include "worker/worker.h"
 
@@ -50,7 +50,7 @@ Args parse(int argc, char** argv) {
 using Trainer = worker::TrainResult (*)(NetImpl&, const Dataset&, const worker::TrainOptions&);
 
 // Seconds per round of training every client from the same global state on T threads.
-double compute_floor(const cli::RunSetup& s, const at::Tensor& global, int rounds, int threads,
+double compute_floor(const app::RunSetup& s, const at::Tensor& global, int rounds, int threads,
                      Trainer train) {
   const int64_t clients = s.clients->num_clients();
   double total = 0;
@@ -59,7 +59,7 @@ double compute_floor(const cli::RunSetup& s, const at::Tensor& global, int round
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&, t, r] {
-        cli::use_single_intraop_thread();
+        app::use_single_intraop_thread();
         Net net = make_model(s.spec);
         for (int64_t c = t; c < clients; c += threads) {
           write_state(*net, global);
@@ -75,7 +75,7 @@ double compute_floor(const cli::RunSetup& s, const at::Tensor& global, int round
 }
 
 // Mean seconds per simulated round, skipping round 1 (warm-up).
-double simulated(cli::RunSetup s, int rounds, int threads, int eval_every) {
+double simulated(app::RunSetup s, int rounds, int threads, int eval_every) {
   s.coordinator.rounds = rounds;
   s.coordinator.eval_every = eval_every;
   struct Timer : RoundObserver {
@@ -83,7 +83,7 @@ double simulated(cli::RunSetup s, int rounds, int threads, int eval_every) {
     void on_round(const RoundReport& r) override { total += r.round > 1 ? r.seconds : 0; }
     void on_finish(const RunSummary&) override {}
   } timer;
-  auto r = cli::run_simulation(s, cli::make_initial_model(s.spec, 1), threads, {&timer});
+  auto r = app::run_simulation(s, app::make_initial_model(s.spec, 1), threads, {&timer});
   if (!r) throw Error(r.message());
   return timer.total / (rounds - 1);
 }
@@ -104,10 +104,10 @@ double python_fedavg(int rounds) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
-  cli::use_single_intraop_thread();
-  cli::RunConfig config;  // the CLI defaults: Fashion-MNIST, mlp, 10 clients, iid
-  const auto setup = cli::make_run_setup(config);
-  const auto global = read_state(*cli::make_initial_model(setup.spec, 1));
+  app::use_single_intraop_thread();
+  app::RunConfig config;  // the CLI defaults: Fashion-MNIST, mlp, 10 clients, iid
+  const auto setup = app::make_run_setup(config);
+  const auto global = read_state(*app::make_initial_model(setup.spec, 1));
   std::printf("round overhead: fashion-mnist, mlp, 10 clients, 1 epoch, batch 64, %d threads, "
               "%d rounds each (first not timed)\n\n",
               a.threads, a.rounds);

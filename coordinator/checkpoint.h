@@ -4,7 +4,8 @@
 // pruning schedule's state (structure version, lr origin, kept units in the original
 // numbering, which clients already sent their input statistics, and those statistics). Client
 // sampling and local training are seeded by (seed, round, client), so they need no state.
-// Clients' error-feedback state is theirs to keep (examples/client_checkpoint.h in simulations).
+// Clients' error-feedback state is the workers' to keep: each saves its own, beside this file,
+// when the coordinator checkpoints (worker/client_state_file.h).
 //
 // Stored as one frame of kind checkpoint in DIR/checkpoint.xfed, written atomically.
 #pragma once

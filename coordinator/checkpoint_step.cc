@@ -1,11 +1,18 @@
 // The coordinator's side of --checkpoint-dir / --resume (see coordinator/checkpoint.h): what
 // a round's checkpoint holds, and how a resumed run takes it back, pruning schedule included.
+// The workers save their clients' state first, each for itself, and confirm
+// (worker/client_state_file.h); only then is the coordinator's checkpoint written.
+#include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "coordinator/checkpoint.h"
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 #include "core/model_state.h"
+#include "core/timing.h"
+#include "protocol/frame.h"
+#include "protocol/messages.h"
 
 namespace xfed::coordinator {
 
@@ -65,6 +72,7 @@ Status Coordinator::restore_pruning_state(const CheckpointState& c) {
 Status Coordinator::save_round_checkpoint(int64_t round) {
   if (options_.checkpoint_dir.empty()) return Status::ok();
   if (round % options_.checkpoint_every != 0 && round != options_.rounds) return Status::ok();
+  if (auto st = save_client_states(round); !st) return st;
   CheckpointState s;
   s.round = round;
   s.model_version = model_version_;
@@ -84,6 +92,51 @@ Status Coordinator::save_round_checkpoint(int64_t round) {
     input_stats_->write(w);
   }
   return save_checkpoint(options_.checkpoint_dir, s);
+}
+
+// Asks every worker to save its clients' state for `round` and waits (bounded) for each to
+// confirm. A worker that cannot is logged: a resume of this round restarts its clients'
+// residuals. Frames of past rounds that arrive meanwhile are logged and dropped.
+Status Coordinator::save_client_states(int64_t round) {
+  using protocol::ControlCommand;
+  const auto command = protocol::ControlMessage{ControlCommand::kSaveClientState, {}}.frame(
+      static_cast<uint32_t>(round), 0);
+  std::set<int> waiting;
+  for (int r = 1; r < transport_.world_size(); ++r)
+    if (alive_[r] && transport_.send(r, command)) waiting.insert(r);
+  const auto deadline = Clock::now() + kClientStateSaveTimeout;
+  while (!waiting.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    auto got = transport_.recv({transport::kAnySource, std::max(left, std::chrono::milliseconds(0))});
+    if (got.kind == transport::Received::Kind::kTimeout) break;
+    const int from = got.message.source;
+    if (got.kind == transport::Received::Kind::kError) {
+      if (from <= 0) return got.status.prefixed("coordinator");
+      log_warning("checkpoint of round " + std::to_string(round) + ": " + got.status.message());
+      alive_[from] = false;
+      waiting.erase(from);
+      continue;
+    }
+    auto frame = protocol::decode_frame(std::move(got.message.bytes), options_.max_frame_bytes);
+    protocol::ControlMessage reply;
+    auto r = frame ? frame.value().payload_reader() : ByteReader(nullptr, 0);
+    if (!frame || frame.value().header.kind != protocol::FrameKind::kControl || !reply.read(r) ||
+        reply.command != ControlCommand::kClientStateSaved ||
+        frame.value().header.round != static_cast<uint32_t>(round) || !waiting.count(from)) {
+      log_warning("checkpoint of round " + std::to_string(round) + ": dropped a frame from " +
+                  transport::peer_name(from) + " that is not its confirmation");
+      continue;
+    }
+    if (!reply.error.empty())
+      log_warning(transport::peer_name(from) + " could not save its clients' state (" + reply.error +
+                  "); a resume from round " + std::to_string(round) + " restarts their residuals");
+    waiting.erase(from);
+  }
+  for (int r : waiting)
+    log_warning(transport::peer_name(r) + " did not confirm saving its clients' state within " +
+                std::to_string(kClientStateSaveTimeout.count()) + " s; a resume from round " +
+                std::to_string(round) + " may restart their residuals");
+  return Status::ok();
 }
 
 }  // namespace xfed::coordinator

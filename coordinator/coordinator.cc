@@ -380,12 +380,10 @@ void Coordinator::evaluate_into(RoundReport* report) {
 }
 
 void Coordinator::shutdown_workers() {
-  Bytes payload{static_cast<uint8_t>(protocol::ControlCommand::kShutdown)};
-  protocol::FrameHeader h;
-  h.kind = FrameKind::kControl;
+  const auto frame = protocol::ControlMessage{protocol::ControlCommand::kShutdown, {}}.frame(0, 0);
   for (int r = 1; r < transport_.world_size(); ++r) {
     if (!alive_[r]) continue;
-    if (auto st = transport_.send(r, protocol::encode_frame(h, payload)); !st)
+    if (auto st = transport_.send(r, frame); !st)
       log_warning("shutdown: " + st.message());
   }
 }

@@ -28,6 +28,7 @@
 // gone, too many rounds without enough clients) come back as an error Result.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,6 +56,8 @@
 namespace xfed::coordinator {
 
 constexpr int kMaxFailedRounds = 3;
+// How long a checkpoint waits for the workers to confirm they saved their clients' state.
+constexpr std::chrono::seconds kClientStateSaveTimeout{60};
 
 struct CoordinatorOptions {
   int64_t clients = 10;
@@ -106,6 +109,7 @@ class Coordinator {
   struct Pending;
   Status restore_checkpoint(int64_t* first_round);
   Status save_round_checkpoint(int64_t round);
+  Status save_client_states(int64_t round);
   Status run_round(int64_t round, RoundReport* report);
   std::vector<int> place(const std::vector<int64_t>& sampled) const;
   protocol::TrainTask task_for_round(int64_t round, double lr) const;

@@ -1,5 +1,8 @@
 #include "core/model.h"
 
+#include <map>
+#include <mutex>
+
 #include "core/check.h"
 #include "core/models/lenet5.h"
 #include "core/models/mlp.h"
@@ -38,12 +41,44 @@ void bind_batchnorm(std::vector<AxisBinding>* b, const std::string& bn, int laye
     b->push_back({bn + t, 0, layer});
 }
 
+namespace {
+
+std::mutex& factories_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::map<std::string, ModelFactory>& factories() {
+  static std::map<std::string, ModelFactory> f;
+  return f;
+}
+
+}  // namespace
+
+Status register_model(const std::string& arch, ModelFactory factory) {
+  if (!factory) return Status::error("register_model: no factory for '" + arch + "'");
+  if (auto st = register_arch_name(arch); !st) return st;
+  std::lock_guard<std::mutex> lock(factories_mutex());
+  factories()[arch] = std::move(factory);
+  return Status::ok();
+}
+
 Net make_model(const ModelSpec& spec) {
   if (spec.arch == "mlp") return std::make_shared<MlpImpl>(spec);
   if (spec.arch == "lenet5") return std::make_shared<LeNet5Impl>(spec);
   if (spec.arch == "vgg") return std::make_shared<VggImpl>(spec);
   if (spec.arch == "resnet20") return std::make_shared<ResNet20Impl>(spec);
-  throw Error("make_model: unknown arch '" + spec.arch + "'");
+  ModelFactory factory;
+  {
+    std::lock_guard<std::mutex> lock(factories_mutex());
+    const auto it = factories().find(spec.arch);
+    if (it != factories().end()) factory = it->second;
+  }
+  if (!factory) throw Error("make_model: unknown arch '" + spec.arch + "'");
+  auto net = factory(spec);
+  XFED_CHECK(net && net->spec() == spec, "register_model: the factory of '" + spec.arch +
+                                             "' must build a model of the spec it is given");
+  return net;
 }
 
 }  // namespace xfed

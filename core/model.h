@@ -16,6 +16,7 @@
 
 #include <torch/nn/module.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,12 +46,14 @@ class NetImpl : public torch::nn::Module {
 
   at::Tensor forward(const at::Tensor& x) { return forward_features(x, nullptr); }
   virtual at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) = 0;
-  virtual std::vector<PrunableLayer> prunable_layers() const = 0;
+  // A family that does not override these is trained and compressed like any other, but
+  // not prunable (no layers) and not counted in FLOPs (0).
+  virtual std::vector<PrunableLayer> prunable_layers() const { return {}; }
   virtual std::vector<int> tap_layers() const;  // default: tap t is layer t
-  virtual std::vector<AxisBinding> axis_bindings() const = 0;
+  virtual std::vector<AxisBinding> axis_bindings() const { return {}; }
   // Default: widths[i] = kept[i].size() (prunable layer i is width i).
   virtual ModelSpec spec_after(const std::vector<std::vector<int64_t>>& kept) const;
-  virtual int64_t flops() const = 0;
+  virtual int64_t flops() const { return 0; }
 
   const ModelSpec& spec() const { return spec_; }
   int64_t num_params() const;
@@ -66,6 +69,11 @@ using Net = std::shared_ptr<NetImpl>;
 // Builds a freshly initialized model. Initialization draws from LibTorch's global
 // generator: seed it (torch::manual_seed) first where the initial weights matter.
 Net make_model(const ModelSpec& spec);
+
+// Your own LibTorch model (a NetImpl subclass): register its family once, before the run, and
+// every party of the process builds it from a spec with that arch (examples/custom_model.cc).
+using ModelFactory = std::function<Net(const ModelSpec&)>;
+Status register_model(const std::string& arch, ModelFactory factory);
 
 // Binds a BatchNorm's weight, bias, running mean and running var (dim 0) to a layer.
 void bind_batchnorm(std::vector<AxisBinding>* bindings, const std::string& bn, int layer);

@@ -1,6 +1,8 @@
 #include "core/model_spec.h"
 
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace xfed {
 namespace {
@@ -62,9 +64,48 @@ std::vector<int64_t> int_list_field(const nlohmann::json& j, const char* key, bo
   return out;
 }
 
+std::mutex& registry_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::set<std::string>& registered_archs() {
+  static std::set<std::string> names;
+  return names;
+}
+
+bool is_built_in(const std::string& arch) {
+  for (const auto& a : archs())
+    if (arch == a.name) return true;
+  return false;
+}
+
+Status check_input_shape(const std::string& arch, int64_t in_channels, int64_t height, int64_t width,
+                         int64_t classes) {
+  if (in_channels < 1 || height < 1 || width < 1 || classes < 2 || in_channels > kMaxChannels ||
+      height > kMaxSide || width > kMaxSide || classes > kMaxClasses ||
+      in_channels * height * width > kMaxInputs)
+    return Status::error("model " + arch + ": input " + std::to_string(in_channels) + "x" +
+                         std::to_string(height) + "x" + std::to_string(width) + " with " +
+                         std::to_string(classes) + " classes is out of range (at most " +
+                         std::to_string(kMaxInputs) + " inputs, 2 to " +
+                         std::to_string(kMaxClasses) + " classes)");
+  return Status::ok();
+}
+
+Status check_widths(const std::string& arch, const std::vector<int64_t>& widths) {
+  for (auto w : widths)
+    if (w < 1 || w > kMaxWidth)
+      return Status::error("--widths for " + arch + ": every width must be in [1, " +
+                           std::to_string(kMaxWidth) + "]");
+  return Status::ok();
+}
+
 std::string arch_names() {
   std::string s;
   for (const auto& a : archs()) s += (s.empty() ? "" : "|") + std::string(a.name);
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  for (const auto& a : registered_archs()) s += "|" + a;
   return s;
 }
 
@@ -116,18 +157,8 @@ Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_
     if (widths.size() != a.widths.size())
       return Status::error("--widths for " + arch + ": expected " +
                            std::to_string(a.widths.size()) + " values (" + a.meaning + ")");
-    for (auto w : widths)
-      if (w < 1 || w > kMaxWidth)
-        return Status::error("--widths for " + arch + ": every width must be in [1, " +
-                             std::to_string(kMaxWidth) + "]");
-    if (in_channels < 1 || height < 1 || width < 1 || classes < 2 || in_channels > kMaxChannels ||
-        height > kMaxSide || width > kMaxSide || classes > kMaxClasses ||
-        in_channels * height * width > kMaxInputs)
-      return Status::error("model " + arch + ": input " + std::to_string(in_channels) + "x" +
-                           std::to_string(height) + "x" + std::to_string(width) + " with " +
-                           std::to_string(classes) + " classes is out of range (at most " +
-                           std::to_string(kMaxInputs) + " inputs, 2 to " +
-                           std::to_string(kMaxClasses) + " classes)");
+    if (auto st = check_widths(arch, widths); !st) return st;
+    if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
     if (weight_bound(arch, in_channels * height * width, height, width, classes, widths) > kMaxWeights)
       return Status::error("model " + arch + ": these widths would need more than 2^31 weights");
     const bool conv = arch != "mlp";
@@ -137,7 +168,25 @@ Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_
       return Status::error("model lenet5: needs inputs of at least 16x16");
     return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
   }
+  if (is_registered_arch(arch)) {
+    if (auto st = check_widths(arch, widths); !st) return st;
+    if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
+    return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
+  }
   return Status::error("--model '" + arch + "': expected one of " + arch_names());
+}
+
+Status register_arch_name(const std::string& arch) {
+  if (arch.empty() || arch.size() > 64 || is_built_in(arch))
+    return Status::error("register_model: '" + arch + "' is empty, too long or a built-in family");
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registered_archs().insert(arch);
+  return Status::ok();
+}
+
+bool is_registered_arch(const std::string& arch) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  return registered_archs().count(arch) > 0;
 }
 
 }  // namespace xfed

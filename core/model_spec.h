@@ -13,7 +13,7 @@
 namespace xfed {
 
 struct ModelSpec {
-  std::string arch;                // mlp | lenet5 | vgg | resnet20
+  std::string arch;                // mlp | lenet5 | vgg | resnet20 | a registered family
   int64_t in_channels = 1;
   int64_t height = 28;
   int64_t width = 28;
@@ -31,5 +31,11 @@ struct ModelSpec {
 // the family's standard widths. Bad arch or widths -> a Status naming --model / --widths.
 Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_t height,
                             int64_t width, int64_t classes, std::vector<int64_t> widths = {});
+
+// A family defined by a program that uses xfed as a library (register_model in core/model.h):
+// make_spec and from_json accept its name; its widths (any number, each in [1, 65536]) mean
+// what its factory makes of them. Built-in names cannot be registered. Thread-safe.
+Status register_arch_name(const std::string& arch);
+bool is_registered_arch(const std::string& arch);
 
 }  // namespace xfed

@@ -1,5 +1,7 @@
 #include "protocol/messages.h"
 
+#include "protocol/frame.h"
+
 namespace xfed::protocol {
 namespace {
 
@@ -70,6 +72,33 @@ bool TaskFailure::read(ByteReader& r) {
     return false;
   kind = static_cast<FailureKind>(k);
   return r.get_string(&reason, kMaxReasonBytes) && r.done();
+}
+
+void ControlMessage::write(ByteWriter& w) const {
+  w.put_u8(static_cast<uint8_t>(command));
+  if (command == ControlCommand::kClientStateSaved) w.put_string(error.substr(0, kMaxReasonBytes));
+}
+
+bool ControlMessage::read(ByteReader& r) {
+  uint8_t c;
+  if (!r.get_u8(&c) || c < static_cast<uint8_t>(ControlCommand::kShutdown) ||
+      c > static_cast<uint8_t>(ControlCommand::kClientStateSaved))
+    return false;
+  command = static_cast<ControlCommand>(c);
+  error.clear();
+  if (command == ControlCommand::kClientStateSaved && !r.get_string(&error, kMaxReasonBytes)) return false;
+  return r.done();
+}
+
+Bytes ControlMessage::frame(uint32_t round, uint32_t sender) const {
+  Bytes payload;
+  ByteWriter w(&payload);
+  write(w);
+  FrameHeader h;
+  h.kind = FrameKind::kControl;
+  h.round = round;
+  h.sender = sender;
+  return encode_frame(h, payload);
 }
 
 void UpdateMeta::write(ByteWriter& w) const {

@@ -6,7 +6,7 @@
 //   update : UpdateMeta, state delta (w_local - w_round)        client -> coordinator
 //   stats  : UpdateMeta, pruning::Evidence                      client -> coordinator
 //   plan   : pruning::StructurePlan                             coordinator -> worker
-//   control: ControlCommand                                     coordinator -> worker
+//   control: ControlMessage                                     coordinator <-> worker
 //   failure: TaskFailure                                        client -> coordinator
 // All fields little-endian via core/coding.h; readers are bounds-checked and return false
 // on truncation, which the caller reports with the peer's name.
@@ -63,8 +63,25 @@ struct UpdateMeta {
   [[nodiscard]] bool read(ByteReader& r);
 };
 
+// Commands between coordinator and workers outside the rounds.
 // wire format: never change these values.
-enum class ControlCommand : uint8_t { kShutdown = 1 };
+enum class ControlCommand : uint8_t {
+  kShutdown = 1,          // coordinator -> worker: stop serving
+  kSaveClientState = 2,   // coordinator -> worker: save your clients' state for the
+                          // checkpoint of header.round (worker/client_state_file.h)
+  kClientStateSaved = 3,  // worker -> coordinator: done (error text empty) or why not
+};
+
+// Control payload: u8 command, then for kClientStateSaved the error text (string).
+struct ControlMessage {
+  ControlCommand command = ControlCommand::kShutdown;
+  std::string error;  // kClientStateSaved only: empty when the state was saved
+
+  void write(ByteWriter& w) const;
+  [[nodiscard]] bool read(ByteReader& r);
+  // A whole control frame (header: kind control, round, sender).
+  Bytes frame(uint32_t round, uint32_t sender) const;
+};
 
 // Why a client could not do its task. A worker answers every task it received, with an
 // update, statistics or this, so that the coordinator never waits for an answer that will

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "coordinator/checkpoint.h"
-#include "examples/client_checkpoint.h"
+#include "worker/client_state_file.h"
 #include "protocol/frame.h"
 #include "tests/sim_fixture.h"
 #include "tests/test_util.h"
@@ -69,9 +69,9 @@ TEST(CompressedSimulation, ResumeKeepsTheClientsResiduals) {
   c.checkpoint_dir = dir.path();
   c.rounds = 3;
   simulate(c, 2);
-  ASSERT_TRUE(std::filesystem::exists(cli::client_state_path(dir.path())));
+  ASSERT_TRUE(std::filesystem::exists(worker::client_state_path(dir.path())));
   const auto saved = std::filesystem::path(dir.path()) / "saved.xfed";
-  std::filesystem::copy_file(cli::client_state_path(dir.path()), saved);
+  std::filesystem::copy_file(worker::client_state_path(dir.path()), saved);
   const auto checkpoint = std::filesystem::path(dir.path()) / "checkpoint.saved";
   std::filesystem::copy_file(coordinator::checkpoint_path(dir.path()), checkpoint);
   c.rounds = 5;
@@ -80,7 +80,7 @@ TEST(CompressedSimulation, ResumeKeepsTheClientsResiduals) {
 
   std::filesystem::copy_file(checkpoint, coordinator::checkpoint_path(dir.path()),
                              std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::remove(cli::client_state_path(dir.path()));
+  std::filesystem::remove(worker::client_state_path(dir.path()));
   const auto without = simulate(c, 2).summary;
   EXPECT_NE(without.model_checksum, uninterrupted.model_checksum);
   EXPECT_EQ(without.rounds, 5);
@@ -137,7 +137,7 @@ TEST(CompressedSimulation, SparsityWarmupSendsMoreFirstThenTheTarget) {
 // coordinator never waits for them; frames that are not tasks are dropped. The worker keeps
 // serving throughout.
 TEST(Worker, SurvivesMalformedTaskFrames) {
-  auto setup = cli::make_run_setup(small_config());
+  auto setup = app::make_run_setup(small_config());
   auto hub = std::make_shared<transport::InProcHub>(2);
   auto t0 = transport::make_inproc_transport({hub, 0});
   std::thread worker_thread([&] {

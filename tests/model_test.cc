@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <torch/nn/modules/linear.h>
 #include <torch/utils.h>
 
 #include "core/model.h"
@@ -130,6 +131,37 @@ TEST(ModelState, SameSeedSameInitialModel) {
   torch::manual_seed(5);
   auto b = read_state(*make_model(spec));
   EXPECT_TRUE(a.equal(b));
+}
+
+// A family registered by a program that uses xfed as a library.
+struct LinearProbeImpl : NetImpl {
+  explicit LinearProbeImpl(const ModelSpec& spec) : NetImpl(spec) {
+    fc = register_module("fc", torch::nn::Linear(spec.in_channels * spec.height * spec.width, spec.classes));
+  }
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>*) override { return fc(x.flatten(1)); }
+  torch::nn::Linear fc{nullptr};
+};
+
+TEST(ModelRegistry, ARegisteredFamilyTravelsBySpecLikeABuiltInOne) {
+  EXPECT_FALSE(make_spec("probe", 1, 8, 8, 10)) << "not registered yet";
+  ASSERT_TRUE(register_model("probe", [](const ModelSpec& s) { return std::make_shared<LinearProbeImpl>(s); }));
+  auto spec = make_spec("probe", 1, 8, 8, 10);
+  ASSERT_TRUE(spec) << spec.message();
+  auto back = ModelSpec::from_json(spec.value().to_json());  // as a worker reads it
+  ASSERT_TRUE(back) << back.message();
+  const auto net = make_model(back.value());
+  EXPECT_EQ(net->num_params(), 64 * 10 + 10);
+  EXPECT_TRUE(net->prunable_layers().empty()) << "not prunable unless it says so";
+  EXPECT_EQ(net->forward(at::zeros({3, 1, 8, 8})).sizes(), (std::vector<int64_t>{3, 10}));
+  EXPECT_FALSE(make_spec("probe", 1, 8, 8, 1)) << "input checks still apply";
+}
+
+TEST(ModelRegistry, BuiltInNamesAndEmptyFactoriesAreRefused) {
+  const auto factory = [](const ModelSpec& s) { return std::make_shared<LinearProbeImpl>(s); };
+  EXPECT_FALSE(register_model("mlp", factory));
+  EXPECT_FALSE(register_model("", factory));
+  EXPECT_FALSE(register_model("nothing", nullptr));
+  EXPECT_FALSE(make_spec("nothing", 1, 8, 8, 10));
 }
 
 }  // namespace

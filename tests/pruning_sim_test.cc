@@ -17,7 +17,7 @@ using testing::simulate;
 using testing::small_config;
 
 
-cli::RunConfig pruned_config() {
+app::RunConfig pruned_config() {
   auto c = small_config();
   c.rounds = 6;
   c.prune = "di:every=1,warmup=2,fraction=0.3,target=0.3,min_units=2,stats_samples=0";
@@ -159,7 +159,7 @@ TEST(StatsCollector, ClientEvidenceSumsToTheUnion) {
     c.synthetic_shape = "1x16x16";
     c.synthetic_train = 600;
     c.clients = 3;
-    auto setup = cli::make_run_setup(c);
+    auto setup = app::make_run_setup(c);
     auto net = make_model(setup.spec);
     net->to(at::kDouble);
     worker::StatsRequest req;

@@ -11,15 +11,15 @@
 
 #include "core/coding.h"
 #include "core/metrics.h"
-#include "examples/run_config.h"
-#include "examples/run_setup.h"
-#include "examples/simulation.h"
+#include "app/run_config.h"
+#include "app/run_setup.h"
+#include "app/simulation.h"
 #include "transport/transport.h"
 
 namespace xfed::testing {
 
-inline cli::RunConfig small_config() {
-  cli::RunConfig c;
+inline app::RunConfig small_config() {
+  app::RunConfig c;
   c.dataset = "synthetic";
   c.synthetic_shape = "1x8x8";
   c.synthetic_train = 1200;
@@ -43,11 +43,11 @@ class Recorder : public RoundObserver {
 };
 
 // Runs a simulation (failing the test on error) with an optional recorder.
-inline cli::SimulationResult simulate(const cli::RunConfig& c, int threads, Recorder* rec = nullptr) {
-  auto setup = cli::make_run_setup(c);
+inline app::SimulationResult simulate(const app::RunConfig& c, int threads, Recorder* rec = nullptr) {
+  auto setup = app::make_run_setup(c);
   std::vector<RoundObserver*> observers;
   if (rec) observers.push_back(rec);
-  auto r = cli::run_simulation(setup, cli::make_initial_model(setup.spec, c.seed), threads, observers);
+  auto r = app::run_simulation(setup, app::make_initial_model(setup.spec, c.seed), threads, observers);
   EXPECT_TRUE(r) << r.message();
   return std::move(r).value();
 }

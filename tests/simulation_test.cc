@@ -63,30 +63,30 @@ INSTANTIATE_TEST_SUITE_P(All, Strategies,
                          });
 
 // Runs a federation where each worker rank's transport is wrapped by `hook`.
-cli::SimulationResult simulate_hooked(const cli::RunConfig& c, int threads,
+app::SimulationResult simulate_hooked(const app::RunConfig& c, int threads,
                                       const std::function<HookedTransport::Hook(int)>& hook_for,
                                       Recorder* rec) {
-  auto setup = cli::make_run_setup(c);
+  auto setup = app::make_run_setup(c);
   auto hub = std::make_shared<transport::InProcHub>(1 + threads);
   worker::WorkerOptions options;
   options.client_state = std::make_shared<worker::ClientStateStore>();
   std::vector<std::thread> workers;
   for (int rank = 1; rank <= threads; ++rank) {
     workers.emplace_back([&, rank] {
-      cli::use_single_intraop_thread();
+      app::use_single_intraop_thread();
       HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
       worker::Worker w(t, setup.clients, options);
       EXPECT_TRUE(w.run());
     });
   }
   auto t0 = transport::make_inproc_transport({hub, 0});
-  auto model = cli::make_initial_model(setup.spec, c.seed);
+  auto model = app::make_initial_model(setup.spec, c.seed);
   coordinator::Coordinator coord(setup.coordinator, *t0, model, setup.test);
   coord.add_observer(rec);
   auto summary = coord.run();
   for (auto& w : workers) w.join();
   EXPECT_TRUE(summary) << summary.message();
-  cli::SimulationResult result;
+  app::SimulationResult result;
   result.summary = summary.value();
   result.model = model;
   return result;
@@ -182,7 +182,7 @@ TEST(Simulation, DeadlineClosesRoundsWithoutASlowWorker) {
 TEST(Simulation, ALostWorkerRankIsSurvived) {
   auto c = small_config();
   c.rounds = 3;
-  auto setup = cli::make_run_setup(c);
+  auto setup = app::make_run_setup(c);
   auto hub = std::make_shared<transport::InProcHub>(3);
   std::thread good([&] {
     auto t = transport::make_inproc_transport({hub, 1});
@@ -195,7 +195,7 @@ TEST(Simulation, ALostWorkerRankIsSurvived) {
     hub->mark_gone(2);
   });
   auto t0 = transport::make_inproc_transport({hub, 0});
-  coordinator::Coordinator coord(setup.coordinator, *t0, cli::make_initial_model(setup.spec, 1),
+  coordinator::Coordinator coord(setup.coordinator, *t0, app::make_initial_model(setup.spec, 1),
                                  setup.test);
   Recorder rec;
   coord.add_observer(&rec);
@@ -263,7 +263,7 @@ TEST(Simulation, SavedModelEvaluatesToTheSameAccuracy) {
   ASSERT_TRUE(coordinator::save_model_file(dir.file("m.xfed"), *r.model));
   auto loaded = coordinator::load_model_file(dir.file("m.xfed"));
   ASSERT_TRUE(loaded) << loaded.message();
-  const auto data = cli::load_data(c);
+  const auto data = app::load_data(c);
   EXPECT_DOUBLE_EQ(evaluate(*loaded.value(), data.test).accuracy, r.summary.final_accuracy);
   testing::write_bytes(dir.file("junk"), {1, 2, 3});
   EXPECT_FALSE(coordinator::load_model_file(dir.file("junk")));

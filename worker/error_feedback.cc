@@ -28,7 +28,6 @@ Status ClientStateStore::add_plan(const pruning::StructurePlan& plan) {
   if (!gather) return gather.status();
   gathers_[plan.version] = gather.value();
   structure_version_ = std::max(structure_version_, plan.version);
-  plan_added_.notify_all();
   return Status::ok();
 }
 
@@ -37,9 +36,11 @@ int64_t ClientStateStore::structure_version() const {
   return structure_version_;
 }
 
-bool ClientStateStore::wait_for_structure(int64_t version, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return plan_added_.wait_for(lock, timeout, [&] { return structure_version_ >= version; });
+bool ClientStateStore::claim_save(int64_t round) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (round <= saved_round_) return false;
+  saved_round_ = round;
+  return true;
 }
 
 ClientState& ClientStateStore::get(int64_t client, int64_t numel, bool with_velocity) {

@@ -13,14 +13,12 @@
 // When the model is pruned, every plan is registered once (add_plan is idempotent) and a
 // client's state is sliced with the same indices as the model the next time it is used —
 // also after it missed several plans. State whose size still does not match is reset.
-// serialize()/restore() carry the store across a checkpoint: in simulations the clients live
-// in the coordinator's process, and a resumed run must continue with their residuals.
+// serialize()/restore() carry the store across a checkpoint (worker/client_state_file.h): a
+// resumed run must continue with the clients' residuals.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
-#include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -45,10 +43,11 @@ class ClientStateStore {
   ClientState& get(int64_t client, int64_t numel, bool with_velocity);
   // Registers a structure change (plan.version = the structure it produces).
   Status add_plan(const pruning::StructurePlan& plan);
-  // The newest structure registered; waits up to `timeout` for it to reach `version` (plans
-  // reach the store on worker threads, after the coordinator has adopted them).
+  // The newest structure registered.
   int64_t structure_version() const;
-  bool wait_for_structure(int64_t version, std::chrono::milliseconds timeout) const;
+  // True for the first caller per round (the worker threads of one process share a store and
+  // each is asked to save it): that caller saves, the others need not.
+  bool claim_save(int64_t round);
   size_t size() const;
   // Every client's state, caught up to the newest structure, for a checkpoint; and back.
   // `restore` replaces the store's contents; malformed bytes leave it empty and say why.
@@ -62,7 +61,7 @@ class ClientStateStore {
   void catch_up(ClientState& s);
   void clear(int64_t structure_version);  // with mu_ held
   mutable std::mutex mu_;
-  mutable std::condition_variable plan_added_;
+  int64_t saved_round_ = -1;
   std::unordered_map<int64_t, ClientState> states_;
   std::map<int64_t, at::Tensor> gathers_;  // structure version -> flat gather index
   int64_t structure_version_ = 0;

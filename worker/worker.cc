@@ -10,6 +10,7 @@
 #include "core/model_state.h"
 #include "core/rng.h"
 #include "core/timing.h"
+#include "worker/client_state_file.h"
 #include "worker/local_trainer.h"
 #include "worker/stats_collector.h"
 
@@ -53,7 +54,10 @@ Status Worker::run() {
       continue;
     }
     const auto kind = frame.value().header.kind;
-    if (kind == FrameKind::kControl) return Status::ok();  // shutdown
+    if (kind == FrameKind::kControl) {
+      if (!handle_control(frame.value())) return Status::ok();  // shutdown
+      continue;
+    }
     if (kind == FrameKind::kPlan) {
       if (auto st = handle_plan(frame.value()); !st) log_warning(me + ": bad plan: " + st.message());
       continue;
@@ -218,6 +222,34 @@ Result<Bytes> Worker::gather_stats(const Frame& frame, const protocol::TrainTask
   meta.write(w);
   evidence.write(w);
   return payload;
+}
+
+bool Worker::handle_control(const Frame& frame) {
+  using protocol::ControlCommand;
+  auto r = frame.payload_reader();
+  protocol::ControlMessage control;
+  if (!control.read(r)) {
+    log_warning(transport::peer_name(transport_.rank()) + ": ignored a malformed control frame");
+    return true;
+  }
+  if (control.command == ControlCommand::kShutdown) return false;
+  if (control.command == ControlCommand::kSaveClientState) save_client_state(frame.header.round);
+  return true;
+}
+
+// Saves (unless a sibling sharing the store already did for this round), then confirms.
+void Worker::save_client_state(uint32_t round) {
+  const std::string me = transport::peer_name(transport_.rank());
+  protocol::ControlMessage reply{protocol::ControlCommand::kClientStateSaved, {}};
+  if (options_.client_state_file.empty()) {
+    reply.error = "this worker has no file for its clients' state";
+  } else if (options_.client_state->claim_save(round)) {
+    if (auto st = worker::save_client_state(*options_.client_state, options_.client_state_file, round); !st)
+      reply.error = st.message();
+  }
+  if (!reply.error.empty()) log_error(me + ": " + reply.error);
+  if (auto st = transport_.send(0, reply.frame(round, static_cast<uint32_t>(transport_.rank()))); !st)
+    log_warning(me + ": could not confirm the saved client state: " + st.message());
 }
 
 Status Worker::handle_plan(const Frame& frame) {

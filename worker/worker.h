@@ -38,6 +38,9 @@ struct WorkerOptions {
   uint64_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
   // Per-client EF state; shared by the workers of one process. Null: a private store.
   std::shared_ptr<ClientStateStore> client_state;
+  // Where this worker saves its clients' state when the coordinator checkpoints
+  // (worker/client_state_file.h); empty: it has nowhere to save and says so.
+  std::string client_state_file;
 };
 
 class Worker {
@@ -59,6 +62,9 @@ class Worker {
   Result<Bytes> gather_stats(const protocol::Frame& frame, const protocol::TrainTask& task,
                              double seconds_decode);
   Status handle_plan(const protocol::Frame& frame);
+  // A control frame; false when it says shut down.
+  bool handle_control(const protocol::Frame& frame);
+  void save_client_state(uint32_t round);
 
   transport::Transport& transport_;
   std::shared_ptr<const ClientDataSource> data_;

@@ -1,4 +1,4 @@
-#include "examples/resume_check.h"
+#include "app/resume_check.h"
 
 #include <filesystem>
 #include <map>
@@ -10,7 +10,7 @@
 #include "core/check.h"
 #include "core/parse.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 namespace {
 
 // (key, value) per "key=value" line, in the identity's order (data before model before
@@ -64,16 +64,16 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   return os.str();
 }
 
-int64_t check_resume(const RunConfig& c, const std::string& identity) {
+worker::ResumePoint check_resume(const RunConfig& c, const std::string& identity) {
   const std::string path = coordinator::checkpoint_path(c.checkpoint_dir);
-  if (!std::filesystem::exists(path)) return 0;
+  if (!std::filesystem::exists(path)) return {};
   auto ck = coordinator::load_checkpoint(c.checkpoint_dir);
   if (!ck) throw UsageError("--resume: " + ck.message());
   const auto& saved = ck.value();
   if (saved.round > c.rounds)
     throw UsageError("--resume: " + path + " is at round " + std::to_string(saved.round) +
                      ", beyond --rounds " + std::to_string(c.rounds));
-  if (saved.run_identity.empty()) return saved.round;  // an older checkpoint: nothing to compare
+  if (saved.run_identity.empty()) return {saved.round, saved.structure_version};  // an older checkpoint: nothing to compare
   const auto saved_lines = lines_of(saved.run_identity);
   const std::map<std::string, std::string> before(saved_lines.begin(), saved_lines.end());
   for (const auto& [key, value] : lines_of(identity)) {
@@ -83,7 +83,7 @@ int64_t check_resume(const RunConfig& c, const std::string& identity) {
       throw UsageError("--resume: " + path + " was made with " + key + " '" + was +
                        "', this run has '" + value + "' (use the same setting or another --checkpoint-dir)");
   }
-  return saved.round;
+  return {saved.round, saved.structure_version};
 }
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

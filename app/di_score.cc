@@ -1,4 +1,4 @@
-#include "examples/di_score.h"
+#include "app/di_score.h"
 
 #include <ATen/ATen.h>
 
@@ -11,7 +11,7 @@
 #include "pruning/class_stats.h"
 #include "pruning/di.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 namespace {
 
 constexpr uint64_t kMaxCsvBytes = uint64_t{1} << 30;
@@ -99,4 +99,4 @@ Result<std::string> di_score_json(const DiScoreConfig& c) {
   return j.dump();
 }
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -12,14 +12,14 @@
 #include "core/evaluate.h"
 #include "core/file_io.h"
 #include "core/log.h"
-#include "examples/cli_flags.h"
-#include "examples/di_score.h"
-#include "examples/progress.h"
-#include "examples/run_setup.h"
-#include "examples/simulation.h"
+#include "app/cli_flags.h"
+#include "app/di_score.h"
+#include "app/progress.h"
+#include "app/run_setup.h"
+#include "app/simulation.h"
 #include "pruning/gram.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 namespace {
 
 void log_client_histograms(const PartitionedData& clients, const Dataset& test) {
@@ -58,7 +58,7 @@ int run_simulate(const RunConfig& c) {
   auto setup = make_run_setup(c);
   std::unique_ptr<JsonlMetricsWriter> metrics;
   if (!c.metrics.empty())
-    metrics = JsonlMetricsWriter::open(c.metrics, setup.resume_round).value_or_throw<UsageError>();
+    metrics = JsonlMetricsWriter::open(c.metrics, setup.resume.round).value_or_throw<UsageError>();
   const int64_t original_params = make_model(setup.spec)->num_params();
   ProgressPrinter progress(stdout, original_params);
   std::vector<RoundObserver*> observers;
@@ -168,11 +168,11 @@ int main_impl(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace xfed::cli
+}  // namespace xfed::app
 
 int main(int argc, char** argv) {
   try {
-    return xfed::cli::main_impl(argc, argv);
+    return xfed::app::main_impl(argc, argv);
   } catch (const xfed::UsageError& e) {
     std::fprintf(stderr, "xfed: error: %s\n", e.what());
     return 2;

@@ -1,4 +1,4 @@
-#include "examples/cli_flags.h"
+#include "app/cli_flags.h"
 
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
@@ -11,7 +11,7 @@
 #include "core/file_io.h"
 #include "core/parse.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 namespace {
 
 // Every number from outside is finite and in range (CLI11's own validators compare with <
@@ -213,4 +213,4 @@ std::vector<std::string> expand_config_text(const std::vector<std::string>& argv
   return out;
 }
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -9,7 +9,7 @@
 
 #include "core/metrics.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 
 class ProgressPrinter : public RoundObserver {
  public:
@@ -34,4 +34,4 @@ class ProgressPrinter : public RoundObserver {
 // "12.3 MB"
 std::string human_bytes(double bytes);
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -1,10 +1,10 @@
-#include "examples/progress.h"
+#include "app/progress.h"
 
 #include <unistd.h>
 
 #include <string>
 
-namespace xfed::cli {
+namespace xfed::app {
 
 std::string human_bytes(double b) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
@@ -79,4 +79,4 @@ void ProgressPrinter::on_finish(const RunSummary& s) {
   std::fflush(out_);
 }
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -1,4 +1,4 @@
-#include "examples/simulation.h"
+#include "app/simulation.h"
 
 #include <ATen/Parallel.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
-#include "examples/client_checkpoint.h"
+#include "worker/client_state_file.h"
 #include "transport/inproc/inproc_transport.h"
 #include "worker/worker.h"
 
@@ -14,7 +14,7 @@
 #include <omp.h>
 #endif
 
-namespace xfed::cli {
+namespace xfed::app {
 
 void use_single_intraop_thread() {
   at::set_num_threads(1);
@@ -26,13 +26,15 @@ void use_single_intraop_thread() {
 Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model, int threads,
                                         const std::vector<RoundObserver*>& observers) {
   auto hub = std::make_shared<transport::InProcHub>(1 + threads);
-  // Clients move between worker threads from round to round; their EF state must follow.
+  // Clients move between worker threads from round to round; their EF state must follow:
+  // the threads share one store, saved to one file beside the coordinator's checkpoint.
   worker::WorkerOptions options;
   options.client_state = std::make_shared<worker::ClientStateStore>();
   const auto& co = setup.coordinator;
-  if (co.resume && !co.checkpoint_dir.empty()) restore_client_state(*options.client_state, co.checkpoint_dir);
-  ClientStateCheckpointer client_checkpoints(options.client_state, co.checkpoint_dir, co.checkpoint_every,
-                                             co.rounds);
+  if (!co.checkpoint_dir.empty()) {
+    options.client_state_file = worker::client_state_path(co.checkpoint_dir);
+    worker::restore_client_state(*options.client_state, options.client_state_file, setup.resume);
+  }
   std::vector<std::thread> workers;
   for (int rank = 1; rank <= threads; ++rank) {
     workers.emplace_back([hub, rank, options, data = setup.clients] {
@@ -56,7 +58,6 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
   try {
     coordinator::Coordinator coord(setup.coordinator, *transport, initial_model, setup.test);
     for (auto* o : observers) coord.add_observer(o);
-    if (!co.checkpoint_dir.empty()) coord.add_observer(&client_checkpoints);
     summary = coord.run();
     result.model = coord.shared_model();
     result.layers = coord.original_layer_names();
@@ -73,4 +74,4 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
   return result;
 }
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -8,7 +8,7 @@
 
 #include "core/status.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 
 struct DiScoreConfig {
   std::string activations;
@@ -20,4 +20,4 @@ struct DiScoreConfig {
 // The JSON the command prints: {"di", "rho", "diloss", "fdr", "drop"}.
 Result<std::string> di_score_json(const DiScoreConfig& config);
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

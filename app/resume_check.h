@@ -5,8 +5,8 @@
 // checkpoint records. Settings that may change between a stop and a resume (--rounds
 // upward, --threads, outputs, deadlines, verbosity) are not in it.
 //
-// check_resume(config, identity) loads DIR/checkpoint.xfed and returns the round it holds
-// (0 when there is none yet: the run starts at round 1). A corrupt checkpoint, one made
+// check_resume(config, identity) loads DIR/checkpoint.xfed and returns the round and model
+// structure it holds (round 0 when there is none yet: the run starts at round 1). A corrupt checkpoint, one made
 // with other settings (the first differing flag is named) or one already past --rounds is
 // a UsageError: one line, exit 2, nothing trained.
 #pragma once
@@ -15,11 +15,12 @@
 #include <string>
 
 #include "core/dataset.h"
-#include "examples/run_config.h"
+#include "app/run_config.h"
+#include "worker/client_state_file.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 
 std::string run_identity(const RunConfig& config, const Dataset& train);
-int64_t check_resume(const RunConfig& config, const std::string& identity);
+worker::ResumePoint check_resume(const RunConfig& config, const std::string& identity);
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

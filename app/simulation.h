@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/metrics.h"
-#include "examples/run_setup.h"
+#include "app/run_setup.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 
 struct SimulationResult {
   RunSummary summary;
@@ -26,4 +26,4 @@ Result<SimulationResult> run_simulation(const RunSetup& setup, Net initial_model
 // Makes LibTorch (and OpenMP BLAS) use one thread on the calling thread.
 void use_single_intraop_thread();
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -1,4 +1,4 @@
-#include "examples/run_setup.h"
+#include "app/run_setup.h"
 
 #include <ATen/ATen.h>
 #include <torch/utils.h>
@@ -13,10 +13,10 @@
 #include "core/parse.h"
 #include "core/rng.h"
 #include "core/synthetic.h"
-#include "examples/resume_check.h"
+#include "app/resume_check.h"
 #include "pruning/planner.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 namespace {
 
 constexpr int64_t kMaxSyntheticValues = int64_t{1} << 30;  // 4 GiB of float32
@@ -149,8 +149,8 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.resume = c.resume;
   if (c.resume && c.checkpoint_dir.empty()) throw UsageError("--resume needs --checkpoint-dir");
   o.run_identity = run_identity(c, train);
-  if (c.resume) s.resume_round = check_resume(c, o.run_identity);
+  if (c.resume) s.resume = check_resume(c, o.run_identity);
   return s;
 }
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace xfed::cli {
+namespace xfed::app {
 
 struct RunConfig {
   std::string config_file;
@@ -55,4 +55,4 @@ struct RunConfig {
   bool verbose = false;
 };
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

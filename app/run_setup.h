@@ -9,16 +9,17 @@
 #include "core/client_data.h"
 #include "core/dataset.h"
 #include "core/model.h"
-#include "examples/run_config.h"
+#include "app/run_config.h"
+#include "worker/client_state_file.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 
 struct RunSetup {
   std::shared_ptr<const Dataset> test;
   std::shared_ptr<const PartitionedData> clients;
   ModelSpec spec;
   coordinator::CoordinatorOptions coordinator;
-  int64_t resume_round = 0;  // --resume: the checkpoint's round (0: none, start at round 1)
+  worker::ResumePoint resume;  // --resume: the checkpoint's round (0: none) and structure
 };
 
 TrainTestData load_data(const RunConfig& config);
@@ -30,4 +31,4 @@ Net make_initial_model(const ModelSpec& spec, uint64_t seed);
 // Number of worker threads/ranks to use for simulate.
 int worker_threads(const RunConfig& config, int64_t clients_per_round);
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

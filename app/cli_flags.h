@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "examples/run_config.h"
+#include "app/run_config.h"
 
-namespace xfed::cli {
+namespace xfed::app {
 
 void add_run_flags(CLI::App* app, RunConfig* config);
 // Validators for numbers from outside: finite and in range, or a message naming the value
@@ -29,4 +29,4 @@ std::vector<std::string> expand_config_file(const std::vector<std::string>& argv
 std::vector<std::string> expand_config_text(const std::vector<std::string>& argv, const std::string& text,
                                             const std::string& path, const CLI::App& subcommand);
 
-}  // namespace xfed::cli
+}  // namespace xfed::app

@@ -1,0 +1,36 @@
+// A worker's half of a checkpoint: its clients' error-feedback residuals (and DGC
+// velocities), saved by the worker itself when the coordinator checkpoints a round.
+//
+// On a checkpoint round the coordinator sends every worker a save-client-state command
+// (protocol/messages.h) and waits for each to confirm before it writes its own checkpoint,
+// so a checkpoint on disk is never newer than the client state that goes with it. The file
+// is one client-state frame carrying the round it belongs to, written atomically. On
+// --resume each worker reads its own file back; if it belongs to another round or model
+// structure (a crash between the two writes, a file from another run) the worker says so
+// and its clients start from empty residuals, as in round 1.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "worker/error_feedback.h"
+
+namespace xfed::worker {
+
+// DIR/clients.xfed: the file of a process whose worker threads share one store (simulate).
+std::string client_state_path(const std::string& checkpoint_dir);
+
+Status save_client_state(ClientStateStore& store, const std::string& path, int64_t round);
+
+// The point a resumed run continues from: the coordinator checkpoint's round and structure.
+struct ResumePoint {
+  int64_t round = 0;  // 0: no checkpoint, nothing to restore
+  int64_t structure_version = 0;
+};
+
+// Fills the store from `path` if it belongs to `at`; otherwise logs why the clients start
+// afresh (and leaves the store empty, in `at`'s structure).
+void restore_client_state(ClientStateStore& store, const std::string& path, const ResumePoint& at);
+
+}  // namespace xfed::worker
