@@ -44,28 +44,9 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
   model_version_ = c.model_version;
   broadcast_.reset(c.view.defined() ? c.view : global_, c.view_version);
   totals_ = c.totals;
-  if (auto st = restore_pruning_state(c); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
+  if (auto st = pruning_.restore(c, *net_); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
   *first_round = c.round + 1;
   log_info("resumed from round " + std::to_string(c.round));
-  return Status::ok();
-}
-
-Status Coordinator::restore_pruning_state(const CheckpointState& c) {
-  structure_version_ = c.structure_version;
-  lr_origin_ = c.lr_origin;
-  if (c.kept_original.empty()) return Status::ok();  // a run without pruning
-  if (c.kept_original.size() != kept_original_.size())
-    return Status::error("kept units for " + std::to_string(c.kept_original.size()) +
-                         " layers, the model has " + std::to_string(kept_original_.size()));
-  kept_original_ = c.kept_original;
-  if (options_.prune && c.has_input_stats.size() == has_input_stats_.size())
-    has_input_stats_ = c.has_input_stats;
-  if (options_.prune && !c.input_stats.empty() && input_tap() >= 0) {
-    ByteReader r(c.input_stats);
-    auto stats = pruning::ClassStats::read(r, net_->prunable_layers()[0].units, net_->spec().classes);
-    if (!stats || !r.done()) return Status::error("malformed input statistics");
-    input_stats_ = std::move(stats).value();
-  }
   return Status::ok();
 }
 
@@ -82,15 +63,8 @@ Status Coordinator::save_round_checkpoint(int64_t round) {
   s.totals = totals_;
   s.view = broadcast_.view();
   s.view_version = broadcast_.version();
-  s.structure_version = structure_version_;
-  s.lr_origin = lr_origin_;
-  s.kept_original = kept_original_;
-  s.has_input_stats = has_input_stats_;
   s.run_identity = options_.run_identity;
-  if (input_stats_) {
-    ByteWriter w(&s.input_stats);
-    input_stats_->write(w);
-  }
+  pruning_.save(&s);
   return save_checkpoint(options_.checkpoint_dir, s);
 }
 

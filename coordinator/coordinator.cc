@@ -1,12 +1,10 @@
 #include "coordinator/coordinator.h"
-#include "coordinator/pending.h"
 
 #include <ATen/ATen.h>
 
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <numeric>
 
 #include "compression/state_codec.h"
 #include "core/evaluate.h"
@@ -37,19 +35,11 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       optimizer_(options_.strategy.server, layout_.param_count()),
       broadcast_(options_.downlink,
                  transport.world_size(), options_.clients),
-      alive_(transport.world_size(), true) {
+      alive_(transport.world_size(), true),
+      pruning_(options_.prune, *net_, options_.clients) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   alive_[0] = false;  // rank 0 is us, never a worker
   broadcast_.reset(global_, 0);
-  for (const auto& l : net_->prunable_layers()) {
-    original_layers_.push_back(l.name);
-    kept_original_.emplace_back(l.units);
-    std::iota(kept_original_.back().begin(), kept_original_.back().end(), 0);
-  }
-  if (options_.prune) {
-    original_size_ = pruning::model_size(*net_, *options_.prune);
-    has_input_stats_.assign(options_.clients, 0);
-  }
 }
 
 NetImpl& Coordinator::model() {
@@ -98,18 +88,18 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   report->round = round;
   report->rounds = options_.rounds;
   report->sampled = static_cast<int64_t>(sampled.size());
-  report->lr = options_.task.lr * std::pow(options_.lr_decay, static_cast<double>(round - lr_origin_));
-  Pending pending;
-  send_tasks(round, sampled, &pending, report);
-  std::vector<ClientUpdate> updates;
-  if (auto st = collect(round, &pending, &updates, report); !st) return st;
-  if (auto st = check_not_all_failed(round, pending, updates.size()); !st) return st;
-  close_round(pending, report);
-  if (auto st = aggregate(updates, round, report); !st) return st;
+  report->lr = options_.task.lr *
+               std::pow(options_.lr_decay, static_cast<double>(round - pruning_.lr_origin()));
+  RoundCollection training(round, FrameKind::kUpdate, *report);
+  broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round));
+  dispatch(sampled, task_for_round(round, report->lr), nullptr, training);
+  if (auto st = collect(training); !st) return st;
+  if (auto st = training.all_failed_error(); !st) return st;
+  close_phase(training);
+  if (auto st = aggregate(training.updates(), round, report); !st) return st;
   if (auto st = maybe_prune(round, report); !st) return st;
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
-  double critical = 0;
-  for (const auto& [rank, busy] : pending.busy) critical = std::max(critical, busy);
+  const double critical = training.critical_path_seconds();
   report->params = net_->num_params();
   report->flops = net_->flops();
   report->model_version = model_version_;
@@ -154,16 +144,11 @@ protocol::TrainTask Coordinator::task_for_round(int64_t round, double lr) const 
   return task;
 }
 
-void Coordinator::send_tasks(int64_t round, const std::vector<int64_t>& sampled,
-                             Pending* pending, RoundReport* report) {
-  broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round));
-  dispatch(round, sampled, task_for_round(round, report->lr), nullptr, pending, report);
-}
-
-void Coordinator::dispatch(int64_t round, const std::vector<int64_t>& sampled,
-                           protocol::TrainTask task, const PerClientTask& per_client,
-                           Pending* pending, RoundReport* report) {
+void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainTask task,
+                           const PerClientTask& per_client, RoundCollection& phase) {
   const auto start = Clock::now();
+  const int64_t round = phase.round();
+  auto* report = &phase.report();
   const std::string spec_json = net_->spec().to_json();
   const auto ranks = place(sampled);
   for (size_t i = 0; i < sampled.size(); ++i) {
@@ -177,41 +162,31 @@ void Coordinator::dispatch(int64_t round, const std::vector<int64_t>& sampled,
     const auto size = static_cast<int64_t>(frame.size());
     if (auto st = transport_.send(ranks[i], std::move(frame)); !st) {
       log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
-      lose_rank(ranks[i], pending, report);
+      lose_rank(ranks[i], phase);
       ++report->missing;
       continue;
     }
     broadcast_.mark_sent(c, ranks[i]);
     report->bytes_down += size;
     report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
-    pending->rank_of[c] = ranks[i];
-    pending->bytes_down[c] = size;
-    ++pending->dispatched;
+    phase.sent(c, ranks[i], size);
   }
   report->seconds_encode += seconds_since(start);
 }
 
-// After a collection phase: ranks with a missing reply get a full model next time, and the
-// phase's modelled link time (slowest client) is added to the round's.
-void Coordinator::close_round(const Pending& pending, RoundReport* report) {
-  for (const auto& [client, rank] : pending.rank_of) broadcast_.forget_rank(rank);
-  if (options_.links.empty()) return;
-  double phase = 0;
-  for (const auto& [client, up] : pending.bytes_up) {
-    const auto& link = options_.links[client % options_.links.size()];
-    phase = std::max(phase, transfer_seconds(link, pending.bytes_down.at(client), up));
-  }
-  report->seconds_link += phase;
+void Coordinator::close_phase(RoundCollection& phase) {
+  for (int rank : phase.silent_ranks()) broadcast_.forget_rank(rank);
+  phase.report().seconds_link += phase.link_seconds(options_.links);
 }
 
-Status Coordinator::collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
-                            RoundReport* report) {
+Status Coordinator::collect(RoundCollection& phase) {
   using Kind = transport::Received::Kind;
+  const int64_t round = phase.round();
   const bool has_deadline = options_.round_timeout_s > 0;
   constexpr double kLongestWait = 1e6;  // seconds: the deadline stays far inside the clock's range
   const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(
                                            std::min(options_.round_timeout_s, kLongestWait) * 1000));
-  while (!pending->rank_of.empty()) {
+  while (phase.waiting()) {
     auto wait = std::chrono::milliseconds(-1);
     if (has_deadline)
       wait = std::max(std::chrono::milliseconds(0),
@@ -221,38 +196,36 @@ Status Coordinator::collect(int64_t round, Pending* pending, std::vector<ClientU
     if (got.kind == Kind::kError) {
       if (got.message.source <= 0) return got.status.prefixed("coordinator");
       log_warning("round " + std::to_string(round) + ": " + got.status.message());
-      lose_rank(got.message.source, pending, report);
+      lose_rank(got.message.source, phase);
       if (alive_workers() == 0) return Status::error("coordinator: every worker is gone");
       continue;
     }
-    if (auto st = accept(round, std::move(got.message), pending, updates, report); !st) {
-      ++report->dropped;
+    if (auto st = accept(std::move(got.message), phase); !st) {
+      ++phase.report().dropped;
       log_warning(st.message());
     }
   }
-  if (!pending->rank_of.empty() && has_deadline)
-    log_warning("round " + std::to_string(round) + ": " +
-                std::to_string(pending->rank_of.size()) + " client(s) missed the " +
-                std::to_string(options_.round_timeout_s) + " s deadline");
-  report->missing += static_cast<int64_t>(pending->rank_of.size());
+  if (phase.waiting() && has_deadline)
+    log_warning("round " + std::to_string(round) + ": " + std::to_string(phase.still_expected()) +
+                " client(s) missed the " + std::to_string(options_.round_timeout_s) + " s deadline");
+  phase.count_missing();
   return Status::ok();
 }
 
-Status Coordinator::accept(int64_t round, transport::Message message, Pending* pending,
-                           std::vector<ClientUpdate>* updates, RoundReport* report) {
+Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
   const auto start = Clock::now();
+  const int64_t round = phase.round();
   const std::string from = "frame from " + transport::peer_name(message.source);
   const auto size = static_cast<int64_t>(message.bytes.size());
   auto decoded = protocol::decode_frame(std::move(message.bytes), options_.max_frame_bytes);
   if (!decoded) return decoded.status().prefixed(from);
   const auto& f = decoded.value();
   const auto& h = f.header;
-  if (h.kind != pending->expected && h.kind != FrameKind::kFailure)
+  if (h.kind != phase.expected() && h.kind != FrameKind::kFailure)
     return Status::error(from + ": unexpected " + protocol::frame_kind_name(h.kind) + " frame");
   if (h.round != round)
     return Status::error(from + ": late update for round " + std::to_string(h.round));
-  const auto it = pending->rank_of.find(h.client);
-  if (it == pending->rank_of.end())
+  if (!phase.rank_of(h.client))
     return Status::error(from + ": update for " + client_name(h.client) +
                          ", which is not expected this round");
   if (h.model_version != broadcast_.version())
@@ -260,86 +233,38 @@ Status Coordinator::accept(int64_t round, transport::Message message, Pending* p
                          std::to_string(h.model_version) + ", current is " +
                          std::to_string(broadcast_.version()));
   auto r = f.payload_reader();
-  if (h.kind == FrameKind::kFailure) return accept_failure(round, h.client, r, pending, report);
+  if (h.kind == FrameKind::kFailure) return accept_failure(h.client, r, phase);
   protocol::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
     return Status::error(from + ": truncated or empty update metadata");
   if (meta.base_crc != broadcast_.crc())
     return Status::error(from + ": " + client_name(h.client) +
                          " used a model that differs from the coordinator's (CRC mismatch)");
-  if (h.kind == FrameKind::kStats) {
-    if (auto st = accept_stats(f, r, pending); !st) return st.prefixed(from);
-    pending->busy[it->second] += meta.seconds_compute + meta.seconds_decode;
-    pending->bytes_up[h.client] = size;
-    pending->rank_of.erase(it);
-    report->bytes_up += size;
-    report->seconds_compute += meta.seconds_compute;
-    return Status::ok();
-  }
+  if (h.kind == FrameKind::kStats) return accept_stats(h.client, r, meta, size, phase).prefixed(from);
   auto delta = at::empty({layout_.total}, at::kFloat);
   if (auto st = compression::decode_state(r, layout_, h.codecs, delta.data_ptr<float>()); !st)
     return st.prefixed(from);
-  pending->busy[it->second] += meta.seconds_compute + meta.seconds_encode + meta.seconds_decode;
-  pending->bytes_up[h.client] = size;
-  pending->rank_of.erase(it);
-  updates->push_back(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta});
-  report->clients += 1;
-  report->train_loss += meta.train_loss * static_cast<double>(meta.samples);  // normalized later
-  report->bytes_up += size;
-  report->bytes_up_dense += layout_.total * static_cast<int64_t>(sizeof(float));
-  report->seconds_compute += meta.seconds_compute;
-  report->seconds_encode += meta.seconds_encode;
-  report->seconds_decode += meta.seconds_decode + seconds_since(start);
+  phase.add_update(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta}, meta, size,
+                   seconds_since(start), layout_.total * static_cast<int64_t>(sizeof(float)));
   return Status::ok();
 }
 
 // A client that could not do its task: no longer waited for, counted with its reason.
-Status Coordinator::accept_failure(int64_t round, int64_t client, ByteReader& r, Pending* pending,
-                                   RoundReport* report) {
+Status Coordinator::accept_failure(int64_t client, ByteReader& r, RoundCollection& phase) {
   protocol::TaskFailure failure;
   if (!failure.read(r)) return Status::error(client_name(client) + ": malformed failure report");
-  log_warning("round " + std::to_string(round) + ": " + client_name(client) + " failed (" +
+  log_warning("round " + std::to_string(phase.round()) + ": " + client_name(client) + " failed (" +
               protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
-  if (const auto it = pending->rank_of.find(client); it != pending->rank_of.end())
-    broadcast_.forget_rank(it->second);
-  pending->rank_of.erase(client);
-  pending->failed[client] = std::move(failure);
-  ++report->failed;
-  ++report->missing;
+  if (const auto rank = phase.rank_of(client)) broadcast_.forget_rank(*rank);
+  phase.add_failure(client, std::move(failure));
   return Status::ok();
 }
 
-// A phase in which every client that got a task reported a failure ends the run: nothing
-// can come of repeating it. Training that diverged everywhere says so. (Clients that only
-// missed the deadline, or whose rank was lost, leave it to the min_clients rule.)
-Status Coordinator::check_not_all_failed(int64_t round, const Pending& pending, size_t answered) const {
-  if (answered > 0 || pending.failed.empty() || pending.failed.size() < pending.dispatched)
-    return Status::ok();
-  const auto& first = pending.failed.begin()->second;
-  bool all_diverged = true;
-  for (const auto& [client, f] : pending.failed)
-    all_diverged = all_diverged && f.kind == protocol::FailureKind::kDiverged;
-  if (all_diverged)
-    return Status::error("round " + std::to_string(round) + ": training diverged: every client's " +
-                         "local training produced non-finite values (lower --lr); " +
-                         client_name(pending.failed.begin()->first) + ": " + first.reason);
-  return Status::error("round " + std::to_string(round) + ": every client failed; " +
-                       client_name(pending.failed.begin()->first) + " (" +
-                       protocol::failure_kind_name(first.kind) + "): " + first.reason);
-}
-
-void Coordinator::lose_rank(int rank, Pending* pending, RoundReport* report) {
+void Coordinator::lose_rank(int rank, RoundCollection& phase) {
   if (rank <= 0 || rank >= static_cast<int>(alive_.size())) return;
   alive_[rank] = false;
-  for (auto it = pending->rank_of.begin(); it != pending->rank_of.end();) {
-    if (it->second == rank) {
-      ++report->missing;
-      it = pending->rank_of.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  phase.lose_rank(rank);
 }
 
 Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,

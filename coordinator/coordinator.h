@@ -40,6 +40,8 @@
 #include "coordinator/broadcast.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/link_model.h"
+#include "coordinator/pruning_schedule.h"
+#include "coordinator/round_collection.h"
 #include "coordinator/sampler.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/strategy.h"
@@ -102,32 +104,27 @@ class Coordinator {
     return net_;
   }
   // Per prunable layer of the original model, the units still kept (original numbering).
-  const std::vector<std::vector<int64_t>>& kept_units() const { return kept_original_; }
-  const std::vector<std::string>& original_layer_names() const { return original_layers_; }
+  const std::vector<std::vector<int64_t>>& kept_units() const { return pruning_.kept_units(); }
+  const std::vector<std::string>& original_layer_names() const { return pruning_.layer_names(); }
 
  private:
-  struct Pending;
   Status restore_checkpoint(int64_t* first_round);
   Status save_round_checkpoint(int64_t round);
   Status save_client_states(int64_t round);
   Status run_round(int64_t round, RoundReport* report);
   std::vector<int> place(const std::vector<int64_t>& sampled) const;
   protocol::TrainTask task_for_round(int64_t round, double lr) const;
-  void close_round(const Pending& pending, RoundReport* report);
-  void send_tasks(int64_t round, const std::vector<int64_t>& sampled, Pending* pending,
-                  RoundReport* report);
+  // After a phase: ranks with a missing reply get a full model next time; link time.
+  void close_phase(RoundCollection& phase);
   // Sends each sampled client `task` (adjusted per client if given) with the current view.
   using PerClientTask = std::function<void(int64_t client, protocol::TrainTask* task)>;
-  void dispatch(int64_t round, const std::vector<int64_t>& sampled, protocol::TrainTask task,
-                const PerClientTask& per_client, Pending* pending, RoundReport* report);
-  Status collect(int64_t round, Pending* pending, std::vector<ClientUpdate>* updates,
-                 RoundReport* report);
-  Status accept(int64_t round, transport::Message message, Pending* pending,
-                std::vector<ClientUpdate>* updates, RoundReport* report);
-  Status accept_failure(int64_t round, int64_t client, ByteReader& r, Pending* pending,
-                        RoundReport* report);
-  Status check_not_all_failed(int64_t round, const Pending& pending, size_t answered) const;
-  void lose_rank(int rank, Pending* pending, RoundReport* report);
+  void dispatch(const std::vector<int64_t>& sampled, protocol::TrainTask task,
+                const PerClientTask& per_client, RoundCollection& phase);
+  // Receives until every client answered or the deadline passed.
+  Status collect(RoundCollection& phase);
+  Status accept(transport::Message message, RoundCollection& phase);
+  Status accept_failure(int64_t client, ByteReader& r, RoundCollection& phase);
+  void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   void evaluate_into(RoundReport* report);
   void shutdown_workers();
@@ -135,12 +132,10 @@ class Coordinator {
   // Pruning (prune_step.cc).
   Status maybe_prune(int64_t round, RoundReport* report);
   Status stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report);
-  Status accept_stats(const protocol::Frame& frame, ByteReader& r, Pending* pending);
-  void sum_stats(Pending* pending, RoundReport* report);
-  Status adopt_plan(const pruning::StructurePlan& plan);
+  Status accept_stats(int64_t client, ByteReader& r, const protocol::UpdateMeta& meta,
+                      int64_t frame_bytes, RoundCollection& phase);
+  Status adopt_plan(const pruning::StructurePlan& plan, int64_t round);
   void send_plan(const pruning::StructurePlan& plan);
-  int input_tap() const;
-  Status restore_pruning_state(const CheckpointState& c);
 
   CoordinatorOptions options_;
   transport::Transport& transport_;
@@ -156,15 +151,7 @@ class Coordinator {
   RunSummary totals_;
   RoundReport last_eval_;
   int failed_rounds_ = 0;
-  // Pruning state.
-  int64_t structure_version_ = 0;
-  int64_t lr_origin_ = 1;  // round at which the lr decay (re)started
-  int64_t original_size_ = 0;
-  bool pruning_done_ = false;
-  std::optional<pruning::ClassStats> input_stats_;  // summed over clients, sent once each
-  std::vector<char> has_input_stats_;               // per client
-  std::vector<std::vector<int64_t>> kept_original_;
-  std::vector<std::string> original_layers_;
+  PruningSchedule pruning_;
 };
 
 }  // namespace xfed::coordinator
