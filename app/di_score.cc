@@ -45,14 +45,14 @@ Result<std::vector<std::vector<double>>> read_csv(const std::string& path) {
     if (line.empty()) continue;
     if (!parse_row(line, &row)) {
       if (n == 1) continue;  // header
-      return Status::error(path + ":" + std::to_string(n) + ": not a row of numbers");
+      return Status::usage(path + ":" + std::to_string(n) + ": not a row of numbers");
     }
     if (!rows.empty() && row.size() != rows.front().size())
-      return Status::error(path + ":" + std::to_string(n) + ": " + std::to_string(row.size()) +
+      return Status::usage(path + ":" + std::to_string(n) + ": " + std::to_string(row.size()) +
                            " columns, earlier rows have " + std::to_string(rows.front().size()));
     rows.push_back(row);
   }
-  if (rows.empty()) return Status::error(path + ": no data rows");
+  if (rows.empty()) return Status::usage(path + ": no data rows");
   return rows;
 }
 
@@ -71,13 +71,13 @@ Result<std::string> di_score_json(const DiScoreConfig& c) {
   const auto& a = acts.value();
   const auto& l = labs.value();
   if (l.size() != a.size())
-    return Status::error(c.labels + ": " + std::to_string(l.size()) + " labels for " +
+    return Status::usage(c.labels + ": " + std::to_string(l.size()) + " labels for " +
                          std::to_string(a.size()) + " activation rows in " + c.activations);
   std::vector<int64_t> labels;
   int64_t classes = 0;
   for (size_t i = 0; i < l.size(); ++i) {
     if (l[i].size() != 1 || !(l[i][0] >= 0 && l[i][0] < kMaxClasses) || l[i][0] != std::floor(l[i][0]))
-      return Status::error(c.labels + ": row " + std::to_string(i + 1) + " is not a class index in [0, " +
+      return Status::usage(c.labels + ": row " + std::to_string(i + 1) + " is not a class index in [0, " +
                            std::to_string(kMaxClasses) + ")");
     labels.push_back(static_cast<int64_t>(l[i][0]));
     classes = std::max(classes, labels.back() + 1);

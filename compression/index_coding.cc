@@ -43,7 +43,7 @@ void put_rice(const std::vector<uint32_t>& idx, int b, Bytes* out) {
 
 Status check_next(uint64_t value, uint64_t prev_plus_one, uint64_t n, uint64_t* out) {
   const uint64_t index = prev_plus_one + value;
-  if (value >= n || index >= n) return Status::error("index out of range");
+  if (value >= n || index >= n) return Status::corruption("index out of range");
   *out = index;
   return Status::ok();
 }
@@ -52,7 +52,7 @@ Status get_delta_varint(ByteReader& r, uint64_t k, uint64_t n, std::vector<uint3
   uint64_t next = 0;
   for (uint64_t i = 0; i < k; ++i) {
     uint64_t g, index;
-    if (!r.get_varint(&g)) return Status::error("truncated index list");
+    if (!r.get_varint(&g)) return Status::corruption("truncated index list");
     if (auto st = check_next(g, next, n, &index); !st) return st;
     idx->push_back(static_cast<uint32_t>(index));
     next = index + 1;
@@ -62,27 +62,27 @@ Status get_delta_varint(ByteReader& r, uint64_t k, uint64_t n, std::vector<uint3
 
 Status get_bitmap(ByteReader& r, uint64_t k, uint64_t n, std::vector<uint32_t>* idx) {
   const uint8_t* p = r.take((n + 7) / 8);
-  if (!p) return Status::error("truncated index bitmap");
+  if (!p) return Status::corruption("truncated index bitmap");
   for (uint64_t i = 0; i < n; ++i)
     if (p[i / 8] >> (i % 8) & 1) idx->push_back(static_cast<uint32_t>(i));
-  if (idx->size() != k) return Status::error("index bitmap holds " + std::to_string(idx->size()) +
+  if (idx->size() != k) return Status::corruption("index bitmap holds " + std::to_string(idx->size()) +
                                              " indices, expected " + std::to_string(k));
   return Status::ok();
 }
 
 Status get_rice(ByteReader& r, uint64_t k, uint64_t n, std::vector<uint32_t>* idx) {
   uint8_t b;
-  if (!r.get_u8(&b) || b > kMaxRiceParameter) return Status::error("bad Rice parameter");
+  if (!r.get_u8(&b) || b > kMaxRiceParameter) return Status::corruption("bad Rice parameter");
   BitReader br(r.take(0), r.remaining());  // take(0): the current position, consumes nothing
   uint64_t next = 0;
   for (uint64_t i = 0; i < k; ++i) {
     uint64_t q = 0, bit = 1, rem = 0, index;
     while (true) {
-      if (!br.get(1, &bit)) return Status::error("truncated Rice code");
+      if (!br.get(1, &bit)) return Status::corruption("truncated Rice code");
       if (!bit) break;
-      if (++q > kMaxUnary) return Status::error("malformed Rice code");
+      if (++q > kMaxUnary) return Status::corruption("malformed Rice code");
     }
-    if (b > 0 && !br.get(b, &rem)) return Status::error("truncated Rice code");
+    if (b > 0 && !br.get(b, &rem)) return Status::corruption("truncated Rice code");
     if (auto st = check_next((q << b) | rem, next, n, &index); !st) return st;
     idx->push_back(static_cast<uint32_t>(index));
     next = index + 1;
@@ -133,17 +133,17 @@ void encode_indices(const std::vector<uint32_t>& idx, uint64_t n, Bytes* out) {
 
 Status decode_indices(ByteReader& r, uint64_t k, uint64_t n, std::vector<uint32_t>* idx) {
   idx->clear();
-  if (k > n) return Status::error("more indices than values");
+  if (k > n) return Status::corruption("more indices than values");
   if (k == 0) return Status::ok();
   uint8_t coding;
-  if (!r.get_u8(&coding)) return Status::error("truncated index coding");
+  if (!r.get_u8(&coding)) return Status::corruption("truncated index coding");
   idx->reserve(k);
   switch (static_cast<IndexCoding>(coding)) {
     case IndexCoding::kDeltaVarint: return get_delta_varint(r, k, n, idx);
     case IndexCoding::kBitmap: return get_bitmap(r, k, n, idx);
     case IndexCoding::kRice: return get_rice(r, k, n, idx);
   }
-  return Status::error("unknown index coding " + std::to_string(coding));
+  return Status::corruption("unknown index coding " + std::to_string(coding));
 }
 
 }  // namespace xfed::compression

@@ -140,7 +140,7 @@ Result<Pipeline> Pipeline::parse(const std::string& spec, const std::string& fla
   Pipeline p;
   if (spec == "none") return p;
   const auto bad = [&](const std::string& why) {
-    return Status::error(flag + " '" + spec + "': " + why +
+    return Status::usage(flag + " '" + spec + "': " + why +
                          " (stages, in order: topk:R|randk:R|dgc:R|threshold:T, "
                          "fp16|bf16|qsgd:B[:BUCKET]|uniform:B[:BUCKET]|sign[:BUCKET], zstd[:L]; or none)");
   };
@@ -253,22 +253,22 @@ bool Pipeline::read_params(ByteReader& r) {
 
 Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<CodecId>& frame_ids) {
   uint8_t count;
-  if (!r.get_u8(&count) || count == 0 || count > 3) return Status::error("bad codec descriptor");
+  if (!r.get_u8(&count) || count == 0 || count > 3) return Status::corruption("bad codec descriptor");
   Pipeline p;
   std::vector<CodecId> ids;
   for (int i = 0; i < count; ++i) {
     uint8_t raw, bits = 0;
     uint64_t bucket = 512;
-    if (!r.get_u8(&raw) || raw > protocol::kMaxCodecId) return Status::error("bad codec descriptor");
+    if (!r.get_u8(&raw) || raw > protocol::kMaxCodecId) return Status::corruption("bad codec descriptor");
     const auto id = static_cast<CodecId>(raw);
     ids.push_back(id);
     if ((id == CodecId::kQsgd || id == CodecId::kUniform) &&
         (!r.get_u8(&bits) ||
          !bits_valid(id == CodecId::kQsgd ? ValueCodec::kQsgd : ValueCodec::kUniform, bits)))
-      return Status::error("bad quantizer bit width");
+      return Status::corruption("bad quantizer bit width");
     if ((id == CodecId::kQsgd || id == CodecId::kUniform || id == CodecId::kSign) &&
         (!r.get_varint(&bucket) || bucket == 0 || bucket > kMaxBucket))
-      return Status::error("bad quantizer bucket size");
+      return Status::corruption("bad quantizer bucket size");
     switch (id) {
       case CodecId::kTopK: case CodecId::kRandK: case CodecId::kDgcTopK: case CodecId::kThreshold:
         p.sparsifier_ = id; break;
@@ -282,7 +282,7 @@ Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<Code
     }
   }
   if (ids != frame_ids || p.codec_ids() != ids)
-    return Status::error("codec descriptor does not match the frame's codec list");
+    return Status::corruption("codec descriptor does not match the frame's codec list");
   return p;
 }
 
@@ -299,7 +299,7 @@ std::vector<uint32_t> Pipeline::select(const float* x, size_t n, uint64_t seed) 
 Status Pipeline::encode_tensor(const float* x, size_t n, uint64_t seed, Bytes* out,
                                float* recon) const {
   if (const size_t bad = first_non_finite(x, n); bad < n)
-    return Status::error("value " + std::to_string(bad) + " is " +
+    return Status::corruption("value " + std::to_string(bad) + " is " +
                          (std::isnan(x[bad]) ? "NaN" : "infinite") + "; refusing to encode");
   ByteWriter w(out);
   if (!sparsifies()) {
@@ -322,10 +322,10 @@ Status Pipeline::encode_tensor(const float* x, size_t n, uint64_t seed, Bytes* o
 
 Status Pipeline::decode_tensor(ByteReader& r, size_t n, float* out) const {
   uint64_t k_plus;
-  if (!r.get_varint(&k_plus)) return Status::error("truncated tensor header");
+  if (!r.get_varint(&k_plus)) return Status::corruption("truncated tensor header");
   if (k_plus == 0) return decode_values(values_, r, n, out);
   const uint64_t k = k_plus - 1;
-  if (!sparsifies() || k > n) return Status::error("bad sparse tensor header");
+  if (!sparsifies() || k > n) return Status::corruption("bad sparse tensor header");
   std::vector<uint32_t> idx;
   if (auto st = decode_indices(r, k, n, &idx); !st) return st;
   std::vector<float> vals(k);

@@ -87,10 +87,10 @@ Status decode_scaled(const ValueParams& p, ByteReader& r, size_t k, float* out) 
   const size_t nb = buckets(k, p.bucket);
   std::vector<float> scale(nb);
   for (auto& s : scale)
-    if (!r.get_f32(&s) || !std::isfinite(s) || s < 0) return Status::error("bad bucket scale");
+    if (!r.get_f32(&s) || !std::isfinite(s) || s < 0) return Status::corruption("bad bucket scale");
   const int width = p.codec == ValueCodec::kSign ? 1 : p.bits;
   const uint8_t* data = r.take(packed_bytes(k, width));
-  if (!data) return Status::error("truncated quantized values");
+  if (!data) return Status::corruption("truncated quantized values");
   BitReader bits(data, packed_bytes(k, width));
   const uint32_t levels = (1u << (p.bits - 1)) - 1;
   for (size_t i = 0; i < k; ++i) {
@@ -102,7 +102,7 @@ Status decode_scaled(const ValueParams& p, ByteReader& r, size_t k, float* out) 
       out[i] = sign * s;
     } else {
       const uint64_t l = c >> 1;
-      if (l > levels) return Status::error("quantization level out of range");
+      if (l > levels) return Status::corruption("quantization level out of range");
       out[i] = sign * s * static_cast<float>(l) / levels;
     }
   }
@@ -116,12 +116,12 @@ Status decode_uniform(const ValueParams& p, ByteReader& r, size_t k, float* out)
   for (size_t b = 0; b < nb; ++b) {
     float mn, mx;
     if (!r.get_f32(&mn) || !r.get_f32(&mx) || !std::isfinite(mn) || !std::isfinite(mx) || mx < mn)
-      return Status::error("bad bucket range");
+      return Status::corruption("bad bucket range");
     lo[b] = mn;
     step[b] = (mx - mn) / static_cast<float>(top);
   }
   const uint8_t* data = r.take(packed_bytes(k, p.bits));
-  if (!data) return Status::error("truncated quantized values");
+  if (!data) return Status::corruption("truncated quantized values");
   BitReader bits(data, packed_bytes(k, p.bits));
   for (size_t i = 0; i < k; ++i) {
     uint64_t c = 0;
@@ -144,10 +144,10 @@ void encode_16(const float* v, size_t k, Bytes* out, float* recon, Encode enc, D
 template <typename Decode>
 Status decode_16(ByteReader& r, size_t k, float* out, Decode dec) {
   const uint8_t* p = r.take(2 * k);
-  if (!p) return Status::error("truncated 16-bit values");
+  if (!p) return Status::corruption("truncated 16-bit values");
   for (size_t i = 0; i < k; ++i) {
     out[i] = dec(static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
-    if (!std::isfinite(out[i])) return Status::error("non-finite 16-bit value");
+    if (!std::isfinite(out[i])) return Status::corruption("non-finite 16-bit value");
   }
   return Status::ok();
 }
@@ -173,9 +173,9 @@ void encode_values(const ValueParams& p, const float* v, size_t k, uint64_t seed
 Status decode_values(const ValueParams& p, ByteReader& r, size_t k, float* out) {
   switch (p.codec) {
     case ValueCodec::kFloat32: {
-      if (!r.get_bytes(out, k * sizeof(float))) return Status::error("truncated float values");
+      if (!r.get_bytes(out, k * sizeof(float))) return Status::corruption("truncated float values");
       for (size_t i = 0; i < k; ++i)
-        if (!std::isfinite(out[i])) return Status::error("non-finite value");
+        if (!std::isfinite(out[i])) return Status::corruption("non-finite value");
       return Status::ok();
     }
     case ValueCodec::kFp16: return decode_16(r, k, out, fp16_to_float);
@@ -184,7 +184,7 @@ Status decode_values(const ValueParams& p, ByteReader& r, size_t k, float* out) 
     case ValueCodec::kQsgd:
     case ValueCodec::kSign: return decode_scaled(p, r, k, out);
   }
-  return Status::error("unknown value codec");
+  return Status::corruption("unknown value codec");
 }
 
 }  // namespace xfed::compression

@@ -29,20 +29,20 @@ Status encode_body(const StateLayout& layout, const float* values, const Pipelin
 
 Status decode_body(ByteReader& r, const StateLayout& layout, const Pipeline& pipeline, float* out) {
   uint64_t count;
-  if (!r.get_varint(&count)) return Status::error("truncated state header");
+  if (!r.get_varint(&count)) return Status::corruption("truncated state header");
   if (count != layout.slots.size())
-    return Status::error("state has " + std::to_string(count) + " tensors, expected " +
+    return Status::corruption("state has " + std::to_string(count) + " tensors, expected " +
                          std::to_string(layout.slots.size()));
   for (const auto& slot : layout.slots) {
     uint64_t numel;
-    if (!r.get_varint(&numel)) return Status::error("truncated state at tensor " + slot.name);
+    if (!r.get_varint(&numel)) return Status::corruption("truncated state at tensor " + slot.name);
     if (numel != static_cast<uint64_t>(slot.numel))
-      return Status::error("tensor " + slot.name + " has " + std::to_string(numel) +
+      return Status::corruption("tensor " + slot.name + " has " + std::to_string(numel) +
                            " values, expected " + std::to_string(slot.numel));
     if (auto st = pipeline.decode_tensor(r, slot.numel, out + slot.offset); !st)
       return st.prefixed("tensor " + slot.name);
   }
-  if (!r.done()) return Status::error("trailing bytes after the state");
+  if (!r.done()) return Status::corruption("trailing bytes after the state");
   return Status::ok();
 }
 
@@ -70,9 +70,9 @@ Status decode_state(ByteReader& r, const StateLayout& layout, const std::vector<
   if (p.zstd_level() == 0) return decode_body(r, layout, p, out);
   uint64_t raw, packed;
   if (!r.get_varint(&raw) || !r.get_varint(&packed) || packed > r.remaining())
-    return Status::error("truncated zstd block");
+    return Status::corruption("truncated zstd block");
   if (raw > max_body_bytes(layout))
-    return Status::error("zstd block claims " + std::to_string(raw) + " bytes, more than any valid state");
+    return Status::corruption("zstd block claims " + std::to_string(raw) + " bytes, more than any valid state");
   auto body = zstd_decompress(r.take(packed), packed, raw);
   if (!body) return body.status();
   ByteReader br(body.value());

@@ -24,15 +24,15 @@ Bytes zstd_compress(const uint8_t* data, size_t size, int level) {
 
 Result<Bytes> zstd_decompress(const uint8_t* data, size_t size, size_t expected_size) {
   const unsigned long long content = ZSTD_getFrameContentSize(data, size);
-  if (content == ZSTD_CONTENTSIZE_ERROR) return Status::error("zstd: not a zstd frame");
+  if (content == ZSTD_CONTENTSIZE_ERROR) return Status::corruption("zstd: not a zstd frame");
   if (content != ZSTD_CONTENTSIZE_UNKNOWN && content != expected_size)
-    return Status::error("zstd: frame holds " + std::to_string(content) + " bytes, header says " +
+    return Status::corruption("zstd: frame holds " + std::to_string(content) + " bytes, header says " +
                          std::to_string(expected_size));
   Bytes out(expected_size);
   const size_t n = ZSTD_decompress(out.data(), out.size(), data, size);
-  if (ZSTD_isError(n)) return Status::error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n)) return Status::corruption(std::string("zstd: ") + ZSTD_getErrorName(n));
   if (n != expected_size)
-    return Status::error("zstd: decompressed " + std::to_string(n) + " bytes, expected " +
+    return Status::corruption("zstd: decompressed " + std::to_string(n) + " bytes, expected " +
                          std::to_string(expected_size));
   return out;
 }

@@ -56,7 +56,7 @@ std::string checkpoint_path(const std::string& dir) {
 Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::error("--checkpoint-dir " + dir + ": " + ec.message());
+  if (ec) return Status::io("--checkpoint-dir " + dir + ": " + ec.message());
   Bytes payload;
   ByteWriter w(&payload);
   w.put_u64(static_cast<uint64_t>(s.round));
@@ -93,7 +93,7 @@ Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) 
   auto frame = protocol::decode_frame(std::move(bytes), kMaxCheckpointBytes);
   if (!frame) return frame.status().prefixed(path);
   if (frame.value().header.kind != protocol::FrameKind::kCheckpoint)
-    return Status::error(path + ": not a checkpoint");
+    return Status::corruption(path + ": not a checkpoint");
   auto r = frame.value().payload_reader();
   CheckpointState s;
   uint64_t round, version, up, down, up_dense, down_dense, n_opt;
@@ -109,7 +109,7 @@ Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) 
   ok = ok && r.get_f64(&s.totals.total_seconds_link) && r.get_u64(&view_version) &&
        get_floats(r, &s.view) && s.view.numel() == s.weights.numel() &&
        (r.done() || (get_pruning(r, &s) && (r.done() || r.get_string(&s.run_identity, kMaxIdentityBytes))));
-  if (!ok || !r.done()) return Status::error(path + ": truncated or malformed checkpoint");
+  if (!ok || !r.done()) return Status::corruption(path + ": truncated or malformed checkpoint");
   s.view_version = static_cast<int64_t>(view_version);
   s.round = static_cast<int64_t>(round);
   s.model_version = static_cast<int64_t>(version);

@@ -197,12 +197,13 @@ Status Coordinator::collect(RoundCollection& phase) {
       if (got.message.source <= 0) return got.status.prefixed("coordinator");
       log_warning("round " + std::to_string(round) + ": " + got.status.message());
       lose_rank(got.message.source, phase);
-      if (alive_workers() == 0) return Status::error("coordinator: every worker is gone");
+      if (alive_workers() == 0) return Status::peer_lost("coordinator: every worker is gone");
       continue;
     }
     if (auto st = accept(std::move(got.message), phase); !st) {
       ++phase.report().dropped;
-      log_warning(st.message());
+      ++phase.report().dropped_kinds[st.code()];
+      log_warning(st.message() + " (dropped: " + status_code_name(st.code()) + ")");
     }
   }
   if (phase.waiting() && has_deadline)
@@ -222,23 +223,23 @@ Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
   const auto& f = decoded.value();
   const auto& h = f.header;
   if (h.kind != phase.expected() && h.kind != FrameKind::kFailure)
-    return Status::error(from + ": unexpected " + protocol::frame_kind_name(h.kind) + " frame");
+    return Status::stale(from + ": unexpected " + protocol::frame_kind_name(h.kind) + " frame");
   if (h.round != round)
-    return Status::error(from + ": late update for round " + std::to_string(h.round));
+    return Status::stale(from + ": late update for round " + std::to_string(h.round));
   if (!phase.rank_of(h.client))
-    return Status::error(from + ": update for " + client_name(h.client) +
+    return Status::stale(from + ": update for " + client_name(h.client) +
                          ", which is not expected this round");
   if (h.model_version != broadcast_.version())
-    return Status::error(from + ": update against model version " +
+    return Status::stale(from + ": update against model version " +
                          std::to_string(h.model_version) + ", current is " +
                          std::to_string(broadcast_.version()));
   auto r = f.payload_reader();
   if (h.kind == FrameKind::kFailure) return accept_failure(h.client, r, phase);
   protocol::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
-    return Status::error(from + ": truncated or empty update metadata");
+    return Status::corruption(from + ": truncated or empty update metadata");
   if (meta.base_crc != broadcast_.crc())
-    return Status::error(from + ": " + client_name(h.client) +
+    return Status::corruption(from + ": " + client_name(h.client) +
                          " used a model that differs from the coordinator's (CRC mismatch)");
   if (h.kind == FrameKind::kStats) return accept_stats(h.client, r, meta, size, phase).prefixed(from);
   auto delta = at::empty({layout_.total}, at::kFloat);
@@ -252,7 +253,7 @@ Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
 // A client that could not do its task: no longer waited for, counted with its reason.
 Status Coordinator::accept_failure(int64_t client, ByteReader& r, RoundCollection& phase) {
   protocol::TaskFailure failure;
-  if (!failure.read(r)) return Status::error(client_name(client) + ": malformed failure report");
+  if (!failure.read(r)) return Status::corruption(client_name(client) + ": malformed failure report");
   log_warning("round " + std::to_string(phase.round()) + ": " + client_name(client) + " failed (" +
               protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
@@ -287,7 +288,7 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   const auto mean = weighted_mean(updates);
   optimizer_.step(global_, mean);
   if (!at::isfinite(global_).all().item<bool>())
-    return Status::error("round " + std::to_string(round) +
+    return Status::diverged("round " + std::to_string(round) +
                          ": the model diverged: aggregation produced non-finite values "
                          "(lower --lr or --server-lr)");
   ++model_version_;

@@ -46,17 +46,17 @@ Result<std::vector<Link>> parse_links(const std::string& spec) {
     Link link;
     if (!split_number(item.substr(0, colon), &v, &unit) || v <= 0 ||
         !scale_of(unit, kRates, kRateScale, 4, &scale))
-      return Status::error("--link '" + spec + "': bad bandwidth in '" + item +
+      return Status::usage("--link '" + spec + "': bad bandwidth in '" + item +
                            "' (e.g. 1mbit, 500kbit, 1gbit)");
     link.bits_per_second = v * scale;
     if (colon != std::string::npos) {
       if (!split_number(item.substr(colon + 1), &v, &unit) || !scale_of(unit, kTimes, kTimeScale, 3, &scale))
-        return Status::error("--link '" + spec + "': bad latency in '" + item + "' (e.g. 50ms)");
+        return Status::usage("--link '" + spec + "': bad latency in '" + item + "' (e.g. 50ms)");
       link.latency_s = v * scale;
     }
     links.push_back(link);
   }
-  if (links.empty()) return Status::error("--link '" + spec + "': no links given");
+  if (links.empty()) return Status::usage("--link '" + spec + "': no links given");
   return links;
 }
 

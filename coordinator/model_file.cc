@@ -33,11 +33,11 @@ Result<Net> decode_model_file(Bytes bytes, const std::string& path) {
   auto frame = protocol::decode_frame(std::move(bytes), kMaxModelFileBytes);
   if (!frame) return frame.status().prefixed(path);
   if (frame.value().header.kind != protocol::FrameKind::kSavedModel)
-    return Status::error(path + ": not a saved model (frame kind " +
+    return Status::corruption(path + ": not a saved model (frame kind " +
                          protocol::frame_kind_name(frame.value().header.kind) + ")");
   auto r = frame.value().payload_reader();
   std::string spec_json;
-  if (!r.get_string(&spec_json)) return Status::error(path + ": truncated model spec");
+  if (!r.get_string(&spec_json)) return Status::corruption(path + ": truncated model spec");
   auto spec = ModelSpec::from_json(spec_json);
   if (!spec) return spec.status().prefixed(path);
   Net net = make_model(spec.value());

@@ -90,7 +90,7 @@ Status RoundCollection::all_failed_error() const {
   });
   const std::string round = "round " + std::to_string(round_);
   if (all_diverged)
-    return Status::error(round + ": training diverged: every client's local training produced " +
+    return Status::diverged(round + ": training diverged: every client's local training produced " +
                          "non-finite values (lower --lr); " + client_name(first_client) + ": " +
                          first.reason);
   return Status::error(round + ": every client failed; " + client_name(first_client) + " (" +

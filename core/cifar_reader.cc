@@ -30,12 +30,12 @@ Result<Dataset> read_cifar10_file(const std::string& path) {
 
 Result<Dataset> decode_cifar10(const std::vector<uint8_t>& b, const std::string& path) {
   if (b.empty() || b.size() % kCifarRecordBytes != 0)
-    return Status::error(path + ": size " + std::to_string(b.size()) +
+    return Status::corruption(path + ": size " + std::to_string(b.size()) +
                          " is not a positive multiple of the 3073-byte CIFAR-10 record");
   const int64_t n = static_cast<int64_t>(b.size()) / kCifarRecordBytes;
   auto raw = at::from_blob(const_cast<uint8_t*>(b.data()), {n, kCifarRecordBytes}, at::kByte);
   auto labels = raw.select(1, 0).to(at::kLong);
-  if (labels.max().item<int64_t>() > 9) return Status::error(path + ": label above 9");
+  if (labels.max().item<int64_t>() > 9) return Status::corruption(path + ": label above 9");
   auto images = raw.narrow(1, 1, kCifarRecordBytes - 1).reshape({n, 3, 32, 32});
   const auto mean = at::tensor({0.4914f, 0.4822f, 0.4465f}).view({1, 3, 1, 1});
   const auto stdv = at::tensor({0.2470f, 0.2435f, 0.2616f}).view({1, 3, 1, 1});
@@ -54,10 +54,10 @@ Result<TrainTestData> load_cifar10_dir(const std::string& dir) {
     train_parts.push_back(std::move(part).value());
   }
   if (train_parts.empty())
-    return Status::error("missing data file " + (fs::path(dir) / "data_batch_1.bin").string() +
+    return Status::io("missing data file " + (fs::path(dir) / "data_batch_1.bin").string() +
                          " (CIFAR-10 binary version; set --data-dir)");
   const auto test_path = (fs::path(dir) / "test_batch.bin").string();
-  if (!fs::exists(test_path)) return Status::error("missing data file " + test_path);
+  if (!fs::exists(test_path)) return Status::io("missing data file " + test_path);
   auto test = read_cifar10_file(test_path);
   if (!test) return test.status();
   return TrainTestData{"cifar10", concat(train_parts), std::move(test).value()};

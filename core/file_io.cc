@@ -22,8 +22,8 @@ struct Fd {
 };
 
 Status describe_not_regular(const std::string& path, const struct stat& st) {
-  if (S_ISDIR(st.st_mode)) return Status::error(path + ": is a directory, expected a file");
-  return Status::error(path + ": not a regular file");
+  if (S_ISDIR(st.st_mode)) return Status::io(path + ": is a directory, expected a file");
+  return Status::io(path + ": not a regular file");
 }
 
 bool write_all(int fd, const uint8_t* p, size_t n) {
@@ -46,28 +46,28 @@ std::string parent_of(const std::string& path) {
 
 Status check_regular_file(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return Status::error(path + ": cannot open (" + errno_text() + ")");
+  if (::stat(path.c_str(), &st) != 0) return Status::io(path + ": cannot open (" + errno_text() + ")");
   if (!S_ISREG(st.st_mode)) return describe_not_regular(path, st);
   return Status::ok();
 }
 
 Result<Bytes> read_file_bytes(const std::string& path, uint64_t max_bytes) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};  // a FIFO must not block us
-  if (f.fd < 0) return Status::error(path + ": cannot open (" + errno_text() + ")");
+  if (f.fd < 0) return Status::io(path + ": cannot open (" + errno_text() + ")");
   struct stat st;
-  if (::fstat(f.fd, &st) != 0) return Status::error(path + ": cannot stat (" + errno_text() + ")");
+  if (::fstat(f.fd, &st) != 0) return Status::io(path + ": cannot stat (" + errno_text() + ")");
   if (!S_ISREG(st.st_mode)) return describe_not_regular(path, st);
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size > max_bytes)
-    return Status::error(path + ": " + std::to_string(size) + " bytes, more than the " +
+    return Status::io(path + ": " + std::to_string(size) + " bytes, more than the " +
                          std::to_string(max_bytes) + " this file may have");
   Bytes bytes(static_cast<size_t>(size));
   size_t got = 0;
   while (got < bytes.size()) {
     const ssize_t r = ::read(f.fd, bytes.data() + got, bytes.size() - got);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Status::error(path + ": read error (" + errno_text() + ")");
-    if (r == 0) return Status::error(path + ": file shrank while being read");
+    if (r < 0) return Status::io(path + ": read error (" + errno_text() + ")");
+    if (r == 0) return Status::io(path + ": file shrank while being read");
     got += static_cast<size_t>(r);
   }
   return bytes;
@@ -86,17 +86,17 @@ Status write_file_atomically(const std::string& path, const Bytes& bytes) {
   const std::string tmp = path + ".tmp";
   {
     Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-    if (f.fd < 0) return Status::error(path + ": cannot open for writing (" + errno_text() + ")");
+    if (f.fd < 0) return Status::io(path + ": cannot open for writing (" + errno_text() + ")");
     if (!write_all(f.fd, bytes.data(), bytes.size()) || ::fsync(f.fd) != 0) {
       const auto why = errno_text();
       ::unlink(tmp.c_str());
-      return Status::error(path + ": write failed (" + why + ")");
+      return Status::io(path + ": write failed (" + why + ")");
     }
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const auto why = errno_text();
     ::unlink(tmp.c_str());
-    return Status::error(path + ": cannot rename the temporary file (" + why + ")");
+    return Status::io(path + ": cannot rename the temporary file (" + why + ")");
   }
   return Status::ok();
 }
@@ -106,14 +106,14 @@ Status check_output_file(const std::string& path, const std::string& flag) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode)) return describe_not_regular(where, st);
-    if (::access(path.c_str(), W_OK) != 0) return Status::error(where + ": not writable");
+    if (::access(path.c_str(), W_OK) != 0) return Status::io(where + ": not writable");
     return Status::ok();
   }
   const auto dir = parent_of(path);
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return Status::error(where + ": folder " + dir + " does not exist");
+    return Status::io(where + ": folder " + dir + " does not exist");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return Status::error(where + ": folder " + dir + " is not writable");
+    return Status::io(where + ": folder " + dir + " is not writable");
   return Status::ok();
 }
 
@@ -123,9 +123,9 @@ Status check_output_dir(const std::string& path, const std::string& flag) {
   std::filesystem::create_directories(path, ec);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return Status::error(where + ": not a folder and cannot be made one" +
+    return Status::io(where + ": not a folder and cannot be made one" +
                          (ec ? " (" + ec.message() + ")" : ""));
-  if (::access(path.c_str(), W_OK | X_OK) != 0) return Status::error(where + ": not writable");
+  if (::access(path.c_str(), W_OK | X_OK) != 0) return Status::io(where + ": not writable");
   return Status::ok();
 }
 

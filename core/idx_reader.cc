@@ -49,10 +49,10 @@ Status read_data(gzFile f, const std::string& path, size_t want, std::vector<uin
     const size_t at = out->size();
     out->resize(at + n);
     const int got = gzread(f, out->data() + at, static_cast<unsigned>(n));
-    if (got < 0) return Status::error(path + ": corrupt compressed data (" + zlib_error(f) + ")");
+    if (got < 0) return Status::corruption(path + ": corrupt compressed data (" + zlib_error(f) + ")");
     out->resize(at + static_cast<size_t>(got));
     if (got == 0)
-      return Status::error(path + ": truncated IDX data (the header claims " + std::to_string(want) +
+      return Status::corruption(path + ": truncated IDX data (the header claims " + std::to_string(want) +
                            " bytes, the file holds " + std::to_string(out->size()) + ")");
   }
   return Status::ok();
@@ -60,21 +60,21 @@ Status read_data(gzFile f, const std::string& path, size_t want, std::vector<uin
 
 Status read_header(gzFile f, const std::string& path, std::vector<int64_t>* dims) {
   uint8_t magic[4];
-  if (!read_exact(f, magic, 4)) return Status::error(path + ": truncated IDX header");
+  if (!read_exact(f, magic, 4)) return Status::corruption(path + ": truncated IDX header");
   if (magic[0] != 0 || magic[1] != 0)
-    return Status::error(path + ": not an IDX file (bad magic)");
+    return Status::corruption(path + ": not an IDX file (bad magic)");
   if (magic[2] != kIdxTypeUByte)
-    return Status::error(path + ": unsupported IDX element type " + std::to_string(magic[2]) +
+    return Status::corruption(path + ": unsupported IDX element type " + std::to_string(magic[2]) +
                          " (only unsigned byte, 0x08)");
   if (magic[3] == 0 || magic[3] > 4)
-    return Status::error(path + ": bad IDX dimension count " + std::to_string(magic[3]));
+    return Status::corruption(path + ": bad IDX dimension count " + std::to_string(magic[3]));
   int64_t total = 1;
   for (int i = 0; i < magic[3]; ++i) {
     uint8_t b[4];
-    if (!read_exact(f, b, 4)) return Status::error(path + ": truncated IDX header");
+    if (!read_exact(f, b, 4)) return Status::corruption(path + ": truncated IDX header");
     const int64_t d = (int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-    if (d == 0) return Status::error(path + ": IDX dimension " + std::to_string(i) + " is 0");
-    if (d > kMaxIdxElements / total) return Status::error(path + ": IDX sizes too large");  // no overflow
+    if (d == 0) return Status::corruption(path + ": IDX dimension " + std::to_string(i) + " is 0");
+    if (d > kMaxIdxElements / total) return Status::corruption(path + ": IDX sizes too large");  // no overflow
     total *= d;
     dims->push_back(d);
   }
@@ -94,7 +94,7 @@ Result<std::string> find_file(const std::string& dir, const std::string& stem, c
     const auto p = fs::path(dir) / candidate;
     if (fs::exists(p)) return p.string();
   }
-  return Status::error("missing data file " + (fs::path(dir) / stem).string() + "[.gz] (" + hint + ")");
+  return Status::io("missing data file " + (fs::path(dir) / stem).string() + "[.gz] (" + hint + ")");
 }
 
 // Where to get the files: only Fashion-MNIST is a Debian package.
@@ -116,10 +116,10 @@ Result<Dataset> load_split(const std::string& dir, const std::string& name, cons
   const auto& idims = images.value().dims;
   const auto& ldims = labels.value().dims;
   if (idims.size() != 3)
-    return Status::error(img_path.value() + ": expected 3 dimensions (N, H, W)");
-  if (ldims.size() != 1) return Status::error(lab_path.value() + ": expected 1 dimension (N)");
+    return Status::corruption(img_path.value() + ": expected 3 dimensions (N, H, W)");
+  if (ldims.size() != 1) return Status::corruption(lab_path.value() + ": expected 1 dimension (N)");
   if (idims[0] != ldims[0])
-    return Status::error(lab_path.value() + ": " + std::to_string(ldims[0]) +
+    return Status::corruption(lab_path.value() + ": " + std::to_string(ldims[0]) +
                          " labels for " + std::to_string(idims[0]) + " images");
   Dataset d;
   d.classes = 10;
@@ -128,7 +128,7 @@ Result<Dataset> load_split(const std::string& dir, const std::string& name, cons
   d.images = raw.to(at::kFloat).div_(255.0).sub_(mean).div_(stddev);
   d.labels = at::from_blob(labels.value().data.data(), {ldims[0]}, at::kByte).to(at::kLong);
   if (d.labels.max().item<int64_t>() >= d.classes)
-    return Status::error(lab_path.value() + ": label above 9");
+    return Status::corruption(lab_path.value() + ": label above 9");
   return d;
 }
 
@@ -137,17 +137,17 @@ Result<Dataset> load_split(const std::string& dir, const std::string& name, cons
 Result<IdxArray> read_idx(const std::string& path) {
   if (auto st = check_regular_file(path); !st) return st;
   GzFile f(gzopen(path.c_str(), "rb"));
-  if (!f) return Status::error(path + ": cannot open");
+  if (!f) return Status::io(path + ": cannot open");
   IdxArray arr;
   if (auto st = read_header(f.get(), path, &arr.dims); !st) {
     const auto zlib = zlib_error(f.get());
-    return zlib.empty() ? st : Status::error(path + ": corrupt compressed data (" + zlib + ")");
+    return zlib.empty() ? st : Status::corruption(path + ": corrupt compressed data (" + zlib + ")");
   }
   if (auto st = read_data(f.get(), path, static_cast<size_t>(product(arr.dims)), &arr.data); !st) return st;
   uint8_t extra;
   const int more = gzread(f.get(), &extra, 1);
-  if (more < 0) return Status::error(path + ": corrupt compressed data (" + zlib_error(f.get()) + ")");
-  if (more > 0) return Status::error(path + ": trailing bytes after IDX data");
+  if (more < 0) return Status::corruption(path + ": corrupt compressed data (" + zlib_error(f.get()) + ")");
+  if (more > 0) return Status::corruption(path + ": trailing bytes after IDX data");
   return arr;
 }
 

@@ -87,14 +87,14 @@ Result<std::unique_ptr<JsonlMetricsWriter>> JsonlMetricsWriter::open(const std::
   if (auto st = write_file_atomically(path, Bytes(kept.value().begin(), kept.value().end())); !st)
     return st.prefixed("--metrics");
   std::ofstream out(path, std::ios::app);
-  if (!out) return Status::error("--metrics " + path + ": cannot open for writing");
+  if (!out) return Status::io("--metrics " + path + ": cannot open for writing");
   return std::unique_ptr<JsonlMetricsWriter>(new JsonlMetricsWriter(std::move(out), path));
 }
 
 void JsonlMetricsWriter::write_line(const std::string& line) {
   out_ << line << "\n" << std::flush;
   if (!out_ && status_) {
-    status_ = Status::error("--metrics " + path_ + ": write failed (disk full?); the file stops short");
+    status_ = Status::io("--metrics " + path_ + ": write failed (disk full?); the file stops short");
     log_error(status_.message());
   }
 }

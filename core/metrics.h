@@ -27,6 +27,7 @@ struct RoundReport {
   int64_t sampled = 0;
   int64_t clients = 0;                  // valid updates aggregated
   int64_t dropped = 0;                  // frames received but rejected (invalid or late)
+  std::map<StatusCode, int64_t> dropped_kinds;  // why (corruption, stale...); not in the JSONL
   int64_t missing = 0;                  // sampled clients without a valid update
   int64_t failed = 0;                   // of those, clients that reported a failure (diverged...)
   int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes

@@ -85,7 +85,7 @@ Status check_input_shape(const std::string& arch, int64_t in_channels, int64_t h
   if (in_channels < 1 || height < 1 || width < 1 || classes < 2 || in_channels > kMaxChannels ||
       height > kMaxSide || width > kMaxSide || classes > kMaxClasses ||
       in_channels * height * width > kMaxInputs)
-    return Status::error("model " + arch + ": input " + std::to_string(in_channels) + "x" +
+    return Status::usage("model " + arch + ": input " + std::to_string(in_channels) + "x" +
                          std::to_string(height) + "x" + std::to_string(width) + " with " +
                          std::to_string(classes) + " classes is out of range (at most " +
                          std::to_string(kMaxInputs) + " inputs, 2 to " +
@@ -96,7 +96,7 @@ Status check_input_shape(const std::string& arch, int64_t in_channels, int64_t h
 Status check_widths(const std::string& arch, const std::vector<int64_t>& widths) {
   for (auto w : widths)
     if (w < 1 || w > kMaxWidth)
-      return Status::error("--widths for " + arch + ": every width must be in [1, " +
+      return Status::usage("--widths for " + arch + ": every width must be in [1, " +
                            std::to_string(kMaxWidth) + "]");
   return Status::ok();
 }
@@ -135,11 +135,11 @@ Result<ModelSpec> ModelSpec::from_json(const std::string& text) {
     for (size_t i = 0; i < s.input_kept.size(); ++i)
       if (s.input_kept[i] < 0 || s.input_kept[i] >= inputs ||
           (i > 0 && s.input_kept[i] <= s.input_kept[i - 1]))
-        return Status::error("model spec: input_kept must be increasing indices below " +
+        return Status::usage("model spec: input_kept must be increasing indices below " +
                              std::to_string(inputs));
     return s;
   } catch (const std::exception& e) {
-    return Status::error(std::string("model spec: ") + e.what());
+    return Status::usage(std::string("model spec: ") + e.what());
   }
 }
 
@@ -155,17 +155,17 @@ Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_
     if (arch != a.name) continue;
     if (widths.empty()) widths = a.widths;
     if (widths.size() != a.widths.size())
-      return Status::error("--widths for " + arch + ": expected " +
+      return Status::usage("--widths for " + arch + ": expected " +
                            std::to_string(a.widths.size()) + " values (" + a.meaning + ")");
     if (auto st = check_widths(arch, widths); !st) return st;
     if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
     if (weight_bound(arch, in_channels * height * width, height, width, classes, widths) > kMaxWeights)
-      return Status::error("model " + arch + ": these widths would need more than 2^31 weights");
+      return Status::usage("model " + arch + ": these widths would need more than 2^31 weights");
     const bool conv = arch != "mlp";
     if (conv && (height < 8 || width < 8))
-      return Status::error("model " + arch + ": needs inputs of at least 8x8");
+      return Status::usage("model " + arch + ": needs inputs of at least 8x8");
     if (arch == "lenet5" && (height < 16 || width < 16))
-      return Status::error("model lenet5: needs inputs of at least 16x16");
+      return Status::usage("model lenet5: needs inputs of at least 16x16");
     return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
   }
   if (is_registered_arch(arch)) {
@@ -173,12 +173,12 @@ Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_
     if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
     return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
   }
-  return Status::error("--model '" + arch + "': expected one of " + arch_names());
+  return Status::usage("--model '" + arch + "': expected one of " + arch_names());
 }
 
 Status register_arch_name(const std::string& arch) {
   if (arch.empty() || arch.size() > 64 || is_built_in(arch))
-    return Status::error("register_model: '" + arch + "' is empty, too long or a built-in family");
+    return Status::usage("register_model: '" + arch + "' is empty, too long or a built-in family");
   std::lock_guard<std::mutex> lock(registry_mutex());
   registered_archs().insert(arch);
   return Status::ok();

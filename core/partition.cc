@@ -75,7 +75,7 @@ Result<Partition> split_dirichlet(const std::vector<int64_t>& labels, int64_t cl
     });
     if (ok) return finish(std::move(parts));
   }
-  return Status::error("--partition dirichlet:" + std::to_string(alpha) + ": could not give " +
+  return Status::usage("--partition dirichlet:" + std::to_string(alpha) + ": could not give " +
                        std::to_string(clients) + " clients at least " +
                        std::to_string(kMinDirichletSamples) +
                        " samples each; use a larger alpha or fewer clients");
@@ -86,7 +86,7 @@ Result<Partition> split_shards(const std::vector<int64_t>& labels, int64_t clien
   const int64_t n = static_cast<int64_t>(labels.size());
   const int64_t shards = clients * per_client;
   if (shards > n)
-    return Status::error("--partition shards:" + std::to_string(per_client) + ": " +
+    return Status::usage("--partition shards:" + std::to_string(per_client) + ": " +
                          std::to_string(shards) + " shards for only " + std::to_string(n) +
                          " samples");
   Indices sorted(n);
@@ -114,7 +114,7 @@ Result<PartitionSpec> PartitionSpec::parse(const std::string& text) {
   const auto colon = text.find(':');
   const std::string head = text.substr(0, colon);
   const std::string arg = colon == std::string::npos ? "" : text.substr(colon + 1);
-  const auto bad = Status::error("--partition '" + text +
+  const auto bad = Status::usage("--partition '" + text +
                                  "': expected iid, dirichlet:ALPHA (ALPHA > 0) or shards:K "
                                  "(K >= 1)");
   if (head == "iid" && arg.empty()) return spec;
@@ -146,7 +146,7 @@ Result<Partition> make_partition(const std::vector<int64_t>& labels, int64_t cla
                                  const PartitionSpec& spec, int64_t clients, uint64_t seed) {
   const int64_t n = static_cast<int64_t>(labels.size());
   if (clients < 1 || clients > n)
-    return Status::error("--clients " + std::to_string(clients) + ": must be between 1 and " +
+    return Status::usage("--clients " + std::to_string(clients) + ": must be between 1 and " +
                          std::to_string(n) + " (the number of training samples)");
   std::mt19937_64 rng(mix_seed(seed, kStreamPartition));
   switch (spec.kind) {
@@ -155,7 +155,7 @@ Result<Partition> make_partition(const std::vector<int64_t>& labels, int64_t cla
       return split_dirichlet(labels, classes, clients, spec.alpha, rng);
     case PartitionSpec::Kind::kShards: return split_shards(labels, clients, spec.shards, rng);
   }
-  return Status::error("unknown partition kind");
+  return Status::usage("unknown partition kind");
 }
 
 std::vector<std::vector<int64_t>> class_histograms(const Partition& p,

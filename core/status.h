@@ -1,11 +1,14 @@
 // Status and Result<T>: expected failures at I/O edges.
 //
 // A corrupt frame, a missing data file, a timeout or a lost peer is not a bug, so it is a
-// value, not an exception: the caller decides whether to drop, retry or stop. Messages name
-// the file/peer/flag and, where there is one, the remedy. They are turned into an exception
-// or an exit code once, at the top (examples/), via value_or_throw().
+// value, not an exception: the caller decides whether to drop, retry or stop. A Status has
+// a kind (StatusCode, as leveldb's and gloo's errors do) for the program to act on, and a
+// message for people: it names the file/peer/flag and, where there is one, the remedy.
+// Callers branch on the code, never on the text. Errors are turned into an exception or an
+// exit code once, at the top (app/), via value_or_throw().
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,34 +17,59 @@
 
 namespace xfed {
 
+enum class StatusCode : uint8_t {
+  kOk = 0,
+  kFailed,      // not classified further
+  kUsage,       // a flag, config, spec or input the user gave is invalid
+  kIo,          // a file could not be opened, read, written or renamed
+  kCorruption,  // bytes (a frame, a file) are malformed, truncated or fail their checksum
+  kStale,       // a well-formed message that belongs to another round or model version
+  kTimeout,     // nothing arrived in time
+  kPeerLost,    // the peer is gone or the transport closed
+  kDiverged,    // training produced non-finite values
+};
+const char* status_code_name(StatusCode code);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
   static Status ok() { return Status(); }
-  static Status error(std::string message) { return Status(std::move(message)); }
+  static Status error(std::string message) { return Status(StatusCode::kFailed, std::move(message)); }
+  static Status error(StatusCode code, std::string message) { return Status(code, std::move(message)); }
+  static Status usage(std::string m) { return Status(StatusCode::kUsage, std::move(m)); }
+  static Status io(std::string m) { return Status(StatusCode::kIo, std::move(m)); }
+  static Status corruption(std::string m) { return Status(StatusCode::kCorruption, std::move(m)); }
+  static Status stale(std::string m) { return Status(StatusCode::kStale, std::move(m)); }
+  static Status timeout(std::string m) { return Status(StatusCode::kTimeout, std::move(m)); }
+  static Status peer_lost(std::string m) { return Status(StatusCode::kPeerLost, std::move(m)); }
+  static Status diverged(std::string m) { return Status(StatusCode::kDiverged, std::move(m)); }
 
-  bool is_ok() const { return !message_.has_value(); }
+  bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }
+  StatusCode code() const { return code_; }
   const std::string& message() const {
     static const std::string kOk = "ok";
-    return message_ ? *message_ : kOk;
+    return is_ok() ? kOk : message_;
   }
-  // Adds context in front: "frame from worker 7: " + "payload checksum mismatch".
+  // Adds context in front, keeping the kind: "frame from worker 7: " + "payload checksum mismatch".
   Status prefixed(const std::string& context) const {
-    return is_ok() ? *this : Status(context + ": " + *message_);
+    return is_ok() ? *this : Status(code_, context + ": " + message_);
   }
   void throw_if_error() const {
-    if (!is_ok()) throw Error(*message_);
+    if (!is_ok()) throw Error(message_);
   }
   // For the top level (CLI): an error becomes an exception of type E.
   template <typename E>
   void throw_as() const {
-    if (!is_ok()) throw E(*message_);
+    if (!is_ok()) throw E(message_);
   }
 
  private:
-  explicit Status(std::string message) : message_(std::move(message)) {}
-  std::optional<std::string> message_;
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {
+    XFED_CHECK(code != StatusCode::kOk, "an error Status needs an error code");
+  }
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
 };
 
 template <typename T>
@@ -55,6 +83,7 @@ class [[nodiscard]] Result {
   bool is_ok() const { return value_.has_value(); }
   explicit operator bool() const { return is_ok(); }
   const Status& status() const { return status_; }
+  StatusCode code() const { return status_.code(); }
   const std::string& message() const { return status_.message(); }
 
   T& value() & {

@@ -50,7 +50,7 @@ Bytes encode_frame(const FrameHeader& h, const uint8_t* payload, size_t size) {
 
 Result<Frame> decode_frame(Bytes bytes, uint64_t max_frame_bytes) {
   if (bytes.size() > max_frame_bytes)
-    return Status::error("frame of " + std::to_string(bytes.size()) +
+    return Status::corruption("frame of " + std::to_string(bytes.size()) +
                          " bytes exceeds max_frame_bytes " + std::to_string(max_frame_bytes));
   ByteReader r(bytes);
   uint32_t magic, crc;
@@ -62,28 +62,28 @@ Result<Frame> decode_frame(Bytes bytes, uint64_t max_frame_bytes) {
   if (!r.get_u32(&magic) || !r.get_u16(&version) || !r.get_u8(&kind) || !r.get_u8(&ncodecs) ||
       !r.get_u32(&h.round) || !r.get_u32(&h.sender) || !r.get_u32(&h.client) ||
       !r.get_u32(&h.model_version) || !r.get_u64(&length) || !r.get_u32(&crc))
-    return Status::error("truncated frame header (" + std::to_string(bytes.size()) + " bytes)");
-  if (magic != kFrameMagic) return Status::error("bad magic (not an xfed frame)");
+    return Status::corruption("truncated frame header (" + std::to_string(bytes.size()) + " bytes)");
+  if (magic != kFrameMagic) return Status::corruption("bad magic (not an xfed frame)");
   if (version < kOldestFrameVersion || version > kFrameVersion)
-    return Status::error("unsupported frame format version " + std::to_string(version) +
+    return Status::corruption("unsupported frame format version " + std::to_string(version) +
                          " (this build reads versions " + std::to_string(kOldestFrameVersion) + " to " +
                          std::to_string(kFrameVersion) + ")");
   f.version = version;
-  if (!known_kind(kind)) return Status::error("unknown frame kind " + std::to_string(kind));
+  if (!known_kind(kind)) return Status::corruption("unknown frame kind " + std::to_string(kind));
   h.kind = static_cast<FrameKind>(kind);
   for (int i = 0; i < ncodecs; ++i) {
     uint8_t c;
-    if (!r.get_u8(&c)) return Status::error("truncated codec list");
-    if (c > kMaxCodecId) return Status::error("unknown codec id " + std::to_string(c));
+    if (!r.get_u8(&c)) return Status::corruption("truncated codec list");
+    if (c > kMaxCodecId) return Status::corruption("unknown codec id " + std::to_string(c));
     h.codecs.push_back(static_cast<CodecId>(c));
   }
   if (length != r.remaining())
-    return Status::error("payload length " + std::to_string(length) + " but " +
+    return Status::corruption("payload length " + std::to_string(length) + " but " +
                          std::to_string(r.remaining()) + " bytes follow the header");
   f.payload_offset = r.position();
   f.payload_size = static_cast<size_t>(length);
   if (crc32_of(bytes.data() + f.payload_offset, f.payload_size) != crc)
-    return Status::error("payload checksum mismatch");
+    return Status::corruption("payload checksum mismatch");
   f.bytes = std::move(bytes);
   return f;
 }

@@ -118,22 +118,22 @@ void ClassStats::write(ByteWriter& w) const {
 
 Result<ClassStats> ClassStats::read(ByteReader& r, int64_t max_units, int64_t max_classes) {
   uint64_t m, l;
-  if (!r.get_varint(&m) || !r.get_varint(&l)) return Status::error("truncated class statistics");
+  if (!r.get_varint(&m) || !r.get_varint(&l)) return Status::corruption("truncated class statistics");
   if (m == 0 || l == 0 || m > static_cast<uint64_t>(max_units) || l > static_cast<uint64_t>(max_classes))
-    return Status::error("class statistics of " + std::to_string(m) + " units x " +
+    return Status::corruption("class statistics of " + std::to_string(m) + " units x " +
                          std::to_string(l) + " classes, expected at most " +
                          std::to_string(max_units) + " x " + std::to_string(max_classes));
   const auto units = static_cast<int64_t>(m);
   auto s = ClassStats::zeros(units, static_cast<int64_t>(l));
   auto upper = at::empty({units * (units + 1) / 2}, at::kDouble);
   if (!get_doubles(r, &s.counts) || !get_doubles(r, &s.sums) || !get_doubles(r, &upper))
-    return Status::error("truncated class statistics");
+    return Status::corruption("truncated class statistics");
   const auto iu = at::triu_indices(units, units, 0, at::kLong);
   s.second.index_put_({iu[0], iu[1]}, upper);
   s.second.index_put_({iu[1], iu[0]}, upper);
   if (!at::isfinite(s.second).all().item<bool>() || !at::isfinite(s.sums).all().item<bool>() ||
       (s.counts < 0).any().item<bool>())
-    return Status::error("class statistics hold non-finite or negative values");
+    return Status::corruption("class statistics hold non-finite or negative values");
   return s;
 }
 

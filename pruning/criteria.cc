@@ -75,7 +75,7 @@ at::Tensor bn_gamma(NetImpl& model, int layer, int64_t units) {
 Result<Criterion> parse_criterion(const std::string& name) {
   const auto it = names().find(name);
   if (it == names().end())
-    return Status::error("--prune: unknown criterion '" + name + "' (di, drop, fdr, l1, bn, taylor, random)");
+    return Status::usage("--prune: unknown criterion '" + name + "' (di, drop, fdr, l1, bn, taylor, random)");
   return it->second;
 }
 
@@ -90,7 +90,7 @@ Status check_criterion(Criterion c, const NetImpl& model) {
   const auto layers = model.prunable_layers();
   for (int l = 0; l < static_cast<int>(layers.size()); ++l)
     if (bn_gammas(model, l).empty())
-      return Status::error("--prune bn: model " + model.spec().arch + " has no BatchNorm on layer '" +
+      return Status::usage("--prune bn: model " + model.spec().arch + " has no BatchNorm on layer '" +
                            layers[l].name +
                            "' (bn needs one on every prunable layer, as in vgg and resnet20)");
   return Status::ok();

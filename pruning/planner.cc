@@ -67,10 +67,10 @@ std::string key_names() {
 Status set_key(PruneOptions& o, const std::string& key, const std::string& value) {
   const auto& keys = key_specs();
   const auto k = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& s) { return key == s.name; });
-  if (k == keys.end()) return Status::error("unknown key '" + key + "' (keys: " + key_names() + ")");
+  if (k == keys.end()) return Status::usage("unknown key '" + key + "' (keys: " + key_names() + ")");
   double v;
   if (!parse_double(value, &v) || v < k->lo || v > k->hi || (k->whole && v != std::floor(v))) {
-    return Status::error("'" + key + "=" + value + "': expected " + describe(*k));
+    return Status::usage("'" + key + "=" + value + "': expected " + describe(*k));
   }
   k->set(o, v);
   return Status::ok();
@@ -115,9 +115,9 @@ Result<PruneOptions> PruneOptions::parse(const std::string& spec) {
   while (std::getline(ss, item, ',')) {
     const auto eq = item.find('=');
     if (eq == std::string::npos)
-      return Status::error("--prune '" + spec + "': expected key=value, got '" + item + "'");
+      return Status::usage("--prune '" + spec + "': expected key=value, got '" + item + "'");
     if (auto st = set_key(o, item.substr(0, eq), item.substr(eq + 1)); !st)
-      return Status::error("--prune '" + spec + "': " + st.message());
+      return Status::usage("--prune '" + spec + "': " + st.message());
   }
   return o;
 }

@@ -22,15 +22,15 @@ void write_index_lists(ByteWriter& w, const std::vector<std::vector<int64_t>>& l
 Status read_index_lists(ByteReader& r, std::vector<std::vector<int64_t>>* lists) {
   uint64_t layers;
   if (!r.get_varint(&layers) || layers > kMaxLayers)
-    return Status::error("truncated or malformed layer count");
+    return Status::corruption("truncated or malformed layer count");
   lists->assign(layers, {});
   for (auto& layer : *lists) {
     uint64_t n;
-    if (!r.get_varint(&n) || n > kMaxUnits) return Status::error("malformed unit count");
+    if (!r.get_varint(&n) || n > kMaxUnits) return Status::corruption("malformed unit count");
     int64_t prev = -1;
     for (uint64_t j = 0; j < n; ++j) {
       uint64_t gap;
-      if (!r.get_varint(&gap) || gap > kMaxUnits) return Status::error("truncated unit indices");
+      if (!r.get_varint(&gap) || gap > kMaxUnits) return Status::corruption("truncated unit indices");
       prev += static_cast<int64_t>(gap) + 1;
       layer.push_back(prev);
     }
@@ -48,7 +48,7 @@ Result<StructurePlan> StructurePlan::read(ByteReader& r) {
   StructurePlan p;
   uint64_t version;
   std::string spec;
-  if (!r.get_varint(&version) || !r.get_string(&spec)) return Status::error("truncated or malformed plan");
+  if (!r.get_varint(&version) || !r.get_string(&spec)) return Status::corruption("truncated or malformed plan");
   auto from = ModelSpec::from_json(spec);
   if (!from) return from.status().prefixed("plan");
   p.version = static_cast<int64_t>(version);
@@ -59,13 +59,13 @@ Result<StructurePlan> StructurePlan::read(ByteReader& r) {
 
 Status StructurePlan::validate(const std::vector<int64_t>& units) const {
   if (kept.size() != units.size())
-    return Status::error("plan has " + std::to_string(kept.size()) + " layers, the model " +
+    return Status::corruption("plan has " + std::to_string(kept.size()) + " layers, the model " +
                          std::to_string(units.size()));
   for (size_t l = 0; l < kept.size(); ++l) {
-    if (kept[l].empty()) return Status::error("plan keeps no unit of layer " + std::to_string(l));
+    if (kept[l].empty()) return Status::corruption("plan keeps no unit of layer " + std::to_string(l));
     for (size_t j = 0; j < kept[l].size(); ++j) {
       if (kept[l][j] < 0 || kept[l][j] >= units[l] || (j > 0 && kept[l][j] <= kept[l][j - 1]))
-        return Status::error("plan layer " + std::to_string(l) + ": indices must be ascending and below " +
+        return Status::corruption("plan layer " + std::to_string(l) + ": indices must be ascending and below " +
                              std::to_string(units[l]));
     }
   }

@@ -74,6 +74,7 @@ TEST_P(FrameCorruption, IsRejectedWithAClearMessage) {
   GetParam().apply(bytes);
   auto f = decode_frame(bytes, 1 << 20);
   ASSERT_FALSE(f);
+  EXPECT_EQ(f.code(), StatusCode::kCorruption) << f.message();
   EXPECT_NE(f.message().find(GetParam().expected), std::string::npos) << f.message();
 }
 

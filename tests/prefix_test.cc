@@ -25,29 +25,39 @@ void expect_every_prefix_refused(const Bytes& whole, const Decode& decode, const
         << what << ": prefix of " << n << " of " << whole.size() << " bytes was accepted";
 }
 
-TEST(Prefixes, FramesAreRefused) {
+// The same, where the decoder says why: every prefix is corruption, never another kind.
+template <typename Decode>
+void expect_every_prefix_corrupt(const Bytes& whole, const Decode& decode, const char* what) {
+  ASSERT_TRUE(decode(whole).is_ok()) << what << ": the whole input";
+  for (size_t n = 0; n < whole.size(); ++n)
+    ASSERT_EQ(decode(Bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n))).code(),
+              StatusCode::kCorruption)
+        << what << ": prefix of " << n << " of " << whole.size() << " bytes";
+}
+
+TEST(Prefixes, FramesAreRefusedAsCorruption) {
   protocol::FrameHeader h{protocol::FrameKind::kUpdate, 3, 1, 2, 4,
                              {protocol::CodecId::kTopK, protocol::CodecId::kQsgd}};
   const Bytes payload{1, 2, 3, 4, 5, 6, 7, 8, 9};
-  expect_every_prefix_refused(protocol::encode_frame(h, payload),
-                              [](Bytes b) { return protocol::decode_frame(std::move(b)).is_ok(); }, "frame");
+  expect_every_prefix_corrupt(protocol::encode_frame(h, payload),
+                              [](Bytes b) { return protocol::decode_frame(std::move(b)); }, "frame");
 }
 
-TEST(Prefixes, SavedModelsAreRefused) {
+TEST(Prefixes, SavedModelsAreRefusedAsCorruption) {
   testing::TempDir dir;
   auto net = testing::tiny_model();
   ASSERT_TRUE(coordinator::save_model_file(dir.file("m.model"), *net));
-  expect_every_prefix_refused(read_file_bytes(dir.file("m.model")).value(),
-                              [](Bytes b) { return coordinator::decode_model_file(std::move(b), "m").is_ok(); },
+  expect_every_prefix_corrupt(read_file_bytes(dir.file("m.model")).value(),
+                              [](Bytes b) { return coordinator::decode_model_file(std::move(b), "m"); },
                               "saved model");
 }
 
-TEST(Prefixes, CheckpointsAreRefused) {
+TEST(Prefixes, CheckpointsAreRefusedAsCorruption) {
   testing::TempDir dir;
   auto net = testing::tiny_model();
   ASSERT_TRUE(coordinator::save_checkpoint(dir.path(), testing::sample_checkpoint(*net)));
-  expect_every_prefix_refused(read_file_bytes(coordinator::checkpoint_path(dir.path())).value(),
-                              [](Bytes b) { return coordinator::decode_checkpoint(std::move(b), "c").is_ok(); },
+  expect_every_prefix_corrupt(read_file_bytes(coordinator::checkpoint_path(dir.path())).value(),
+                              [](Bytes b) { return coordinator::decode_checkpoint(std::move(b), "c"); },
                               "checkpoint");
 }
 

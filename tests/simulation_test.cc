@@ -152,6 +152,9 @@ TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
   EXPECT_EQ(r.summary.model_checksum, reference);
   for (const auto& round : rec.rounds) {
     EXPECT_EQ(round.dropped, 7 * 6);
+    // Each kind for its reason: bad CRC, cut frame, garbage, cut payload; late, stranger, kind.
+    EXPECT_EQ(round.dropped_kinds.at(StatusCode::kCorruption), 4 * 6);
+    EXPECT_EQ(round.dropped_kinds.at(StatusCode::kStale), 3 * 6);
     EXPECT_EQ(round.clients, 6);
   }
 }

@@ -70,6 +70,7 @@ TEST(InProc, TimeoutIsReportedAfterRoughlyTheTimeout) {
   const auto start = std::chrono::steady_clock::now();
   auto got = t->recv({kAnySource, 50ms});
   EXPECT_EQ(got.kind, Received::Kind::kTimeout);
+  EXPECT_EQ(got.status.code(), StatusCode::kTimeout);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
 }
 
@@ -85,9 +86,11 @@ TEST(InProc, GonePeerIsReportedOnceAndSendsToItFail) {
   ASSERT_EQ(got.kind, Received::Kind::kError);
   EXPECT_EQ(got.message.source, 2);
   EXPECT_NE(got.status.message().find("worker 2 is gone"), std::string::npos);
+  EXPECT_EQ(got.status.code(), StatusCode::kPeerLost);
   EXPECT_EQ(t0->recv({kAnySource, 20ms}).kind, Received::Kind::kTimeout) << "reported once";
   auto st = t0->send(2, bytes_of(0, 0));
   ASSERT_FALSE(st);
+  EXPECT_EQ(st.code(), StatusCode::kPeerLost);
   EXPECT_NE(st.message().find("worker 2"), std::string::npos);
   EXPECT_FALSE(t0->send(7, bytes_of(0, 0)));
 }
@@ -98,8 +101,10 @@ TEST(InProc, CloseWakesBlockedReceiversButDeliversQueuedMessagesFirst) {
   ASSERT_TRUE(t1->send(0, bytes_of(1, 9)));
   hub->close();
   EXPECT_TRUE(t0->recv({}).ok());
-  EXPECT_EQ(t0->recv({}).kind, Received::Kind::kError);
-  EXPECT_FALSE(t1->send(0, bytes_of(1, 0)));
+  const auto closed = t0->recv({});
+  EXPECT_EQ(closed.kind, Received::Kind::kError);
+  EXPECT_EQ(closed.status.code(), StatusCode::kPeerLost);
+  EXPECT_EQ(t1->send(0, bytes_of(1, 0)).code(), StatusCode::kPeerLost);
 }
 
 }  // namespace

@@ -25,8 +25,6 @@ namespace {
 using protocol::Frame;
 using protocol::FrameKind;
 
-constexpr const char* kDivergedPrefix = "diverged: ";
-
 StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
   return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed,
                       t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16};
@@ -91,7 +89,7 @@ void Worker::send_failure(const protocol::FrameHeader& task, const protocol::Tas
 
 Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
   std::string spec_json;
-  if (!r.get_string(&spec_json)) return Status::error("truncated model spec");
+  if (!r.get_string(&spec_json)) return Status::corruption("truncated model spec");
   auto spec = ModelSpec::from_json(spec_json);
   if (!spec) return spec.status();
   if (!net_ || net_->spec() != spec.value()) {
@@ -107,9 +105,9 @@ Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
 
 Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
   uint32_t base;
-  if (!r.get_u32(&base)) return Status::error("truncated delta header");
+  if (!r.get_u32(&base)) return Status::corruption("truncated delta header");
   if (!net_ || view_version_ != base)
-    return Status::error("delta against version " + std::to_string(base) + " but this worker holds " +
+    return Status::stale("delta against version " + std::to_string(base) + " but this worker holds " +
                          std::to_string(view_version_));
   auto delta = at::empty({layout_.total}, at::kFloat);
   if (auto st = compression::decode_state(r, layout_, frame.header.codecs, delta.data_ptr<float>()); !st)
@@ -149,12 +147,9 @@ std::optional<protocol::TaskFailure> Worker::handle_task(const Frame& frame) {
   const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
   const bool stats = task.mode == protocol::TaskMode::kStats;
   auto payload = stats ? gather_stats(frame, task, decode_s) : train_and_encode(frame, task, decode_s);
-  if (!payload) {
-    const std::string& why = payload.message();
-    const size_t prefix = std::char_traits<char>::length(kDivergedPrefix);
-    if (why.rfind(kDivergedPrefix, 0) == 0) return fail(FailureKind::kDiverged, why.substr(prefix));
-    return fail(FailureKind::kInternal, why);
-  }
+  if (!payload)
+    return fail(payload.code() == StatusCode::kDiverged ? FailureKind::kDiverged : FailureKind::kInternal,
+                payload.message());
   protocol::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
                                static_cast<uint32_t>(transport_.rank()), h.client,
                                h.model_version,
@@ -175,7 +170,7 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::Train
   const auto result = train_locally(*net_, data_->client_data(h.client), train_options(task, client_seed));
   const auto delta = read_state(*net_).sub_(view_);
   if (!std::isfinite(result.mean_loss) || !at::isfinite(delta).all().item<bool>())
-    return Status::error(std::string(kDivergedPrefix) + "local training of client " +
+    return Status::diverged("local training of client " +
                          std::to_string(h.client) + " produced non-finite values (loss " +
                          std::to_string(result.mean_loss) + "; lower --lr?)");
   protocol::UpdateMeta meta;

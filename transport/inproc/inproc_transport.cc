@@ -15,8 +15,8 @@ Status InProcHub::deliver(int source, int dest, Bytes bytes) {
     if (dest < 0 || dest >= world_size())
       return Status::error("send to rank " + std::to_string(dest) + ": no such rank (world " +
                            std::to_string(world_size()) + ")");
-    if (closed_) return Status::error("send to " + peer_name(dest) + ": transport closed");
-    if (boxes_[dest].gone) return Status::error("send to " + peer_name(dest) + ": peer is gone");
+    if (closed_) return Status::peer_lost("send to " + peer_name(dest) + ": transport closed");
+    if (boxes_[dest].gone) return Status::peer_lost("send to " + peer_name(dest) + ": peer is gone");
     boxes_[dest].queue.push_back(Message{source, std::move(bytes)});
   }
   cv_.notify_all();
@@ -48,23 +48,23 @@ Received InProcHub::take(int rank, const RecvOptions& options) {
   if (options.timeout.count() < 0) {
     cv_.wait(lock, ready);
   } else if (!cv_.wait_for(lock, options.timeout, ready)) {
-    return Received{Received::Kind::kTimeout, {}, Status::error("timed out")};
+    return Received{Received::Kind::kTimeout, {}, Status::timeout("timed out")};
   }
   if (match(box, options.source, &it)) {  // deliver what arrived before a close
     Received r{Received::Kind::kMessage, std::move(*it), Status::ok()};
     box.queue.erase(it);
     return r;
   }
-  if (closed_) return Received{Received::Kind::kError, {}, Status::error("transport closed")};
+  if (closed_) return Received{Received::Kind::kError, {}, Status::peer_lost("transport closed")};
   if (box.gone)
-    return Received{Received::Kind::kError, {}, Status::error("this rank was stopped")};
+    return Received{Received::Kind::kError, {}, Status::peer_lost("this rank was stopped")};
   int lost = options.source;
   if (lost == kAnySource) {
     lost = first_unreported_gone(rank);
     reported_gone_[rank][lost] = true;
   }
   return Received{Received::Kind::kError, Message{lost, {}},
-                  Status::error(peer_name(lost) + " is gone")};
+                  Status::peer_lost(peer_name(lost) + " is gone")};
 }
 
 int InProcHub::first_unreported_gone(int rank) {
