@@ -20,17 +20,12 @@ constexpr int64_t kMaxClasses = 100000;
 // Parses one CSV line into doubles; false if any field is not a number.
 bool parse_row(const std::string& line, std::vector<double>* out) {
   out->clear();
-  std::stringstream ss(line);
-  std::string field;
-  while (std::getline(ss, field, ',')) {
-    size_t first = 0, last = field.size();
-    while (first < last && std::isspace(static_cast<unsigned char>(field[first]))) ++first;
-    while (last > first && std::isspace(static_cast<unsigned char>(field[last - 1]))) --last;
+  for (const auto& field : split_items(line, ',')) {
     double v;
-    if (!parse_double(field.substr(first, last - first), &v)) return false;
+    if (!parse_double(trim_blanks(field), &v)) return false;
     out->push_back(v);
   }
-  return !out->empty();
+  return true;
 }
 
 Result<std::vector<std::vector<double>>> read_csv(const std::string& path) {

@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 #include <torch/utils.h>
 
-#include <sstream>
 #include <thread>
 
 #include "compression/pipeline.h"
@@ -21,22 +20,16 @@ namespace {
 
 constexpr int64_t kMaxSyntheticValues = int64_t{1} << 30;  // 4 GiB of float32
 
-std::vector<int64_t> parse_int_list(const std::string& text, char sep, const std::string& flag) {
-  std::vector<int64_t> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, sep)) {
-    int64_t v;
-    if (!parse_int64(item, &v) || v < 1 || v > (int64_t{1} << 24))
-      throw UsageError(flag + " '" + text + "': expected whole numbers in [1, 16777216] separated by '" +
-                       std::string(1, sep) + "'");
-    out.push_back(v);
-  }
-  return out;
+std::vector<int64_t> positive_list(const std::string& text, char sep, const std::string& flag) {
+  const auto list = parse_int_list(text, sep, 1, int64_t{1} << 24);
+  if (!list)
+    throw UsageError(flag + " '" + text + "': expected whole numbers in [1, 16777216] separated by '" +
+                     std::string(1, sep) + "'");
+  return *list;
 }
 
 SyntheticOptions synthetic_options(const RunConfig& c) {
-  const auto shape = parse_int_list(c.synthetic_shape, 'x', "--synthetic-shape");
+  const auto shape = positive_list(c.synthetic_shape, 'x', "--synthetic-shape");
   if (shape.size() != 3)
     throw UsageError("--synthetic-shape '" + c.synthetic_shape + "': expected CxHxW, e.g. 1x28x28");
   const double values = double(shape[0]) * double(shape[1]) * double(shape[2]) *
@@ -111,7 +104,7 @@ RunSetup make_run_setup(const RunConfig& c) {
   auto partition = make_partition(labels_of(train), train.classes, pspec, c.clients, c.seed)
                        .value_or_throw<UsageError>();
   s.clients = std::make_shared<const PartitionedData>(train, std::move(partition));
-  const auto widths = c.widths.empty() ? std::vector<int64_t>{} : parse_int_list(c.widths, ',', "--widths");
+  const auto widths = c.widths.empty() ? std::vector<int64_t>{} : positive_list(c.widths, ',', "--widths");
   s.spec = make_spec(c.model, train.channels(), train.height(), train.width(), train.classes, widths)
                .value_or_throw<UsageError>();
   if (c.batch == 1 && make_model(s.spec)->has_batchnorm())

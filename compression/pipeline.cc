@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "compression/index_coding.h"
 #include "compression/sparsify.h"
@@ -19,11 +18,8 @@ struct StageText {
 };
 
 StageText split_stage(const std::string& text) {
-  StageText s;
-  std::stringstream ss(text);
-  std::string part;
-  std::getline(ss, s.name, ':');
-  while (std::getline(ss, part, ':')) s.args.push_back(part);
+  auto parts = split_items(text, ':');
+  StageText s{parts.front(), {parts.begin() + 1, parts.end()}};
   return s;
 }
 
@@ -144,10 +140,8 @@ Result<Pipeline> Pipeline::parse(const std::string& spec, const std::string& fla
                          " (stages, in order: topk:R|randk:R|dgc:R|threshold:T, "
                          "fp16|bf16|qsgd:B[:BUCKET]|uniform:B[:BUCKET]|sign[:BUCKET], zstd[:L]; or none)");
   };
-  std::stringstream ss(spec);
-  std::string stage;
   int last_slot = -1;
-  while (std::getline(ss, stage, ',')) {
+  for (const auto& stage : split_items(spec, ',')) {
     const int slot = parse_stage(split_stage(stage), &p.sparsifier_, &p.ratio_, &p.threshold_,
                                  &p.values_, &p.zstd_level_);
     if (slot < 0) return bad("bad stage '" + stage + "'");

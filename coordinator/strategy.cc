@@ -9,17 +9,15 @@ using Kind = ServerOptimizerOptions::Kind;
 Result<Strategy> parse_strategy(const std::string& text, double server_lr) {
   Strategy s;
   s.name = text;
-  const auto colon = text.find(':');
-  const std::string head = text.substr(0, colon);
-  const std::string arg = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const auto [head, arg] = split_spec(text);
   double default_lr = 1.0;
-  if (head == "fedprox" && !arg.empty()) {
-    if (!parse_double(arg, &s.prox_mu) || !in_range(s.prox_mu, 0, 1e3))
+  if (head == "fedprox" && arg) {
+    if (!parse_double(*arg, &s.prox_mu) || !in_range(s.prox_mu, 0, 1e3))
       return Status::usage("--strategy '" + text + "': MU must be a number in " + range_text(0, 1e3));
-  } else if (arg.empty() && head == "fedavg") {
-  } else if (arg.empty() && head == "fedavgm") {
+  } else if (!arg && head == "fedavg") {
+  } else if (!arg && head == "fedavgm") {
     s.server.kind = Kind::kFedAvgM;
-  } else if (arg.empty() && (head == "fedadam" || head == "fedyogi")) {
+  } else if (!arg && (head == "fedadam" || head == "fedyogi")) {
     s.server.kind = head == "fedadam" ? Kind::kFedAdam : Kind::kFedYogi;
     default_lr = 0.01;
   } else {

@@ -1,5 +1,6 @@
 #include "core/parse.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -70,6 +71,61 @@ std::string check_whole_number(const std::string& text, int64_t lo, int64_t hi) 
     return "'" + text + "': expected a whole number in [" + std::to_string(lo) + ", " +
            std::to_string(hi) + "]";
   return "";
+}
+
+SpecParts split_spec(const std::string& text, char sep) {
+  const auto at = text.find(sep);
+  if (at == std::string::npos) return {text, std::nullopt};
+  return {text.substr(0, at), text.substr(at + 1)};
+}
+
+std::vector<std::string> split_items(const std::string& text, char sep) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (true) {
+    const auto at = text.find(sep, start);
+    items.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
+    if (at == std::string::npos) return items;
+    start = at + 1;
+  }
+}
+
+std::optional<std::vector<int64_t>> parse_int_list(const std::string& text, char sep, int64_t lo,
+                                                   int64_t hi) {
+  std::vector<int64_t> out;
+  for (const auto& item : split_items(text, sep)) {
+    int64_t v;
+    if (!parse_int64(item, &v) || v < lo || v > hi) return std::nullopt;
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_key_values(
+    const std::string& text, char sep) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& item : split_items(text, sep)) {
+    const auto parts = split_spec(item, '=');
+    if (parts.name.empty() || !parts.args) return std::nullopt;
+    out.emplace_back(parts.name, *parts.args);
+  }
+  return out;
+}
+
+bool parse_quantity(const std::string& text, double* value, std::string* unit) {
+  size_t end = text.size();
+  while (end > 0 && std::isalpha(static_cast<unsigned char>(text[end - 1]))) --end;
+  if (!parse_double(text.substr(0, end), value)) return false;
+  *unit = text.substr(end);
+  for (auto& c : *unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return true;
+}
+
+std::string trim_blanks(const std::string& text) {
+  size_t first = 0, last = text.size();
+  while (first < last && std::isspace(static_cast<unsigned char>(text[first]))) ++first;
+  while (last > first && std::isspace(static_cast<unsigned char>(text[last - 1]))) --last;
+  return text.substr(first, last - first);
 }
 
 }  // namespace xfed

@@ -111,13 +111,12 @@ Result<Partition> split_shards(const std::vector<int64_t>& labels, int64_t clien
 
 Result<PartitionSpec> PartitionSpec::parse(const std::string& text) {
   PartitionSpec spec;
-  const auto colon = text.find(':');
-  const std::string head = text.substr(0, colon);
-  const std::string arg = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const auto [head, args] = split_spec(text);
+  const std::string arg = args.value_or("");
   const auto bad = Status::usage("--partition '" + text +
                                  "': expected iid, dirichlet:ALPHA (ALPHA > 0) or shards:K "
                                  "(K >= 1)");
-  if (head == "iid" && arg.empty()) return spec;
+  if (head == "iid" && !args) return spec;
   spec.kind = head == "dirichlet" ? Kind::kDirichlet : Kind::kShards;
   if (head == "dirichlet" && parse_double(arg, &spec.alpha) && in_range(spec.alpha, 0, 1e6, true))
     return spec;

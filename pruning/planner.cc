@@ -105,20 +105,15 @@ int64_t size_after(NetImpl& model, const StructurePlan& plan, const PruneOptions
 
 Result<PruneOptions> PruneOptions::parse(const std::string& spec) {
   PruneOptions o;
-  const auto colon = spec.find(':');
-  auto c = parse_criterion(spec.substr(0, colon));
+  const auto [name, args] = split_spec(spec);
+  auto c = parse_criterion(name);
   if (!c) return c.status();
   o.criterion = c.value();
-  if (colon == std::string::npos) return o;
-  std::stringstream ss(spec.substr(colon + 1));
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos)
-      return Status::usage("--prune '" + spec + "': expected key=value, got '" + item + "'");
-    if (auto st = set_key(o, item.substr(0, eq), item.substr(eq + 1)); !st)
-      return Status::usage("--prune '" + spec + "': " + st.message());
-  }
+  if (!args) return o;
+  const auto items = parse_key_values(*args);
+  if (!items) return Status::usage("--prune '" + spec + "': expected key=value items separated by ','");
+  for (const auto& [key, value] : *items)
+    if (auto st = set_key(o, key, value); !st) return Status::usage("--prune '" + spec + "': " + st.message());
   return o;
 }
 
