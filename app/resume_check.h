@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/dataset.h"
 #include "app/run_config.h"
+#include "core/dataset.h"
 #include "worker/client_state_file.h"
 
 namespace xfed::app {

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "app/resume_check.h"
 #include "compression/pipeline.h"
 #include "core/cifar_reader.h"
 #include "core/file_io.h"
@@ -12,7 +13,6 @@
 #include "core/parse.h"
 #include "core/rng.h"
 #include "core/synthetic.h"
-#include "app/resume_check.h"
 #include "pruning/planner.h"
 
 namespace xfed::app {

@@ -5,11 +5,11 @@
 
 #include <memory>
 
+#include "app/run_config.h"
 #include "coordinator/coordinator.h"
 #include "core/client_data.h"
 #include "core/dataset.h"
 #include "core/model.h"
-#include "app/run_config.h"
 #include "worker/client_state_file.h"
 
 namespace xfed::app {

@@ -1,117 +1,18 @@
-// The `xfed` command: simulate | eval (more subcommands join as backends land).
+// The `xfed` command line: flags and subcommands (simulate | eval | di-score); each command
+// is a function of app/commands.h.
 // Exit codes: 0 success, 1 a run failed, 2 bad usage / config / data (one line on stderr).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <limits>
-#include <nlohmann/json.hpp>
 
-#include "coordinator/model_file.h"
-#include "core/evaluate.h"
-#include "core/file_io.h"
-#include "core/log.h"
 #include "app/cli_flags.h"
-#include "app/di_score.h"
-#include "app/progress.h"
-#include "app/run_setup.h"
-#include "app/simulation.h"
-#include "pruning/gram.h"
+#include "app/commands.h"
+#include "core/check.h"
 
 namespace xfed::app {
 namespace {
-
-void log_client_histograms(const PartitionedData& clients, const Dataset& test) {
-  constexpr int64_t kShown = 20;
-  for (int64_t c = 0; c < std::min(clients.num_clients(), kShown); ++c) {
-    std::string line = "client " + std::to_string(c) + " class histogram:";
-    for (auto n : clients.client_data(c).class_histogram()) line += " " + std::to_string(n);
-    log_info(line);
-  }
-  if (clients.num_clients() > kShown)
-    log_info("(" + std::to_string(clients.num_clients() - kShown) + " more clients)");
-  log_info("test set: " + std::to_string(test.size()) + " samples");
-}
-
-// The model file, plus FILE.json: kept units per layer (original numbering) and sizes.
-Status save_with_summary(const std::string& path, const SimulationResult& r) {
-  if (auto st = coordinator::save_model_file(path, *r.model); !st) return st;
-  nlohmann::json kept = nlohmann::json::object();
-  for (size_t l = 0; l < r.layers.size(); ++l) kept[r.layers[l]] = r.kept[l];
-  nlohmann::json j{{"model_file", path},
-                   {"spec", nlohmann::json::parse(r.model->spec().to_json())},
-                   {"kept", kept},
-                   {"params", r.model->num_params()},
-                   {"flops", r.model->flops()},
-                   {"bytes_fp32", r.model->num_params() * 4},
-                   {"test_accuracy", r.summary.final_accuracy},
-                   {"model_checksum", r.summary.model_checksum}};
-  const std::string text = j.dump() + "\n";
-  return write_file_atomically(path + ".json", Bytes(text.begin(), text.end()));
-}
-
-int run_simulate(const RunConfig& c) {
-  set_log_verbose(c.verbose);
-  use_single_intraop_thread();
-  check_output_paths(c);
-  auto setup = make_run_setup(c);
-  std::unique_ptr<JsonlMetricsWriter> metrics;
-  if (!c.metrics.empty())
-    metrics = JsonlMetricsWriter::open(c.metrics, setup.resume.round).value_or_throw<UsageError>();
-  const int64_t original_params = make_model(setup.spec)->num_params();
-  ProgressPrinter progress(stdout, original_params);
-  std::vector<RoundObserver*> observers;
-  if (metrics) observers.push_back(metrics.get());
-  if (!c.quiet) observers.push_back(&progress);
-  const int64_t per_round = std::max<int64_t>(1, std::llround(c.fraction * c.clients));
-  const int threads = worker_threads(c, per_round);
-  if (!c.quiet)
-    std::printf("xfed simulate: %s, %s (%lld params), %lld clients (%s), %d worker threads\n",
-                c.dataset.c_str(), c.model.c_str(), static_cast<long long>(original_params),
-                static_cast<long long>(c.clients), c.partition.c_str(), threads);
-  if (!c.quiet && setup.coordinator.prune)
-    std::printf("pruning statistics: Gram matrices on %s\n", pruning::gram_path_name());
-  if (c.verbose) log_client_histograms(*setup.clients, *setup.test);
-  auto result = run_simulation(setup, make_initial_model(setup.spec, c.seed), threads, observers);
-  if (!result) {
-    log_error(result.message());
-    return 1;
-  }
-  if (metrics && !metrics->status()) return 1;  // logged when it happened
-  if (!c.save_model.empty()) {
-    if (auto st = save_with_summary(c.save_model, result.value()); !st) {
-      log_error(st.message());
-      return 1;
-    }
-  }
-  return 0;
-}
-
-struct EvalConfig {
-  RunConfig data;
-  std::string model_file;
-};
-
-int run_eval(const EvalConfig& c) {
-  use_single_intraop_thread();
-  auto net = coordinator::load_model_file(c.model_file).value_or_throw<UsageError>();
-  const auto data = load_data(c.data);
-  const auto& spec = net->spec();
-  const auto& test = data.test;
-  if (spec.in_channels != test.channels() || spec.height != test.height() ||
-      spec.width != test.width() || spec.classes != test.classes)
-    throw UsageError(c.model_file + ": model expects " + std::to_string(spec.in_channels) + "x" +
-                     std::to_string(spec.height) + "x" + std::to_string(spec.width) + " inputs and " +
-                     std::to_string(spec.classes) + " classes; --dataset " + c.data.dataset +
-                     " has " + std::to_string(test.channels()) + "x" + std::to_string(test.height()) +
-                     "x" + std::to_string(test.width()) + " and " + std::to_string(test.classes));
-  const auto r = evaluate(*net, test);
-  nlohmann::json j{{"model", c.model_file}, {"dataset", data.name}, {"test_accuracy", r.accuracy},
-                   {"test_loss", r.loss}, {"params", net->num_params()}, {"flops", net->flops()}};
-  std::cout << j.dump() << std::endl;
-  return 0;
-}
 
 std::vector<std::string> args_of(int argc, char** argv) { return {argv, argv + argc}; }
 
@@ -159,12 +60,9 @@ int main_impl(int argc, char** argv) {
                  parsed.empty() ? "" : (" " + parsed[0]->get_name()).c_str());
     return 2;
   }
-  if (simulate->parsed()) return run_simulate(sim);
-  if (di->parsed()) {
-    std::cout << di_score_json(ds).value_or_throw<UsageError>() << std::endl;
-    return 0;
-  }
-  return run_eval(ev);
+  if (simulate->parsed()) return simulate_command(sim);
+  if (di->parsed()) return di_score_command(ds);
+  return eval_command(ev);
 }
 
 }  // namespace

@@ -15,10 +15,10 @@
 
 #include <torch/csrc/autograd/grad_mode.h>
 
-#include "coordinator/model_file.h"
-#include "core/evaluate.h"
 #include "app/run_setup.h"
 #include "app/simulation.h"
+#include "coordinator/model_file.h"
+#include "core/evaluate.h"
 #include "pruning/di.h"
 #include "pruning/planner.h"
 #include "worker/stats_collector.h"

@@ -20,9 +20,9 @@
 #include <string>
 #include <thread>
 
-#include "core/model_state.h"
 #include "app/run_setup.h"
 #include "app/simulation.h"
+#include "core/model_state.h"
 #include "worker/local_trainer.h"
 #include "worker/worker.h"
 

@@ -90,6 +90,10 @@ class [[nodiscard]] Result {
     XFED_CHECK(is_ok(), status_.message());
     return *value_;
   }
+  const T& value() const& {
+    XFED_CHECK(is_ok(), status_.message());
+    return *value_;
+  }
   T&& value() && {
     XFED_CHECK(is_ok(), status_.message());
     return std::move(*value_);

@@ -4,11 +4,11 @@
 #include <filesystem>
 
 #include "coordinator/checkpoint.h"
-#include "worker/client_state_file.h"
 #include "protocol/frame.h"
 #include "tests/sim_fixture.h"
 #include "tests/test_util.h"
 #include "transport/inproc/inproc_transport.h"
+#include "worker/client_state_file.h"
 #include "worker/worker.h"
 
 namespace xfed {

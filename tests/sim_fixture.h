@@ -9,11 +9,11 @@
 
 #include <gtest/gtest.h>
 
-#include "core/coding.h"
-#include "core/metrics.h"
 #include "app/run_config.h"
 #include "app/run_setup.h"
 #include "app/simulation.h"
+#include "core/coding.h"
+#include "core/metrics.h"
 #include "transport/transport.h"
 
 namespace xfed::testing {
@@ -43,7 +43,7 @@ class Recorder : public RoundObserver {
 };
 
 // Runs a simulation (failing the test on error) with an optional recorder.
-inline app::SimulationResult simulate(const app::RunConfig& c, int threads, Recorder* rec = nullptr) {
+inline app::RunOutcome simulate(const app::RunConfig& c, int threads, Recorder* rec = nullptr) {
   auto setup = app::make_run_setup(c);
   std::vector<RoundObserver*> observers;
   if (rec) observers.push_back(rec);

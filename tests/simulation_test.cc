@@ -63,33 +63,26 @@ INSTANTIATE_TEST_SUITE_P(All, Strategies,
                          });
 
 // Runs a federation where each worker rank's transport is wrapped by `hook`.
-app::SimulationResult simulate_hooked(const app::RunConfig& c, int threads,
+app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
                                       const std::function<HookedTransport::Hook(int)>& hook_for,
                                       Recorder* rec) {
   auto setup = app::make_run_setup(c);
   auto hub = std::make_shared<transport::InProcHub>(1 + threads);
-  worker::WorkerOptions options;
-  options.client_state = std::make_shared<worker::ClientStateStore>();
+  const auto options = app::worker_options(setup, std::make_shared<worker::ClientStateStore>(), "");
   std::vector<std::thread> workers;
   for (int rank = 1; rank <= threads; ++rank) {
     workers.emplace_back([&, rank] {
       app::use_single_intraop_thread();
       HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
-      worker::Worker w(t, setup.clients, options);
-      EXPECT_TRUE(w.run());
+      EXPECT_TRUE(app::run_worker(setup, t, options));
     });
   }
   auto t0 = transport::make_inproc_transport({hub, 0});
-  auto model = app::make_initial_model(setup.spec, c.seed);
-  coordinator::Coordinator coord(setup.coordinator, *t0, model, setup.test);
-  coord.add_observer(rec);
-  auto summary = coord.run();
+  auto outcome = app::run_coordinator(setup, app::make_initial_model(setup.spec, c.seed), *t0,
+                                     rec ? std::vector<RoundObserver*>{rec} : std::vector<RoundObserver*>{});
   for (auto& w : workers) w.join();
-  EXPECT_TRUE(summary) << summary.message();
-  app::SimulationResult result;
-  result.summary = summary.value();
-  result.model = model;
-  return result;
+  EXPECT_TRUE(outcome) << outcome.message();
+  return std::move(outcome).value();
 }
 
 // Updates and pruning statistics are summed in client order, whatever order they arrive in:

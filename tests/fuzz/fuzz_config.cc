@@ -3,8 +3,8 @@
 // else escaping is a finding.
 #include <CLI/CLI.hpp>
 
-#include "core/check.h"
 #include "app/cli_flags.h"
+#include "core/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace xfed;

@@ -1,0 +1,59 @@
+#include "app/roles.h"
+
+#include <ATen/Parallel.h>
+
+#include <exception>
+
+#include "coordinator/coordinator.h"
+#include "core/log.h"
+#include "worker/client_state_file.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace xfed::app {
+
+void use_single_intraop_thread() {
+  at::set_num_threads(1);
+#ifdef _OPENMP
+  omp_set_num_threads(1);  // per-thread ICV: OpenBLAS (OpenMP build) reads it on each call
+#endif
+}
+
+Result<RunOutcome> run_coordinator(const RunSetup& setup, Net initial_model,
+                                   transport::Transport& transport,
+                                   const std::vector<RoundObserver*>& observers) {
+  coordinator::Coordinator coord(setup.coordinator, transport, std::move(initial_model), setup.test);
+  for (auto* o : observers) coord.add_observer(o);
+  auto summary = coord.run();
+  if (!summary) return summary.status();
+  return RunOutcome{std::move(summary).value(), coord.shared_model(), coord.original_layer_names(),
+                    coord.kept_units()};
+}
+
+worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<worker::ClientStateStore> store,
+                                     const std::string& client_state_file) {
+  worker::WorkerOptions options;
+  options.client_state = std::move(store);
+  options.client_state_file = client_state_file;
+  if (!client_state_file.empty())
+    worker::restore_client_state(*options.client_state, client_state_file, setup.resume);
+  return options;
+}
+
+Status run_worker(const RunSetup& setup, transport::Transport& transport,
+                  const worker::WorkerOptions& options) {
+  const std::string me = transport::peer_name(transport.rank());
+  try {
+    worker::Worker w(transport, setup.clients, options);
+    auto st = w.run();
+    if (!st) log_error(st.message());
+    return st;
+  } catch (const std::exception& e) {
+    log_error(me + " failed: " + e.what());
+    return Status::error(me + " failed: " + e.what());
+  }
+}
+
+}  // namespace xfed::app
