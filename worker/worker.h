@@ -8,7 +8,9 @@
 // task's uplink pipeline and the client's error-feedback state (error_feedback.h), plus
 // the CRC of the view, so the coordinator can prove the client did not drift. A stats task
 // gathers pruning evidence instead (stats_collector.h); a plan frame registers a structure
-// change so the clients' EF state is sliced like the model.
+// change so the clients' EF state is sliced like the model. A control frame stops the worker
+// or asks it to save its clients' state for a checkpoint, which it confirms
+// (client_state_file.h).
 // Every task gets an answer: a task the worker cannot do (undecodable, a client it does not
 // hold, training that diverged to NaN, an exception) is answered with a failure frame naming
 // the reason, so the coordinator counts it instead of waiting. Frames that are not tasks and

@@ -1,5 +1,5 @@
 // libFuzzer target: the round protocol's small payloads (task, update metadata, failure
-// report, pipeline parameters), each read from the same bytes.
+// report, control message, pipeline parameters), each read from the same bytes.
 #include "protocol/messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -18,6 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ByteReader r(data, size);
     protocol::TaskFailure f;
     (void)f.read(r);
+  }
+  {
+    ByteReader r(data, size);
+    protocol::ControlMessage c;
+    (void)c.read(r);
   }
   return 0;
 }

@@ -77,7 +77,11 @@ void frames_and_pipelines() {
   Bytes m;
   ByteWriter mw(&m);
   protocol::UpdateMeta{600, 0.5f, 1, 2, 3, 0xabcdef}.write(mw);
-  seed("messages", n, m);
+  seed("messages", n++, m);
+  Bytes c;
+  ByteWriter cw(&c);
+  protocol::ControlMessage{protocol::ControlCommand::kClientStateSaved, "disk full"}.write(cw);
+  seed("messages", n, c);
 }
 
 void files() {
