@@ -22,6 +22,11 @@
 //      EF state). The next round sends every client the slimmer model in full.
 //   7. Evaluate, emit a RoundReport to the observers, checkpoint every `checkpoint_every`.
 //
+// Its parts: RoundCollection (round_collection.h) is one collection phase, what is pending
+// and what came back; PruningSchedule (pruning_schedule.h) holds the pruning state across
+// rounds; Broadcaster (broadcast.h) the clients' model views; checkpoint_step.cc the
+// checkpoint round (workers save their clients' state first); prune_step.cc step 6.
+//
 // Determinism: with the same options and seed, the final model is bit-identical whatever
 // the number of worker ranks and the order in which updates arrive. Not thread-safe: run()
 // is called once, on one thread. Failures that end the run (transport closed, every worker

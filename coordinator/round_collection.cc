@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "core/check.h"
+
 namespace xfed::coordinator {
 namespace {
 
@@ -30,6 +32,7 @@ std::vector<int> RoundCollection::silent_ranks() const {
 
 int RoundCollection::take(int64_t client) {
   const auto it = rank_of_.find(client);
+  XFED_CHECK(it != rank_of_.end(), "an answer from client " + std::to_string(client) + ", which is not pending");
   const int rank = it->second;
   rank_of_.erase(it);
   return rank;
