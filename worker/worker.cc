@@ -81,7 +81,7 @@ void Worker::send_failure(const protocol::FrameHeader& task, const protocol::Tas
   ByteWriter w(&payload);
   failure.write(w);
   protocol::FrameHeader out{FrameKind::kFailure, task.round, static_cast<uint32_t>(transport_.rank()),
-                               task.client, task.model_version, {protocol::CodecId::kNone}};
+                            task.client, task.model_version, {protocol::CodecId::kNone}};
   if (auto st = transport_.send(0, protocol::encode_frame(out, payload)); !st)
     log_warning(transport::peer_name(transport_.rank()) + ": could not report that client " +
                 std::to_string(task.client) + " failed (" + failure.reason + "): " + st.message());
@@ -151,10 +151,10 @@ std::optional<protocol::TaskFailure> Worker::handle_task(const Frame& frame) {
     return fail(payload.code() == StatusCode::kDiverged ? FailureKind::kDiverged : FailureKind::kInternal,
                 payload.message());
   protocol::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
-                               static_cast<uint32_t>(transport_.rank()), h.client,
-                               h.model_version,
-                               stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
-                                     : task.uplink.codec_ids()};
+                            static_cast<uint32_t>(transport_.rank()), h.client,
+                            h.model_version,
+                            stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
+                                  : task.uplink.codec_ids()};
   ++tasks_done_;
   if (auto sent = transport_.send(0, protocol::encode_frame(out, payload.value())); !sent)
     log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
