@@ -17,11 +17,9 @@ namespace {
 // training: the first difference named is the most fundamental one).
 std::vector<std::pair<std::string, std::string>> lines_of(const std::string& identity) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::stringstream ss(identity);
-  std::string line;
-  while (std::getline(ss, line)) {
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) out.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+  for (const auto& line : split_items(identity, '\n')) {
+    const auto [key, value] = split_spec(line, '=');
+    if (value) out.emplace_back(key, *value);
   }
   return out;
 }

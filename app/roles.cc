@@ -51,8 +51,9 @@ Status run_worker(const RunSetup& setup, transport::Transport& transport,
     if (!st) log_error(st.message());
     return st;
   } catch (const std::exception& e) {
-    log_error(me + " failed: " + e.what());
-    return Status::error(me + " failed: " + e.what());
+    const std::string why = me + " failed: " + e.what();
+    log_error(why);
+    return Status::error(why);
   }
 }
 

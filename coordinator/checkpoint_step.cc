@@ -2,8 +2,8 @@
 // a round's checkpoint holds, and how a resumed run takes it back, pruning schedule included.
 // The workers save their clients' state first, each for itself, and confirm
 // (worker/client_state_file.h); only then is the coordinator's checkpoint written.
-#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "coordinator/checkpoint.h"
@@ -15,6 +15,21 @@
 #include "protocol/messages.h"
 
 namespace xfed::coordinator {
+namespace {
+
+// A worker's confirmation that it saved its clients' state for `round`, if `bytes` are one.
+std::optional<protocol::ControlMessage> confirmation(Bytes bytes, int64_t round, uint64_t max_frame_bytes) {
+  auto frame = protocol::decode_frame(std::move(bytes), max_frame_bytes);
+  if (!frame || frame.value().header.kind != protocol::FrameKind::kControl ||
+      frame.value().header.round != static_cast<uint32_t>(round))
+    return std::nullopt;
+  auto r = frame.value().payload_reader();
+  protocol::ControlMessage reply;
+  if (!reply.read(r) || reply.command != protocol::ControlCommand::kClientStateSaved) return std::nullopt;
+  return reply;
+}
+
+}  // namespace
 
 Status Coordinator::restore_checkpoint(int64_t* first_round) {
   if (!options_.resume || options_.checkpoint_dir.empty()) return Status::ok();
@@ -80,8 +95,7 @@ Status Coordinator::save_client_states(int64_t round) {
     if (alive_[r] && transport_.send(r, command)) waiting.insert(r);
   const auto deadline = Clock::now() + kClientStateSaveTimeout;
   while (!waiting.empty()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    auto got = transport_.recv({transport::kAnySource, std::max(left, std::chrono::milliseconds(0))});
+    auto got = receive_until(deadline);
     if (got.kind == transport::Received::Kind::kTimeout) break;
     const int from = got.message.source;
     if (got.kind == transport::Received::Kind::kError) {
@@ -91,18 +105,14 @@ Status Coordinator::save_client_states(int64_t round) {
       waiting.erase(from);
       continue;
     }
-    auto frame = protocol::decode_frame(std::move(got.message.bytes), options_.max_frame_bytes);
-    protocol::ControlMessage reply;
-    auto r = frame ? frame.value().payload_reader() : ByteReader(nullptr, 0);
-    if (!frame || frame.value().header.kind != protocol::FrameKind::kControl || !reply.read(r) ||
-        reply.command != ControlCommand::kClientStateSaved ||
-        frame.value().header.round != static_cast<uint32_t>(round) || !waiting.count(from)) {
+    const auto reply = confirmation(std::move(got.message.bytes), round, options_.max_frame_bytes);
+    if (!reply || !waiting.count(from)) {
       log_warning("checkpoint of round " + std::to_string(round) + ": dropped a frame from " +
                   transport::peer_name(from) + " that is not its confirmation");
       continue;
     }
-    if (!reply.error.empty())
-      log_warning(transport::peer_name(from) + " could not save its clients' state (" + reply.error +
+    if (!reply->error.empty())
+      log_warning(transport::peer_name(from) + " could not save its clients' state (" + reply->error +
                   "); a resume from round " + std::to_string(round) + " restarts their residuals");
     waiting.erase(from);
   }

@@ -184,14 +184,12 @@ Status Coordinator::collect(RoundCollection& phase) {
   const int64_t round = phase.round();
   const bool has_deadline = options_.round_timeout_s > 0;
   constexpr double kLongestWait = 1e6;  // seconds: the deadline stays far inside the clock's range
-  const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(
-                                           std::min(options_.round_timeout_s, kLongestWait) * 1000));
+  std::optional<Clock::time_point> deadline;
+  if (has_deadline)
+    deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(
+                                  std::min(options_.round_timeout_s, kLongestWait) * 1000));
   while (phase.waiting()) {
-    auto wait = std::chrono::milliseconds(-1);
-    if (has_deadline)
-      wait = std::max(std::chrono::milliseconds(0),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    auto got = transport_.recv({transport::kAnySource, wait});
+    auto got = receive_until(deadline);
     if (got.kind == Kind::kTimeout) break;
     if (got.kind == Kind::kError) {
       if (got.message.source <= 0) return got.status.prefixed("coordinator");
@@ -260,6 +258,14 @@ Status Coordinator::accept_failure(int64_t client, ByteReader& r, RoundCollectio
   if (const auto rank = phase.rank_of(client)) broadcast_.forget_rank(*rank);
   phase.add_failure(client, std::move(failure));
   return Status::ok();
+}
+
+transport::Received Coordinator::receive_until(std::optional<Clock::time_point> deadline) {
+  auto wait = std::chrono::milliseconds(-1);  // no deadline: as long as it takes
+  if (deadline)
+    wait = std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()));
+  return transport_.recv({transport::kAnySource, wait});
 }
 
 void Coordinator::lose_rank(int rank, RoundCollection& phase) {

@@ -54,6 +54,7 @@
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/state_layout.h"
+#include "core/timing.h"
 #include "protocol/messages.h"
 #include "pruning/class_stats.h"
 #include "pruning/evidence.h"
@@ -129,6 +130,8 @@ class Coordinator {
   Status collect(RoundCollection& phase);
   Status accept(transport::Message message, RoundCollection& phase);
   Status accept_failure(int64_t client, ByteReader& r, RoundCollection& phase);
+  // One frame from any worker, waiting at most until `deadline` (none: no limit).
+  transport::Received receive_until(std::optional<Clock::time_point> deadline);
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   void evaluate_into(RoundReport* report);

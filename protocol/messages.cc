@@ -14,6 +14,15 @@ bool get_bool(ByteReader& r, bool* v) {
   return true;
 }
 
+// A one-byte wire enum whose values run from `first` to `last`; anything else is refused.
+template <typename E>
+bool get_enum(ByteReader& r, E first, E last, E* v) {
+  uint8_t b;
+  if (!r.get_u8(&b) || b < static_cast<uint8_t>(first) || b > static_cast<uint8_t>(last)) return false;
+  *v = static_cast<E>(b);
+  return true;
+}
+
 }  // namespace
 
 void TrainTask::write(ByteWriter& w) const {
@@ -35,9 +44,8 @@ void TrainTask::write(ByteWriter& w) const {
 }
 
 bool TrainTask::read(ByteReader& r) {
-  uint8_t m, flags;
-  if (!r.get_u8(&m) || m > static_cast<uint8_t>(TaskMode::kStats)) return false;
-  mode = static_cast<TaskMode>(m);
+  uint8_t flags;
+  if (!get_enum(r, TaskMode::kTrain, TaskMode::kStats, &mode)) return false;
   const bool ok = r.get_f64(&lr) && r.get_f64(&momentum) && r.get_f64(&weight_decay) &&
          r.get_f64(&prox_mu) && r.get_u32(&local_epochs) && r.get_u32(&batch) &&
          r.get_u64(&seed) && uplink.read_params(r) && get_bool(r, &error_feedback) &&
@@ -66,11 +74,7 @@ void TaskFailure::write(ByteWriter& w) const {
 }
 
 bool TaskFailure::read(ByteReader& r) {
-  uint8_t k;
-  if (!r.get_u8(&k) || k < static_cast<uint8_t>(FailureKind::kDiverged) ||
-      k > static_cast<uint8_t>(FailureKind::kInternal))
-    return false;
-  kind = static_cast<FailureKind>(k);
+  if (!get_enum(r, FailureKind::kDiverged, FailureKind::kInternal, &kind)) return false;
   return r.get_string(&reason, kMaxReasonBytes) && r.done();
 }
 
@@ -80,11 +84,7 @@ void ControlMessage::write(ByteWriter& w) const {
 }
 
 bool ControlMessage::read(ByteReader& r) {
-  uint8_t c;
-  if (!r.get_u8(&c) || c < static_cast<uint8_t>(ControlCommand::kShutdown) ||
-      c > static_cast<uint8_t>(ControlCommand::kClientStateSaved))
-    return false;
-  command = static_cast<ControlCommand>(c);
+  if (!get_enum(r, ControlCommand::kShutdown, ControlCommand::kClientStateSaved, &command)) return false;
   error.clear();
   if (command == ControlCommand::kClientStateSaved && !r.get_string(&error, kMaxReasonBytes)) return false;
   return r.done();
