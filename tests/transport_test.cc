@@ -42,38 +42,6 @@ TEST_P(InProcWorld, AllToAllKeepsPerPairOrder) {
 
 INSTANTIATE_TEST_SUITE_P(WorldSizes, InProcWorld, ::testing::Values(2, 3, 5, 8));
 
-TEST(InProc, RecvFromANonexistentRankIsAnError) {
-  auto hub = std::make_shared<InProcHub>(2);
-  auto t0 = make_inproc_transport({hub, 0});
-  for (int source : {2, 7, -5}) {
-    const auto got = t0->recv({source, 10ms});
-    EXPECT_EQ(got.kind, Received::Kind::kError) << source;
-    EXPECT_NE(got.status.message().find("no such rank"), std::string::npos) << got.status.message();
-  }
-}
-
-TEST(InProc, RecvFromSpecificSourceSkipsOthers) {
-  auto hub = std::make_shared<InProcHub>(3);
-  auto t0 = make_inproc_transport({hub, 0}), t1 = make_inproc_transport({hub, 1}),
-       t2 = make_inproc_transport({hub, 2});
-  ASSERT_TRUE(t1->send(0, bytes_of(1, 0)));
-  ASSERT_TRUE(t2->send(0, bytes_of(2, 0)));
-  auto got = t0->recv({2, 100ms});
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got.message.source, 2);
-  EXPECT_EQ(t0->recv({kAnySource, 100ms}).message.source, 1);
-}
-
-TEST(InProc, TimeoutIsReportedAfterRoughlyTheTimeout) {
-  auto hub = std::make_shared<InProcHub>(2);
-  auto t = make_inproc_transport({hub, 0});
-  const auto start = std::chrono::steady_clock::now();
-  auto got = t->recv({kAnySource, 50ms});
-  EXPECT_EQ(got.kind, Received::Kind::kTimeout);
-  EXPECT_EQ(got.status.code(), StatusCode::kTimeout);
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
-}
-
 TEST(InProc, GonePeerIsReportedOnceAndSendsToItFail) {
   auto hub = std::make_shared<InProcHub>(3);
   auto t0 = make_inproc_transport({hub, 0});
