@@ -1,30 +1,14 @@
 #include "app/resume_check.h"
 
 #include <filesystem>
-#include <map>
 #include <sstream>
-#include <utility>
-#include <vector>
 
 #include "coordinator/checkpoint.h"
 #include "core/check.h"
 #include "core/parse.h"
+#include "core/run_identity.h"
 
 namespace xfed::app {
-namespace {
-
-// (key, value) per "key=value" line, in the identity's order (data before model before
-// training: the first difference named is the most fundamental one).
-std::vector<std::pair<std::string, std::string>> lines_of(const std::string& identity) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& line : split_items(identity, '\n')) {
-    const auto [key, value] = split_spec(line, '=');
-    if (value) out.emplace_back(key, *value);
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string run_identity(const RunConfig& c, const Dataset& train) {
   std::ostringstream os;
@@ -55,6 +39,7 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("--sparsity-warmup", std::to_string(c.sparsity_warmup));
   put("--warmup-start-ratio", exact_number(c.warmup_start_ratio));
   put("--prune", c.prune);
+  if (!c.transport.empty()) put("transport", c.transport);
   if (c.dataset == "synthetic") {
     put("--synthetic-shape", c.synthetic_shape);
     put("--synthetic-noise", exact_number(c.synthetic_noise));
@@ -72,15 +57,10 @@ worker::ResumePoint check_resume(const RunConfig& c, const std::string& identity
     throw UsageError("--resume: " + path + " is at round " + std::to_string(saved.round) +
                      ", beyond --rounds " + std::to_string(c.rounds));
   if (saved.run_identity.empty()) return {saved.round, saved.structure_version};  // an older checkpoint: nothing to compare
-  const auto saved_lines = lines_of(saved.run_identity);
-  const std::map<std::string, std::string> before(saved_lines.begin(), saved_lines.end());
-  for (const auto& [key, value] : lines_of(identity)) {
-    const auto it = before.find(key);
-    const std::string was = it == before.end() ? "(not recorded)" : it->second;
-    if (was != value)
-      throw UsageError("--resume: " + path + " was made with " + key + " '" + was +
-                       "', this run has '" + value + "' (use the same setting or another --checkpoint-dir)");
-  }
+  if (const auto diff = first_difference(identity, saved.run_identity))
+    throw UsageError("--resume: " + path + " was made with " + diff->key + " '" + diff->other_value +
+                     "', this run has '" + diff->reference_value +
+                     "' (use the same setting or another --checkpoint-dir)");
   return {saved.round, saved.structure_version};
 }
 

@@ -37,6 +37,8 @@ worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<work
   worker::WorkerOptions options;
   options.client_state = std::move(store);
   options.client_state_file = client_state_file;
+  options.run_identity = setup.coordinator.run_identity;
+  options.thread_init = use_single_intraop_thread;
   if (!client_state_file.empty())
     worker::restore_client_state(*options.client_state, client_state_file, setup.resume);
   return options;
@@ -48,7 +50,7 @@ Status run_worker(const RunSetup& setup, transport::Transport& transport,
   try {
     worker::Worker w(transport, setup.clients, options);
     auto st = w.run();
-    if (!st) log_error(st.message());
+    if (!st && st.code() != StatusCode::kUsage) log_error(st.message());  // usage: the coordinator says it
     return st;
   } catch (const std::exception& e) {
     const std::string why = me + " failed: " + e.what();

@@ -35,7 +35,9 @@ struct RunConfig {
   std::string link;
   std::string prune = "none";
   uint64_t seed = 1;
-  int64_t threads = 0;            // 0: hardware cores
+  int64_t threads = 0;            // simulate: worker threads (0: cores); mpi: per rank (0: 1)
+  std::string transport;          // set by the command, part of the run identity: "" (simulate)
+                                  // or "mpi, N ranks" (clients' state files are per rank)
   std::string metrics;
   std::string checkpoint_dir;
   int64_t checkpoint_every = 1;

@@ -24,7 +24,7 @@ std::vector<RoundObserver*> RunOutputs::observers() {
 int RunOutputs::finish(const Result<RunOutcome>& outcome) {
   if (!outcome) {
     log_error(outcome.message());
-    return 1;
+    return outcome.code() == StatusCode::kUsage ? 2 : 1;
   }
   if (metrics_ && !metrics_->status()) return 1;  // logged when it happened
   if (config_.save_model.empty()) return 0;

@@ -19,7 +19,8 @@ class RunOutputs {
   // Opens the metrics file (a UsageError naming --metrics if it cannot be).
   RunOutputs(const RunConfig& config, const RunSetup& setup);
   std::vector<RoundObserver*> observers();
-  // After the run: the exit code (0, or 1 with the error logged).
+  // After the run: the exit code (0; 2 for a usage error such as a worker with other
+  // settings; 1 for any other error), the error logged.
   int finish(const Result<RunOutcome>& outcome);
 
  private:

@@ -1,5 +1,5 @@
-// The `xfed` command line: flags and subcommands (simulate | eval | di-score); each command
-// is a function of app/commands.h.
+// The `xfed` command line: flags and subcommands (simulate | mpi | eval | di-score); each
+// command is a function of app/commands.h (mpi: app/mpi_command.h, when built with MPI).
 // Exit codes: 0 success, 1 a run failed, 2 bad usage / config / data (one line on stderr).
 #include <CLI/CLI.hpp>
 
@@ -10,6 +10,10 @@
 #include "app/cli_flags.h"
 #include "app/commands.h"
 #include "core/check.h"
+#include "xfed/config.h"
+#if XFED_HAVE_MPI
+#include "app/mpi_command.h"
+#endif
 
 namespace xfed::app {
 namespace {
@@ -23,6 +27,10 @@ int main_impl(int argc, char** argv) {
   RunConfig sim;
   auto* simulate = app.add_subcommand("simulate", "coordinator + N clients in one process");
   add_run_flags(simulate, &sim);
+  RunConfig mpi_config;
+  auto* mpi = app.add_subcommand("mpi", "one run as an MPI job: mpirun -np N xfed mpi [flags] (rank 0 "
+                                        "coordinates, ranks 1..N-1 train; --threads per rank, default 1)");
+  add_run_flags(mpi, &mpi_config);
   EvalConfig ev;
   auto* eval = app.add_subcommand("eval", "evaluate a saved model (--save-model) on a test set");
   eval->add_option("--load-model", ev.model_file, "model file")->required();
@@ -45,9 +53,10 @@ int main_impl(int argc, char** argv) {
   });
   if (args.size() > 1 && args[1][0] != '-' && !known)
     throw UsageError("unknown command '" + args[1] +
-                     "' (expected simulate, eval or di-score; see xfed --help)");
+                     "' (expected simulate, mpi, eval or di-score; see xfed --help)");
   try {
     if (args.size() > 1 && args[1] == "simulate") args = expand_config_file(args, *simulate);
+    if (args.size() > 1 && args[1] == "mpi") args = expand_config_file(args, *mpi);
     std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 wants reversed
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
@@ -61,6 +70,13 @@ int main_impl(int argc, char** argv) {
     return 2;
   }
   if (simulate->parsed()) return simulate_command(sim);
+  if (mpi->parsed()) {
+#if XFED_HAVE_MPI
+    return mpi_command(mpi_config);
+#else
+    throw UsageError("this xfed was built without MPI (install libopenmpi-dev and rebuild: ./launch/setup.sh)");
+#endif
+  }
   if (di->parsed()) return di_score_command(ds);
   return eval_command(ev);
 }

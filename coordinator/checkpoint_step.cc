@@ -3,8 +3,6 @@
 // The workers save their clients' state first, each for itself, and confirm
 // (worker/client_state_file.h); only then is the coordinator's checkpoint written.
 #include <filesystem>
-#include <optional>
-#include <set>
 
 #include "coordinator/checkpoint.h"
 #include "coordinator/coordinator.h"
@@ -15,22 +13,6 @@
 #include "protocol/messages.h"
 
 namespace xfed::coordinator {
-namespace {
-
-// A worker's confirmation that it saved its clients' state for `round`, if `bytes` are one.
-std::optional<protocol::ControlMessage> confirmation(Bytes bytes, int64_t round, uint64_t max_frame_bytes) {
-  auto frame = protocol::decode_frame(std::move(bytes), max_frame_bytes);
-  if (!frame || frame.value().header.kind != protocol::FrameKind::kControl ||
-      frame.value().header.round != static_cast<uint32_t>(round))
-    return std::nullopt;
-  auto r = frame.value().payload_reader();
-  protocol::ControlMessage reply;
-  if (!reply.read(r) || reply.command != protocol::ControlCommand::kClientStateSaved) return std::nullopt;
-  return reply;
-}
-
-}  // namespace
-
 Status Coordinator::restore_checkpoint(int64_t* first_round) {
   if (!options_.resume || options_.checkpoint_dir.empty()) return Status::ok();
   if (!std::filesystem::exists(checkpoint_path(options_.checkpoint_dir))) {
@@ -85,38 +67,18 @@ Status Coordinator::save_round_checkpoint(int64_t round) {
 
 // Asks every worker to save its clients' state for `round` and waits (bounded) for each to
 // confirm. A worker that cannot is logged: a resume of this round restarts its clients'
-// residuals. Frames of past rounds that arrive meanwhile are logged and dropped.
+// residuals.
 Status Coordinator::save_client_states(int64_t round) {
   using protocol::ControlCommand;
-  const auto command = protocol::ControlMessage{ControlCommand::kSaveClientState, {}}.frame(
-      static_cast<uint32_t>(round), 0);
-  std::set<int> waiting;
-  for (int r = 1; r < transport_.world_size(); ++r)
-    if (alive_[r] && transport_.send(r, command)) waiting.insert(r);
-  const auto deadline = Clock::now() + kClientStateSaveTimeout;
-  while (!waiting.empty()) {
-    auto got = receive_until(deadline);
-    if (got.kind == transport::Received::Kind::kTimeout) break;
-    const int from = got.message.source;
-    if (got.kind == transport::Received::Kind::kError) {
-      if (from <= 0) return got.status.prefixed("coordinator");
-      log_warning("checkpoint of round " + std::to_string(round) + ": " + got.status.message());
-      alive_[from] = false;
-      waiting.erase(from);
-      continue;
-    }
-    const auto reply = confirmation(std::move(got.message.bytes), round, options_.max_frame_bytes);
-    if (!reply || !waiting.count(from)) {
-      log_warning("checkpoint of round " + std::to_string(round) + ": dropped a frame from " +
-                  transport::peer_name(from) + " that is not its confirmation");
-      continue;
-    }
-    if (!reply->error.empty())
-      log_warning(transport::peer_name(from) + " could not save its clients' state (" + reply->error +
+  auto asked = ask_workers({ControlCommand::kSaveClientState, {}}, static_cast<uint32_t>(round),
+                           ControlCommand::kClientStateSaved, kClientStateSaveTimeout,
+                           "checkpoint of round " + std::to_string(round));
+  if (!asked) return asked.status();
+  for (const auto& [rank, reply] : asked.value().replies)
+    if (!reply.text.empty())
+      log_warning(transport::peer_name(rank) + " could not save its clients' state (" + reply.text +
                   "); a resume from round " + std::to_string(round) + " restarts their residuals");
-    waiting.erase(from);
-  }
-  for (int r : waiting)
+  for (int r : asked.value().silent)
     log_warning(transport::peer_name(r) + " did not confirm saving its clients' state within " +
                 std::to_string(kClientStateSaveTimeout.count()) + " s; a resume from round " +
                 std::to_string(round) + " may restart their residuals");

@@ -57,7 +57,9 @@ Result<RunSummary> Coordinator::run() {
   const auto start = Clock::now();
   int64_t first_round = 1;
   Status status = restore_checkpoint(&first_round);
+  if (status) status = check_worker_configs();
   const double seconds_before = totals_.seconds;
+  const int64_t counted_before = totals_.total_bytes_up + totals_.total_bytes_down;
   for (int64_t r = first_round; status && r <= options_.rounds; ++r) {
     RoundReport report;
     status = run_round(r, &report);
@@ -77,6 +79,7 @@ Result<RunSummary> Coordinator::run() {
   s.flops = net_->flops();
   s.seconds = seconds_before + seconds_since(start);
   s.model_checksum = state_checksum(global_);
+  s.total_bytes_other = wire_bytes_ - (s.total_bytes_up + s.total_bytes_down - counted_before);
   for (auto* o : observers_) o->on_finish(s);
   return s;
 }
@@ -119,10 +122,12 @@ std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
   for (int r = 1; r < static_cast<int>(alive_.size()); ++r)
     if (alive_[r]) ranks_alive.push_back(r);
   const int workers = static_cast<int>(ranks_alive.size());
-  if (options_.placement == Placement::kStatic) {  // a client's rank never changes
-    return place_clients(sampled, {}, static_cast<int>(alive_.size()) - 1, Placement::kStatic);
+  if (!options_.home_ranks.empty()) {  // a client's rank never changes
+    std::vector<int> ranks;
+    for (auto c : sampled) ranks.push_back(options_.home_ranks.at(c));
+    return ranks;
   }
-  auto slots = place_clients(sampled, options_.client_sizes, workers, Placement::kBalanced);
+  auto slots = place_clients(sampled, options_.client_sizes, workers);
   for (auto& s : slots) s = ranks_alive[s - 1];
   return slots;
 }
@@ -160,7 +165,7 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
     if (per_client) per_client(c, &task);
     auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_);
     const auto size = static_cast<int64_t>(frame.size());
-    if (auto st = transport_.send(ranks[i], std::move(frame)); !st) {
+    if (auto st = send_to(ranks[i], std::move(frame)); !st) {
       log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
       lose_rank(ranks[i], phase);
       ++report->missing;
@@ -265,7 +270,16 @@ transport::Received Coordinator::receive_until(std::optional<Clock::time_point> 
   if (deadline)
     wait = std::max(std::chrono::milliseconds(0),
                     std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()));
-  return transport_.recv({transport::kAnySource, wait});
+  auto got = transport_.recv({transport::kAnySource, wait});
+  wire_bytes_ += static_cast<int64_t>(got.message.bytes.size());
+  return got;
+}
+
+Status Coordinator::send_to(int rank, Bytes frame) {
+  const auto size = static_cast<int64_t>(frame.size());
+  auto st = transport_.send(rank, std::move(frame));
+  if (st) wire_bytes_ += size;
+  return st;
 }
 
 void Coordinator::lose_rank(int rank, RoundCollection& phase) {
@@ -315,7 +329,7 @@ void Coordinator::shutdown_workers() {
   const auto frame = protocol::ControlMessage{protocol::ControlCommand::kShutdown, {}}.frame(0, 0);
   for (int r = 1; r < transport_.world_size(); ++r) {
     if (!alive_[r]) continue;
-    if (auto st = transport_.send(r, frame); !st)
+    if (auto st = send_to(r, frame); !st)
       log_warning("shutdown: " + st.message());
   }
 }

@@ -35,8 +35,10 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,9 @@ namespace xfed::coordinator {
 constexpr int kMaxFailedRounds = 3;
 // How long a checkpoint waits for the workers to confirm they saved their clients' state.
 constexpr std::chrono::seconds kClientStateSaveTimeout{60};
+// How long the configuration check before round 1 waits for every worker (ranks of a job
+// start and load their data at their own pace).
+constexpr std::chrono::seconds kConfigCheckTimeout{300};
 
 struct CoordinatorOptions {
   int64_t clients = 10;
@@ -86,11 +91,15 @@ struct CoordinatorOptions {
   double round_timeout_s = 0;    // 0: wait for every sampled client
   int64_t min_clients = 1;
   int64_t eval_every = 1;
-  Placement placement = Placement::kBalanced;
+  // Client -> worker rank for the whole run (a multi-process run: a client's error-feedback
+  // state stays on the rank that made it; home_ranks() in sampler.h). Empty: every round,
+  // the sampled clients are balanced over the live ranks.
+  std::vector<int> home_ranks;
   std::vector<int64_t> client_sizes;  // for load balancing; empty = unknown
   uint64_t max_frame_bytes = uint64_t{1} << 30;
   std::string checkpoint_dir;    // empty: no checkpoints
-  std::string run_identity;      // saved in checkpoints; the application checks it on resume
+  std::string run_identity;      // saved in checkpoints; the application checks it on resume;
+                                 // every worker checks it before round 1 (empty: no check)
   int64_t checkpoint_every = 1;
   bool resume = false;
 };
@@ -115,6 +124,16 @@ class Coordinator {
 
  private:
   Status restore_checkpoint(int64_t* first_round);
+  // Requests outside the rounds (worker_requests.cc): one control frame to every live
+  // worker, one answer of kind `answer` from each, within `timeout`.
+  struct WorkerAnswers {
+    std::map<int, protocol::ControlMessage> replies;  // by rank
+    std::set<int> silent;                             // asked, no answer in time
+  };
+  Result<WorkerAnswers> ask_workers(const protocol::ControlMessage& request, uint32_t round,
+                                    protocol::ControlCommand answer, std::chrono::seconds timeout,
+                                    const std::string& what);
+  Status check_worker_configs();
   Status save_round_checkpoint(int64_t round);
   Status save_client_states(int64_t round);
   Status run_round(int64_t round, RoundReport* report);
@@ -132,6 +151,8 @@ class Coordinator {
   Status accept_failure(int64_t client, ByteReader& r, RoundCollection& phase);
   // One frame from any worker, waiting at most until `deadline` (none: no limit).
   transport::Received receive_until(std::optional<Clock::time_point> deadline);
+  // Every frame leaves through here (its bytes are counted).
+  Status send_to(int rank, Bytes frame);
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   void evaluate_into(RoundReport* report);
@@ -159,6 +180,7 @@ class Coordinator {
   RunSummary totals_;
   RoundReport last_eval_;
   int failed_rounds_ = 0;
+  int64_t wire_bytes_ = 0;  // every frame this coordinator sent or received
   PruningSchedule pruning_;
 };
 

@@ -107,7 +107,7 @@ void Coordinator::send_plan(const pruning::StructurePlan& plan) {
   h.codecs = {protocol::CodecId::kNone};
   const auto frame = protocol::encode_frame(h, payload);
   for (int r = 1; r < transport_.world_size(); ++r)
-    if (alive_[r] && !transport_.send(r, frame)) log_warning("plan to " + transport::peer_name(r) + " not delivered");
+    if (alive_[r] && !send_to(r, frame)) log_warning("plan to " + transport::peer_name(r) + " not delivered");
 }
 
 }  // namespace xfed::coordinator

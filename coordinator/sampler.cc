@@ -27,14 +27,9 @@ std::vector<int64_t> sample_clients(int64_t clients, double fraction, uint64_t s
 }
 
 std::vector<int> place_clients(const std::vector<int64_t>& sampled,
-                               const std::vector<int64_t>& sizes, int workers,
-                               Placement placement) {
+                               const std::vector<int64_t>& sizes, int workers) {
   XFED_CHECK_GE(workers, 1, "no worker ranks");
   std::vector<int> ranks(sampled.size());
-  if (placement == Placement::kStatic) {
-    for (size_t i = 0; i < sampled.size(); ++i) ranks[i] = 1 + static_cast<int>(sampled[i] % workers);
-    return ranks;
-  }
   auto size_of = [&](size_t i) { return sizes.empty() ? int64_t{1} : sizes.at(sampled[i]); };
   std::vector<size_t> order(sampled.size());
   std::iota(order.begin(), order.end(), 0);
@@ -47,6 +42,16 @@ std::vector<int> place_clients(const std::vector<int64_t>& sampled,
     ranks[i] = 1 + w;
   }
   return ranks;
+}
+
+std::vector<int> home_ranks(int64_t clients, const std::vector<int64_t>& sizes, int workers, uint64_t seed) {
+  std::vector<int64_t> order(clients);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(mix_seed(seed, kStreamPlacement)));
+  const auto ranks = place_clients(order, sizes, workers);
+  std::vector<int> home(clients);
+  for (size_t i = 0; i < order.size(); ++i) home[order[i]] = ranks[i];
+  return home;
 }
 
 }  // namespace xfed::coordinator

@@ -51,6 +51,7 @@ std::string to_json_line(const RunSummary& s) {
   j["total_bytes_down"] = s.total_bytes_down;
   j["total_bytes_up_dense"] = s.total_bytes_up_dense;
   j["total_bytes_down_dense"] = s.total_bytes_down_dense;
+  j["total_bytes_other"] = s.total_bytes_other;
   j["total_seconds_link"] = s.total_seconds_link;
   j["params"] = s.params;
   j["flops"] = s.flops;

@@ -52,6 +52,10 @@ struct RunSummary {
   double final_loss = 0;
   int64_t total_bytes_up = 0, total_bytes_down = 0;
   int64_t total_bytes_up_dense = 0, total_bytes_down_dense = 0;
+  // Frames of this coordinator process outside the rounds' tasks and answers: the
+  // configuration check, control and plan frames, failures, dropped frames. With up and down,
+  // every byte the coordinator handed to or took from its transport.
+  int64_t total_bytes_other = 0;
   double total_seconds_link = 0;
   int64_t params = 0;
   int64_t flops = 0;

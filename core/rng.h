@@ -15,6 +15,7 @@ enum : uint64_t {
   kStreamModelInit = 4,
   kStreamCodec = 5,
   kStreamStats = 6,
+  kStreamPlacement = 7,
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

@@ -6,6 +6,7 @@ namespace xfed::protocol {
 namespace {
 
 constexpr size_t kMaxReasonBytes = 1024;
+constexpr size_t kMaxControlText = 64 * 1024;
 
 bool get_bool(ByteReader& r, bool* v) {
   uint8_t b;
@@ -78,15 +79,24 @@ bool TaskFailure::read(ByteReader& r) {
   return r.get_string(&reason, kMaxReasonBytes) && r.done();
 }
 
+namespace {
+
+bool carries_text(ControlCommand c) {
+  return c == ControlCommand::kClientStateSaved || c == ControlCommand::kCheckConfig ||
+         c == ControlCommand::kConfigChecked;
+}
+
+}  // namespace
+
 void ControlMessage::write(ByteWriter& w) const {
   w.put_u8(static_cast<uint8_t>(command));
-  if (command == ControlCommand::kClientStateSaved) w.put_string(error.substr(0, kMaxReasonBytes));
+  if (carries_text(command)) w.put_string(text.substr(0, kMaxControlText));
 }
 
 bool ControlMessage::read(ByteReader& r) {
-  if (!get_enum(r, ControlCommand::kShutdown, ControlCommand::kClientStateSaved, &command)) return false;
-  error.clear();
-  if (command == ControlCommand::kClientStateSaved && !r.get_string(&error, kMaxReasonBytes)) return false;
+  if (!get_enum(r, ControlCommand::kShutdown, ControlCommand::kConfigChecked, &command)) return false;
+  text.clear();
+  if (carries_text(command) && !r.get_string(&text, kMaxControlText)) return false;
   return r.done();
 }
 

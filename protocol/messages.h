@@ -69,13 +69,18 @@ enum class ControlCommand : uint8_t {
   kShutdown = 1,          // coordinator -> worker: stop serving
   kSaveClientState = 2,   // coordinator -> worker: save your clients' state for the
                           // checkpoint of header.round (worker/client_state_file.h)
-  kClientStateSaved = 3,  // worker -> coordinator: done (error text empty) or why not
+  kClientStateSaved = 3,  // worker -> coordinator: done (text empty) or why not
+  kCheckConfig = 4,       // coordinator -> worker, before round 1: the run identity (text);
+                          // does the worker's own configuration give the same?
+  kConfigChecked = 5,     // worker -> coordinator: text empty when it does, else the first
+                          // difference ("--lr is '0.1' here")
 };
 
-// Control payload: u8 command, then for kClientStateSaved the error text (string).
+// Control payload: u8 command, then for kClientStateSaved, kCheckConfig and kConfigChecked a
+// text (string, <= 64 KiB).
 struct ControlMessage {
   ControlCommand command = ControlCommand::kShutdown;
-  std::string error;  // kClientStateSaved only: empty when the state was saved
+  std::string text;  // an error, a run identity or a difference, per command
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

@@ -131,11 +131,31 @@ TEST(Sampler, EveryClientIsEventuallySampled) {
   for (int c = 0; c < 50; ++c) EXPECT_GT(seen[c], 0) << c;
 }
 
-TEST(Placement, BalancedIsLongestFirstAndStaticIsModulo) {
+TEST(Placement, BalancedIsLongestFirst) {
   // sizes 10, 1, 1, 8 on 2 workers: 10 -> w1, 8 -> w2, 1 -> w2, 1 -> w2 (loads 10/10)
-  const auto ranks = place_clients({0, 1, 2, 3}, {10, 1, 1, 8}, 2, Placement::kBalanced);
+  const auto ranks = place_clients({0, 1, 2, 3}, {10, 1, 1, 8}, 2);
   EXPECT_EQ(ranks, (std::vector<int>{1, 2, 2, 2}));
-  EXPECT_EQ(place_clients({0, 3, 4, 7}, {}, 3, Placement::kStatic), (std::vector<int>{1, 1, 2, 2}));
+}
+
+// Every client gets one rank; equal clients spread within one of each other; the map
+// follows the seed and is the same on every call.
+TEST(Placement, HomeRanksAreBalancedAndSeeded) {
+  for (int workers : {1, 2, 3, 4, 7}) {
+    const auto home = home_ranks(10, {}, workers, 5);
+    ASSERT_EQ(home.size(), 10u);
+    std::vector<int> load(workers + 1, 0);
+    for (int r : home) {
+      ASSERT_GE(r, 1);
+      ASSERT_LE(r, workers);
+      ++load[r];
+    }
+    for (int r = 1; r <= workers; ++r) EXPECT_EQ(load[r], 10 / workers + (r <= 10 % workers ? 1 : 0)) << workers;
+    EXPECT_EQ(home, home_ranks(10, {}, workers, 5));
+  }
+  EXPECT_NE(home_ranks(40, {}, 4, 1), home_ranks(40, {}, 4, 2));
+  // by data: one client of 30 samples against three of 10 on 2 ranks -> 30 alone, loads 30/30
+  const auto by_size = home_ranks(4, {30, 10, 10, 10}, 2, 9);
+  EXPECT_EQ(std::count(by_size.begin(), by_size.end(), by_size[0]), 1);
 }
 
 }  // namespace

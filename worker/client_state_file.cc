@@ -12,6 +12,10 @@ std::string client_state_path(const std::string& checkpoint_dir) {
   return (std::filesystem::path(checkpoint_dir) / "clients.xfed").string();
 }
 
+std::string client_state_path(const std::string& checkpoint_dir, int rank) {
+  return (std::filesystem::path(checkpoint_dir) / ("clients.rank" + std::to_string(rank) + ".xfed")).string();
+}
+
 Status save_client_state(ClientStateStore& store, const std::string& path, int64_t round) {
   protocol::FrameHeader h;
   h.kind = protocol::FrameKind::kClientState;

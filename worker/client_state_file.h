@@ -20,6 +20,8 @@ namespace xfed::worker {
 
 // DIR/clients.xfed: the file of a process whose worker threads share one store (simulate).
 std::string client_state_path(const std::string& checkpoint_dir);
+// DIR/clients.rank<R>.xfed: the file of worker rank R of a multi-process run.
+std::string client_state_path(const std::string& checkpoint_dir, int rank);
 
 Status save_client_state(ClientStateStore& store, const std::string& path, int64_t round);
 

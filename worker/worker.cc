@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/rng.h"
+#include "core/run_identity.h"
 #include "core/timing.h"
 #include "worker/client_state_file.h"
 #include "worker/local_trainer.h"
@@ -36,6 +37,14 @@ Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientData
                WorkerOptions options)
     : transport_(transport), data_(std::move(data)), options_(std::move(options)) {
   if (!options_.client_state) options_.client_state = std::make_shared<ClientStateStore>();
+  if (options_.threads > 1) {
+    pool_nets_.resize(options_.threads);
+    pool_ = std::make_unique<TaskPool>(options_.threads, options_.thread_init);
+  }
+}
+
+void Worker::finish_running_tasks() {
+  if (pool_) pool_->drain();
 }
 
 Status Worker::run() {
@@ -44,7 +53,10 @@ Status Worker::run() {
     auto got = transport_.recv({transport::kAnySource, std::chrono::milliseconds(-1)});
     if (got.kind == transport::Received::Kind::kError && got.message.source > 0)
       continue;  // another worker went away: not our business
-    if (got.kind != transport::Received::Kind::kMessage) return got.status.prefixed(me);
+    if (got.kind != transport::Received::Kind::kMessage) {
+      finish_running_tasks();
+      return got.status.prefixed(me);
+    }
     auto frame = protocol::decode_frame(std::move(got.message.bytes), options_.max_frame_bytes);
     if (!frame) {
       log_warning(me + ": dropped frame from " + transport::peer_name(got.message.source) +
@@ -52,8 +64,10 @@ Status Worker::run() {
       continue;
     }
     const auto kind = frame.value().header.kind;
+    if (kind == FrameKind::kControl || kind == FrameKind::kPlan) finish_running_tasks();
     if (kind == FrameKind::kControl) {
-      if (!handle_control(frame.value())) return Status::ok();  // shutdown
+      if (!handle_control(frame.value()))  // shutdown
+        return config_difference_.empty() ? Status::ok() : Status::usage(me + ": " + config_difference_);
       continue;
     }
     if (kind == FrameKind::kPlan) {
@@ -65,14 +79,21 @@ Status Worker::run() {
                   std::string(protocol::frame_kind_name(kind)) + " frame");
       continue;
     }
+    Job job;
     std::optional<protocol::TaskFailure> failure;
     try {
-      failure = handle_task(frame.value());
+      failure = prepare(frame.value(), &job);
     } catch (const std::exception& e) {  // out of memory, a failed check: still answer
       failure = protocol::TaskFailure{protocol::FailureKind::kInternal, e.what()};
-      view_version_ = -1;  // the model may be half-updated: the next task brings a full one
+      view_version_ = -1;  // the view may be half-updated: the next task brings a full one
     }
-    if (failure) send_failure(frame.value().header, *failure);
+    if (failure) {
+      send_failure(frame.value().header, *failure);
+    } else if (pool_) {
+      pool_->submit([this, job = std::move(job)](int thread) { run_job(job, pool_nets_[thread]); });
+    } else {
+      run_job(job, net_);
+    }
   }
 }
 
@@ -112,11 +133,11 @@ Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
   auto delta = at::empty({layout_.total}, at::kFloat);
   if (auto st = compression::decode_state(r, layout_, frame.header.codecs, delta.data_ptr<float>()); !st)
     return st;
-  view_.add_(delta);
+  view_ = view_ + delta;  // a new tensor: tasks still training hold the old one
   return Status::ok();
 }
 
-std::optional<protocol::TaskFailure> Worker::handle_task(const Frame& frame) {
+std::optional<protocol::TaskFailure> Worker::prepare(const Frame& frame, Job* job) {
   using protocol::FailureKind;
   const auto fail = [](FailureKind kind, const std::string& why) {
     return std::optional<protocol::TaskFailure>(protocol::TaskFailure{kind, why});
@@ -144,50 +165,66 @@ std::optional<protocol::TaskFailure> Worker::handle_task(const Frame& frame) {
     view_version_ = h.model_version;
     view_crc_ = state_crc(view_);
   }
-  const double decode_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const bool stats = task.mode == protocol::TaskMode::kStats;
-  auto payload = stats ? gather_stats(frame, task, decode_s) : train_and_encode(frame, task, decode_s);
-  if (!payload)
-    return fail(payload.code() == StatusCode::kDiverged ? FailureKind::kDiverged : FailureKind::kInternal,
-                payload.message());
-  protocol::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
-                            static_cast<uint32_t>(transport_.rank()), h.client,
-                            h.model_version,
-                            stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
-                                  : task.uplink.codec_ids()};
-  ++tasks_done_;
-  if (auto sent = transport_.send(0, protocol::encode_frame(out, payload.value())); !sent)
-    log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
+  *job = Job{h, std::move(task), net_->spec(), layout_, view_, view_crc_,
+             std::chrono::duration<double>(Clock::now() - start).count()};
   return std::nullopt;
 }
 
-Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::TrainTask& task,
-                                       double seconds_decode) {
-  const auto& h = frame.header;
+void Worker::run_job(const Job& job, Net& net) {
+  using protocol::FailureKind;
+  const auto& h = job.header;
+  const bool stats = job.task.mode == protocol::TaskMode::kStats;
+  std::optional<protocol::TaskFailure> failure;
+  try {
+    if (!net || net->spec() != job.spec) net = make_model(job.spec);
+    auto payload = stats ? gather_stats(job, *net) : train_and_encode(job, *net);
+    if (!payload) {
+      failure = protocol::TaskFailure{
+          payload.code() == StatusCode::kDiverged ? FailureKind::kDiverged : FailureKind::kInternal,
+          payload.message()};
+    } else {
+      protocol::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
+                                static_cast<uint32_t>(transport_.rank()), h.client,
+                                h.model_version,
+                                stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
+                                      : job.task.uplink.codec_ids()};
+      ++tasks_done_;
+      if (auto sent = transport_.send(0, protocol::encode_frame(out, payload.value())); !sent)
+        log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
+    }
+  } catch (const std::exception& e) {  // out of memory, a failed check: still answer
+    failure = protocol::TaskFailure{FailureKind::kInternal, e.what()};
+  }
+  if (failure) send_failure(h, *failure);
+}
+
+Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
+  const auto& h = job.header;
+  const auto& task = job.task;
   auto t = Clock::now();
   const uint64_t client_seed = mix_seed(task.seed, kStreamLocalTraining, h.round, h.client);
-  write_state(*net_, view_);
-  const auto result = train_locally(*net_, data_->client_data(h.client), train_options(task, client_seed));
-  const auto delta = read_state(*net_).sub_(view_);
+  write_state(net, job.view);
+  const auto result = train_locally(net, data_->client_data(h.client), train_options(task, client_seed));
+  const auto delta = read_state(net).sub_(job.view);
   if (!std::isfinite(result.mean_loss) || !at::isfinite(delta).all().item<bool>())
     return Status::diverged("local training of client " +
                          std::to_string(h.client) + " produced non-finite values (loss " +
                          std::to_string(result.mean_loss) + "; lower --lr?)");
   protocol::UpdateMeta meta;
-  meta.seconds_decode = static_cast<float>(seconds_decode);
+  meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.samples = static_cast<uint64_t>(result.samples);
   meta.train_loss = static_cast<float>(result.mean_loss);
-  meta.base_crc = view_crc_;
+  meta.base_crc = job.view_crc;
 
   t = Clock::now();
   const auto& pipe = task.uplink;
   // Only clients with error feedback keep state (a lossless uplink sends everything).
   ClientState stateless;
   auto& state = task.error_feedback && !pipe.lossless()
-                    ? options_.client_state->get(h.client, layout_.total, task.ef_momentum > 0)
+                    ? options_.client_state->get(h.client, job.layout.total, task.ef_momentum > 0)
                     : stateless;
-  auto update = compress_update(delta, layout_, pipe, mix_seed(client_seed, kStreamCodec),
+  auto update = compress_update(delta, job.layout, pipe, mix_seed(client_seed, kStreamCodec),
                                 task.error_feedback, task.ef_momentum, state);
   if (!update) return update.status();
   meta.seconds_encode = static_cast<float>(seconds_since(t));
@@ -198,20 +235,20 @@ Result<Bytes> Worker::train_and_encode(const Frame& frame, const protocol::Train
   return payload;
 }
 
-Result<Bytes> Worker::gather_stats(const Frame& frame, const protocol::TrainTask& task,
-                                   double seconds_decode) {
-  const auto& h = frame.header;
+Result<Bytes> Worker::gather_stats(const Job& job, NetImpl& net) {
+  const auto& h = job.header;
+  const auto& task = job.task;
   const auto t = Clock::now();
-  write_state(*net_, view_);
+  write_state(net, job.view);
   const auto seed = mix_seed(task.seed, kStreamStats, h.round, h.client);
   const auto data = data_->client_data(h.client);
-  const auto evidence = collect_evidence(*net_, data, stats_request(task, seed));
+  const auto evidence = collect_evidence(net, data, stats_request(task, seed));
   protocol::UpdateMeta meta;
   meta.samples = static_cast<uint64_t>(
       task.stats_samples > 0 ? std::min<int64_t>(task.stats_samples, data.size()) : data.size());
-  meta.seconds_decode = static_cast<float>(seconds_decode);
+  meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
-  meta.base_crc = view_crc_;
+  meta.base_crc = job.view_crc;
   Bytes payload;
   ByteWriter w(&payload);
   meta.write(w);
@@ -229,7 +266,18 @@ bool Worker::handle_control(const Frame& frame) {
   }
   if (control.command == ControlCommand::kShutdown) return false;
   if (control.command == ControlCommand::kSaveClientState) save_client_state(frame.header.round);
+  if (control.command == ControlCommand::kCheckConfig) answer_config_check(control.text);
   return true;
+}
+
+void Worker::answer_config_check(const std::string& coordinator_identity) {
+  const std::string me = transport::peer_name(transport_.rank());
+  if (const auto diff = first_difference(coordinator_identity, options_.run_identity))
+    config_difference_ = diff->key + " is '" + diff->other_value + "' on " + me + " and '" +
+                         diff->reference_value + "' on the coordinator";
+  const protocol::ControlMessage reply{protocol::ControlCommand::kConfigChecked, config_difference_};
+  if (auto st = transport_.send(0, reply.frame(0, static_cast<uint32_t>(transport_.rank()))); !st)
+    log_warning(me + ": could not answer the configuration check: " + st.message());
 }
 
 // Saves (unless a sibling sharing the store already did for this round), then confirms.
@@ -237,12 +285,12 @@ void Worker::save_client_state(uint32_t round) {
   const std::string me = transport::peer_name(transport_.rank());
   protocol::ControlMessage reply{protocol::ControlCommand::kClientStateSaved, {}};
   if (options_.client_state_file.empty()) {
-    reply.error = "this worker has no file for its clients' state";
+    reply.text = "this worker has no file for its clients' state";
   } else if (options_.client_state->claim_save(round)) {
     if (auto st = worker::save_client_state(*options_.client_state, options_.client_state_file, round); !st)
-      reply.error = st.message();
+      reply.text = st.message();
   }
-  if (!reply.error.empty()) log_error(me + ": " + reply.error);
+  if (!reply.text.empty()) log_error(me + ": " + reply.text);
   if (auto st = transport_.send(0, reply.frame(round, static_cast<uint32_t>(transport_.rank()))); !st)
     log_warning(me + ": could not confirm the saved client state: " + st.message());
 }

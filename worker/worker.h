@@ -15,9 +15,16 @@
 // hold, training that diverged to NaN, an exception) is answered with a failure frame naming
 // the reason, so the coordinator counts it instead of waiting. Frames that are not tasks and
 // cannot be decoded are logged and dropped.
+// Threads: with `threads` > 1 the worker decodes frames on its own thread and trains the
+// tasks on a TaskPool (task_pool.h), each thread with its own model instance, so a rank of a
+// multi-process run trains several clients at once. Every task trains from an immutable
+// view of its version, so results do not depend on the thread or the order. Control and
+// plan frames wait for the running tasks first (they touch the clients' state).
 // One Worker per rank; run() blocks its thread until shutdown.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -30,6 +37,7 @@
 #include "transport/transport.h"
 #include "worker/error_feedback.h"
 #include "worker/local_trainer.h"
+#include "worker/task_pool.h"
 
 namespace xfed::worker {
 
@@ -43,30 +51,49 @@ struct WorkerOptions {
   // Where this worker saves its clients' state when the coordinator checkpoints
   // (worker/client_state_file.h); empty: it has nowhere to save and says so.
   std::string client_state_file;
+  // Threads that train tasks (1: on run()'s thread); each first runs `thread_init`.
+  int threads = 1;
+  std::function<void()> thread_init;
+  // This worker's own run identity (core/run_identity.h), compared with the coordinator's
+  // before round 1; a difference is answered, and run() then ends with a usage error.
+  std::string run_identity;
 };
 
 class Worker {
  public:
   Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
          WorkerOptions options = {});
-  // Serves until a shutdown command; an error Status only if the coordinator is gone.
+  // Serves until a shutdown command; an error Status if the coordinator is gone, a usage
+  // error if this worker's configuration differed from the coordinator's.
   Status run();
   int64_t tasks_done() const { return tasks_done_; }
 
  private:
-  // The task's failure, if it failed (the reply was then not sent).
-  std::optional<protocol::TaskFailure> handle_task(const protocol::Frame& frame);
+  // A task ready to run on any thread: the view it starts from is never changed in place.
+  struct Job {
+    protocol::FrameHeader header;
+    protocol::TrainTask task;
+    ModelSpec spec;
+    StateLayout layout;
+    at::Tensor view;
+    uint32_t view_crc = 0;
+    double seconds_decode = 0;
+  };
+  // Reads the task and brings the view to its version; the task's failure, if it cannot run.
+  std::optional<protocol::TaskFailure> prepare(const protocol::Frame& frame, Job* job);
+  // Trains (or gathers statistics) with `net` and sends the answer; never throws.
+  void run_job(const Job& job, Net& net);
+  void finish_running_tasks();
   void send_failure(const protocol::FrameHeader& task, const protocol::TaskFailure& failure);
   Status load_full_model(ByteReader& r, const protocol::Frame& frame);
   Status apply_delta(ByteReader& r, const protocol::Frame& frame);
-  Result<Bytes> train_and_encode(const protocol::Frame& frame,
-                                 const protocol::TrainTask& task, double seconds_decode);
-  Result<Bytes> gather_stats(const protocol::Frame& frame, const protocol::TrainTask& task,
-                             double seconds_decode);
+  Result<Bytes> train_and_encode(const Job& job, NetImpl& net);
+  Result<Bytes> gather_stats(const Job& job, NetImpl& net);
   Status handle_plan(const protocol::Frame& frame);
   // A control frame; false when it says shut down.
   bool handle_control(const protocol::Frame& frame);
   void save_client_state(uint32_t round);
+  void answer_config_check(const std::string& coordinator_identity);
 
   transport::Transport& transport_;
   std::shared_ptr<const ClientDataSource> data_;
@@ -76,7 +103,10 @@ class Worker {
   at::Tensor view_;            // flat state of version view_version_
   int64_t view_version_ = -1;  // -1: none yet
   uint32_t view_crc_ = 0;
-  int64_t tasks_done_ = 0;
+  std::atomic<int64_t> tasks_done_{0};
+  std::string config_difference_;  // non-empty: this worker's configuration is not the coordinator's
+  std::vector<Net> pool_nets_;       // one per pool thread
+  std::unique_ptr<TaskPool> pool_;   // null: tasks run on run()'s thread
 };
 
 }  // namespace xfed::worker

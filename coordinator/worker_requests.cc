@@ -1,0 +1,73 @@
+// Requests the coordinator puts to every worker outside the rounds, each answered by one
+// control frame per worker: the configuration check before round 1 (every rank must run the
+// same settings: the same data partition, the same model) and the save of the clients'
+// state on a checkpoint round (checkpoint_step.cc).
+#include "coordinator/coordinator.h"
+#include "core/log.h"
+
+namespace xfed::coordinator {
+namespace {
+
+// The worker's answer of kind `answer` for `round`, if `bytes` are one.
+std::optional<protocol::ControlMessage> answer_in(Bytes bytes, uint32_t round, protocol::ControlCommand answer,
+                                                  uint64_t max_frame_bytes) {
+  auto frame = protocol::decode_frame(std::move(bytes), max_frame_bytes);
+  if (!frame || frame.value().header.kind != protocol::FrameKind::kControl ||
+      frame.value().header.round != round)
+    return std::nullopt;
+  auto r = frame.value().payload_reader();
+  protocol::ControlMessage reply;
+  if (!reply.read(r) || reply.command != answer) return std::nullopt;
+  return reply;
+}
+
+}  // namespace
+
+Result<Coordinator::WorkerAnswers> Coordinator::ask_workers(const protocol::ControlMessage& request,
+                                                            uint32_t round, protocol::ControlCommand answer,
+                                                            std::chrono::seconds timeout,
+                                                            const std::string& what) {
+  const auto frame = request.frame(round, 0);
+  WorkerAnswers answers;
+  for (int r = 1; r < transport_.world_size(); ++r)
+    if (alive_[r] && send_to(r, frame)) answers.silent.insert(r);
+  const auto deadline = Clock::now() + timeout;
+  while (!answers.silent.empty()) {
+    auto got = receive_until(deadline);
+    if (got.kind == transport::Received::Kind::kTimeout) break;
+    const int from = got.message.source;
+    if (got.kind == transport::Received::Kind::kError) {
+      if (from <= 0) return got.status.prefixed("coordinator");
+      log_warning(what + ": " + got.status.message());
+      alive_[from] = false;
+      answers.silent.erase(from);
+      continue;
+    }
+    auto reply = answer_in(std::move(got.message.bytes), round, answer, options_.max_frame_bytes);
+    if (!reply || !answers.silent.count(from)) {
+      log_warning(what + ": dropped a frame from " + transport::peer_name(from) + " that is not its answer");
+      continue;
+    }
+    answers.replies[from] = std::move(*reply);
+    answers.silent.erase(from);
+  }
+  return answers;
+}
+
+Status Coordinator::check_worker_configs() {
+  using protocol::ControlCommand;
+  if (options_.run_identity.empty()) return Status::ok();  // a library user's run: nothing to compare
+  auto asked = ask_workers({ControlCommand::kCheckConfig, options_.run_identity}, 0,
+                           ControlCommand::kConfigChecked, kConfigCheckTimeout, "configuration check");
+  if (!asked) return asked.status();
+  for (const auto& [rank, reply] : asked.value().replies)
+    if (!reply.text.empty())
+      return Status::usage(transport::peer_name(rank) + " runs another configuration than the coordinator: " +
+                           reply.text + " (every rank needs the same flags)");
+  for (int r : asked.value().silent)
+    return Status::timeout(transport::peer_name(r) + " did not answer the configuration check within " +
+                           std::to_string(kConfigCheckTimeout.count()) + " s");
+  return Status::ok();
+}
+
+}  // namespace xfed::coordinator

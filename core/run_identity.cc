@@ -1,0 +1,40 @@
+#include "core/run_identity.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "core/parse.h"
+
+namespace xfed {
+namespace {
+
+constexpr const char* kMissing = "(not recorded)";
+
+// (key, value) per "key=value" line, in the identity's order.
+std::vector<std::pair<std::string, std::string>> lines_of(const std::string& identity) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& line : split_items(identity, '\n')) {
+    const auto [key, value] = split_spec(line, '=');
+    if (value) out.emplace_back(key, *value);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<IdentityDifference> first_difference(const std::string& reference, const std::string& other) {
+  const auto mine = lines_of(reference), theirs = lines_of(other);
+  const std::map<std::string, std::string> mine_by_key(mine.begin(), mine.end());
+  const std::map<std::string, std::string> theirs_by_key(theirs.begin(), theirs.end());
+  for (const auto& [key, value] : mine) {
+    const auto it = theirs_by_key.find(key);
+    const std::string there = it == theirs_by_key.end() ? kMissing : it->second;
+    if (there != value) return IdentityDifference{key, value, there};
+  }
+  for (const auto& [key, value] : theirs)
+    if (!mine_by_key.count(key)) return IdentityDifference{key, kMissing, value};
+  return std::nullopt;
+}
+
+}  // namespace xfed
