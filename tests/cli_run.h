@@ -45,4 +45,12 @@ inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   return out;
 }
 
+// Lines in a JSONL file so far (0 if it does not exist yet); reads a file being written.
+inline int read_jsonl_lines(const std::string& path) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) n += !line.empty();
+  return n;
+}
+
 }  // namespace xfed::testing

@@ -86,6 +86,30 @@ TEST(CompressedSimulation, ResumeKeepsTheClientsResiduals) {
   EXPECT_EQ(without.rounds, 5);
 }
 
+// A job killed after the workers saved round 4's client state but before the coordinator
+// wrote its checkpoint resumes from round 3: the workers' round-3 files (kept as .prev)
+// still hold the residuals of that round, so the resumed model is the uninterrupted one.
+TEST(CompressedSimulation, AKillBetweenTheWorkersSaveAndTheCheckpointStillResumesExactly) {
+  testing::TempDir dir;
+  auto c = small_config();
+  c.compress = "topk:0.05,qsgd:3";
+  c.fraction = 0.5;
+  c.rounds = 5;
+  const auto uninterrupted = simulate(c, 2).summary;
+  c.checkpoint_dir = dir.path();
+  c.rounds = 3;
+  simulate(c, 2);
+  const auto round3 = std::filesystem::path(dir.path()) / "checkpoint.round3";
+  std::filesystem::copy_file(coordinator::checkpoint_path(dir.path()), round3);
+  c.rounds = 4;
+  c.resume = true;
+  simulate(c, 2);  // the workers' files now hold round 4, the previous ones round 3
+  std::filesystem::copy_file(round3, coordinator::checkpoint_path(dir.path()),
+                             std::filesystem::copy_options::overwrite_existing);
+  c.rounds = 5;
+  EXPECT_EQ(simulate(c, 2).summary.model_checksum, uninterrupted.model_checksum);
+}
+
 // With a lossy downlink every participant trains from exactly the coordinator's view: each
 // update carries the CRC of the model it trained from, and a mismatch would be dropped.
 TEST(CompressedSimulation, LossyDownlinkNeverDrifts) {

@@ -119,6 +119,7 @@ TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
   const auto reference = simulate(c, 2).summary.model_checksum;
   auto corrupt = [](transport::Transport& inner, int dest, const Bytes& good) {
     auto f = protocol::decode_frame(good).value();
+    if (f.header.kind != protocol::FrameKind::kUpdate) return;  // updates only: the rounds' counts
     auto reencode = [&](protocol::FrameHeader h, Bytes payload) {
       return protocol::encode_frame(h, payload);
     };
@@ -159,7 +160,8 @@ TEST(Simulation, DeadlineClosesRoundsWithoutASlowWorker) {
   Recorder rec;
   auto r = simulate_hooked(c, 2, [](int rank) -> HookedTransport::Hook {
     auto first = std::make_shared<bool>(true);
-    return [rank, first](transport::Transport&, int, const Bytes&) {
+    return [rank, first](transport::Transport&, int, const Bytes& frame) {
+      if (protocol::decode_frame(frame).value().header.kind != protocol::FrameKind::kUpdate) return;
       if (rank == 2 && *first) std::this_thread::sleep_for(700ms);
       *first = false;
     };
@@ -182,11 +184,14 @@ TEST(Simulation, ALostWorkerRankIsSurvived) {
   auto hub = std::make_shared<transport::InProcHub>(3);
   std::thread good([&] {
     auto t = transport::make_inproc_transport({hub, 1});
-    worker::Worker w(*t, setup.clients);
+    worker::Worker w(*t, setup.clients, app::worker_options(setup, nullptr, ""));
     EXPECT_TRUE(w.run());
   });
-  std::thread doomed([&] {  // takes its first task, then dies
+  std::thread doomed([&] {  // passes the configuration check, takes its first task, then dies
     auto t = transport::make_inproc_transport({hub, 2});
+    EXPECT_TRUE(t->recv({}).ok());
+    const protocol::ControlMessage same{protocol::ControlCommand::kConfigChecked, ""};
+    EXPECT_TRUE(t->send(0, same.frame(0, 2)));
     EXPECT_TRUE(t->recv({}).ok());
     hub->mark_gone(2);
   });

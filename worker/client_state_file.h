@@ -4,10 +4,12 @@
 // On a checkpoint round the coordinator sends every worker a save-client-state command
 // (protocol/messages.h) and waits for each to confirm before it writes its own checkpoint,
 // so a checkpoint on disk is never newer than the client state that goes with it. The file
-// is one client-state frame carrying the round it belongs to, written atomically. On
-// --resume each worker reads its own file back; if it belongs to another round or model
-// structure (a crash between the two writes, a file from another run) the worker says so
-// and its clients start from empty residuals, as in round 1.
+// is one client-state frame carrying the round it belongs to, written atomically; the
+// previous one is kept as FILE.prev. On --resume each worker reads its own file back, or
+// the previous one when the job was killed between the workers' save and the coordinator's
+// (so a resume is bit-identical); if neither belongs to the checkpoint's round and model
+// structure (a file from another run) the worker says so and its clients start from empty
+// residuals, as in round 1.
 #pragma once
 
 #include <cstdint>
