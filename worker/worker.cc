@@ -90,6 +90,10 @@ Status Worker::run() {
     if (failure) {
       send_failure(frame.value().header, *failure);
     } else if (pool_) {
+      // A late task of an earlier phase (deadlines) must not run beside the same client's next one.
+      const std::pair<uint32_t, int> phase{job.header.round, static_cast<int>(job.task.mode)};
+      if (phase != pool_phase_) finish_running_tasks();
+      pool_phase_ = phase;
       pool_->submit([this, job = std::move(job)](int thread) { run_job(job, pool_nets_[thread]); });
     } else {
       run_job(job, net_);

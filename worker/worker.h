@@ -19,7 +19,8 @@
 // tasks on a TaskPool (task_pool.h), each thread with its own model instance, so a rank of a
 // multi-process run trains several clients at once. Every task trains from an immutable
 // view of its version, so results do not depend on the thread or the order. Control and
-// plan frames wait for the running tasks first (they touch the clients' state).
+// plan frames wait for the running tasks first (they touch the clients' state), and so do
+// the tasks of a new phase (a client never has two tasks running).
 // One Worker per rank; run() blocks its thread until shutdown.
 #pragma once
 
@@ -27,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "compression/pipeline.h"
 #include "core/client_data.h"
@@ -107,6 +109,7 @@ class Worker {
   std::string config_difference_;  // non-empty: this worker's configuration is not the coordinator's
   std::vector<Net> pool_nets_;       // one per pool thread
   std::unique_ptr<TaskPool> pool_;   // null: tasks run on run()'s thread
+  std::pair<uint32_t, int> pool_phase_{0, -1};  // (round, task mode) of the tasks in the pool
 };
 
 }  // namespace xfed::worker

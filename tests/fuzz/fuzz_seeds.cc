@@ -81,7 +81,11 @@ void frames_and_pipelines() {
   Bytes c;
   ByteWriter cw(&c);
   protocol::ControlMessage{protocol::ControlCommand::kClientStateSaved, "disk full"}.write(cw);
-  seed("messages", n, c);
+  seed("messages", n++, c);
+  Bytes check;
+  ByteWriter kw(&check);
+  protocol::ControlMessage{protocol::ControlCommand::kCheckConfig, "--dataset=synthetic\n--lr=0.05\n"}.write(kw);
+  seed("messages", n, check);
 }
 
 void files() {
