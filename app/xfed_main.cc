@@ -1,5 +1,6 @@
-// The `xfed` command line: flags and subcommands (simulate | mpi | eval | di-score); each
-// command is a function of app/commands.h (mpi: app/mpi_command.h, when built with MPI).
+// The `xfed` command line: flags and subcommands (simulate | mpi | eval | di-score | keygen);
+// each command is a function of app/commands.h (mpi: app/mpi_command.h, when built with MPI;
+// keygen: app/keygen_command.h, when built with ZeroMQ).
 // Exit codes: 0 success, 1 a run failed, 2 bad usage / config / data (one line on stderr).
 #include <CLI/CLI.hpp>
 
@@ -13,6 +14,9 @@
 #include "xfed/config.h"
 #if XFED_HAVE_MPI
 #include "app/mpi_command.h"
+#endif
+#if XFED_HAVE_ZMQ
+#include "app/keygen_command.h"
 #endif
 
 namespace xfed::app {
@@ -38,6 +42,11 @@ int main_impl(int argc, char** argv) {
   eval->add_option("--seed", ev.data.seed, "seed of a synthetic dataset")
       ->check(whole_in(0, std::numeric_limits<int64_t>::max()));
 
+  std::string key_name;
+  auto* keygen = app.add_subcommand("keygen", "write a CURVE key pair for the edge transport: NAME.key "
+                                              "(secret, 0600) and NAME.pub");
+  keygen->add_option("--out", key_name, "NAME: writes NAME.key and NAME.pub (never replaces a key)")->required();
+
   DiScoreConfig ds;
   auto* di = app.add_subcommand("di-score", "DI/DiLOSS/FDR/drop scores of one layer from CSV files");
   di->add_option("--activations", ds.activations, "CSV: one row per sample, one column per unit")->required();
@@ -53,7 +62,7 @@ int main_impl(int argc, char** argv) {
   });
   if (args.size() > 1 && args[1][0] != '-' && !known)
     throw UsageError("unknown command '" + args[1] +
-                     "' (expected simulate, mpi, eval or di-score; see xfed --help)");
+                     "' (expected simulate, mpi, eval, di-score or keygen; see xfed --help)");
   try {
     if (args.size() > 1 && args[1] == "simulate") args = expand_config_file(args, *simulate);
     if (args.size() > 1 && args[1] == "mpi") args = expand_config_file(args, *mpi);
@@ -78,6 +87,13 @@ int main_impl(int argc, char** argv) {
 #endif
   }
   if (di->parsed()) return di_score_command(ds);
+  if (keygen->parsed()) {
+#if XFED_HAVE_ZMQ
+    return keygen_command(key_name);
+#else
+    throw UsageError("this xfed was built without ZeroMQ (install libzmq3-dev cppzmq-dev and rebuild)");
+#endif
+  }
   return eval_command(ev);
 }
 
