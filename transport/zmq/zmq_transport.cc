@@ -90,10 +90,12 @@ class ZmqTransportImpl : public ZmqTransport {
   void receive_ready();
   void handle(int from, Wire type, Bytes payload);
   // Sends what is queued: small frames whole, and one chunk of each large one; true while
-  // chunks are left.
+  // chunks are left to send at once (false also when a disconnected worker must wait).
   bool flush_outgoing();
-  void transmit(int dest, Wire type, const uint8_t* payload, size_t size);
-  void transmit(int dest, Wire type, const Bytes& payload) { transmit(dest, type, payload.data(), payload.size()); }
+  // False if zmq would not take it: the coordinator then loses that worker; a worker keeps
+  // the frame and tries again (it is reconnecting).
+  bool transmit(int dest, Wire type, const uint8_t* payload, size_t size);
+  bool transmit(int dest, Wire type, const Bytes& payload) { return transmit(dest, type, payload.data(), payload.size()); }
   void take_chunk(int from, const Bytes& payload);
   void tick();
   void lose(int rank, const std::string& why);
@@ -184,7 +186,8 @@ void ZmqTransportImpl::shut_down() {
     io_.join();
   }
   if (socket_) {
-    const int linger = static_cast<int>(options_.linger.count());
+    const bool anyone = std::any_of(peers_.begin(), peers_.end(), [](const Peer& p) { return p.alive; });
+    const int linger = anyone ? static_cast<int>(options_.linger.count()) : 0;
     (void)set_int(socket_, ZMQ_LINGER, linger, "ZMQ_LINGER");
   }
   for (void** s : {&socket_, &wake_tx_, &wake_rx_})
@@ -278,6 +281,8 @@ void ZmqTransportImpl::serve() {
   }
   while (flush_outgoing()) {  // what callers sent before the end still leaves (within the linger)
   }
+  if (!sending_.empty())
+    log_warning("edge: " + std::to_string(sending_.size()) + " frame(s) not sent before the transport closed (disconnected)");
 }
 
 // Every message waiting on the socket: [routing id] type [payload].
@@ -375,7 +380,7 @@ bool ZmqTransportImpl::flush_outgoing() {
     }
     const size_t size = it->payload.size();
     if (it->type != Wire::kFrame || size <= kChunkBytes) {
-      transmit(it->dest, it->type, it->payload);
+      if (!transmit(it->dest, it->type, it->payload) && !coordinator_) return false;  // retried on the next tick
       it = sending_.erase(it);
       continue;
     }
@@ -392,7 +397,7 @@ bool ZmqTransportImpl::flush_outgoing() {
     w.put_u64(it->offset);
     w.put_u32(crc32_of(it->payload.data() + it->offset, n));
     w.put_bytes(it->payload.data() + it->offset, n);
-    transmit(it->dest, Wire::kChunk, chunk);
+    if (!transmit(it->dest, Wire::kChunk, chunk) && !coordinator_) return false;  // retried on the next tick
     turned.insert(it->dest);
     it->offset += n;
     if (it->offset == size) {
@@ -431,7 +436,7 @@ void ZmqTransportImpl::take_chunk(int from, const Bytes& payload) {
   assembling_.erase(from);
 }
 
-void ZmqTransportImpl::transmit(int dest, Wire type, const uint8_t* payload, size_t size) {
+bool ZmqTransportImpl::transmit(int dest, Wire type, const uint8_t* payload, size_t size) {
   auto& peer = peers_[coordinator_ ? dest : 0];
   const uint8_t t = static_cast<uint8_t>(type);
   const bool body = type == Wire::kFrame || type == Wire::kWelcome || type == Wire::kChunk;
@@ -444,6 +449,7 @@ void ZmqTransportImpl::transmit(int dest, Wire type, const uint8_t* payload, siz
   } else if (coordinator_) {
     lose(dest, zmq_check(-1, "zmq_send").message());
   }
+  return ok;
 }
 
 void ZmqTransportImpl::tick() {

@@ -40,8 +40,9 @@ struct ZmqOptions {
   int liveness = 5;                      // heartbeats of silence before a peer is lost
   std::chrono::milliseconds connect_timeout{30000};
   int64_t max_message_bytes = (int64_t{1} << 30) + 64;
-  // At close, how long frames still queued may take to leave (then they are dropped).
-  std::chrono::milliseconds linger{10000};
+  // At close, how long frames still queued may take to leave (then they are dropped); none
+  // when the peer is already known to be gone.
+  std::chrono::milliseconds linger{2000};
 };
 
 class ZmqTransport : public Transport {
