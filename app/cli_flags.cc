@@ -93,6 +93,9 @@ void add_run_control_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--min-clients", c->min_clients,
                   "updates needed to close a round at the deadline (at most --clients)")
       ->check(whole_in(1, 1000000));
+  app->add_option("--max-update-norm", c->max_update_norm,
+                  "refuse an update whose L2 norm is above this (0: no limit; NaN/Inf always refused)")
+      ->check(number_in(0, 1e30));
   app->add_flag("--quiet", c->quiet, "no progress output");
   app->add_flag("--verbose", c->verbose, "log more");
 }

@@ -46,6 +46,7 @@ struct RunConfig {
   int64_t eval_every = 1;
   double round_timeout = 0.0;
   int64_t min_clients = 1;
+  double max_update_norm = 0.0;   // 0: no limit
   // synthetic dataset
   std::string synthetic_shape = "1x28x28";
   int64_t synthetic_classes = 10;

@@ -135,6 +135,7 @@ RunSetup make_run_setup(const RunConfig& c) {
   if (!c.link.empty()) o.links = coordinator::parse_links(c.link).value_or_throw<UsageError>();
   o.round_timeout_s = c.round_timeout;
   o.min_clients = c.min_clients;
+  o.max_update_norm = c.max_update_norm;
   o.eval_every = c.eval_every;
   o.client_sizes = s.clients->partition().sizes();
   o.checkpoint_dir = c.checkpoint_dir;

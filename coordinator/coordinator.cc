@@ -9,6 +9,7 @@
 #include "compression/state_codec.h"
 #include "core/evaluate.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/model_state.h"
 #include "core/rng.h"
 #include "core/timing.h"
@@ -20,6 +21,15 @@ namespace {
 using protocol::FrameKind;
 
 std::string client_name(int64_t c) { return "client " + std::to_string(c); }
+
+// Why an update must not be averaged in, if it must not: NaN/Inf, or a norm above the limit.
+std::optional<std::string> refusal_of(const at::Tensor& delta, double max_norm) {
+  if (!at::isfinite(delta).all().item<bool>()) return std::string("its update has non-finite values");
+  if (max_norm <= 0) return std::nullopt;
+  const double norm = delta.norm().item<double>();
+  if (norm <= max_norm) return std::nullopt;
+  return "its update's norm " + exact_number(norm) + " is above --max-update-norm " + exact_number(max_norm);
+}
 
 }  // namespace
 
@@ -248,6 +258,10 @@ Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
   auto delta = at::empty({layout_.total}, at::kFloat);
   if (auto st = compression::decode_state(r, layout_, h.codecs, delta.data_ptr<float>()); !st)
     return st.prefixed(from);
+  if (auto why = refusal_of(delta, options_.max_update_norm)) {
+    record_failure(h.client, protocol::TaskFailure{protocol::FailureKind::kRejected, *why}, phase);
+    return Status::ok();
+  }
   phase.add_update(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta}, meta, size,
                    seconds_since(start), layout_.total * static_cast<int64_t>(sizeof(float)));
   return Status::ok();
@@ -257,12 +271,16 @@ Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
 Status Coordinator::accept_failure(int64_t client, ByteReader& r, RoundCollection& phase) {
   protocol::TaskFailure failure;
   if (!failure.read(r)) return Status::corruption(client_name(client) + ": malformed failure report");
+  record_failure(client, std::move(failure), phase);
+  return Status::ok();
+}
+
+void Coordinator::record_failure(int64_t client, protocol::TaskFailure failure, RoundCollection& phase) {
   log_warning("round " + std::to_string(phase.round()) + ": " + client_name(client) + " failed (" +
               protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
   if (const auto rank = phase.rank_of(client)) broadcast_.forget_rank(*rank);
   phase.add_failure(client, std::move(failure));
-  return Status::ok();
 }
 
 transport::Received Coordinator::receive_until(std::optional<Clock::time_point> deadline) {

@@ -97,6 +97,9 @@ struct CoordinatorOptions {
   std::vector<int> home_ranks;
   std::vector<int64_t> client_sizes;  // for load balancing; empty = unknown
   uint64_t max_frame_bytes = uint64_t{1} << 30;
+  // An update whose L2 norm is above this is refused (0: no limit); one with NaN/Inf always is.
+  // A refused update is its client's answer for the round (failed, kind "rejected").
+  double max_update_norm = 0;
   std::string checkpoint_dir;    // empty: no checkpoints
   std::string run_identity;      // saved in checkpoints; the application checks it on resume;
                                  // every worker checks it before round 1 (empty: no check)
@@ -149,6 +152,7 @@ class Coordinator {
   Status collect(RoundCollection& phase);
   Status accept(transport::Message message, RoundCollection& phase);
   Status accept_failure(int64_t client, ByteReader& r, RoundCollection& phase);
+  void record_failure(int64_t client, protocol::TaskFailure failure, RoundCollection& phase);
   // One frame from any worker, waiting at most until `deadline` (none: no limit).
   transport::Received receive_until(std::optional<Clock::time_point> deadline);
   // Every frame leaves through here (its bytes are counted).

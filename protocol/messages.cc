@@ -65,6 +65,7 @@ const char* failure_kind_name(FailureKind kind) {
     case FailureKind::kDiverged: return "diverged";
     case FailureKind::kBadTask: return "bad task";
     case FailureKind::kInternal: return "internal error";
+    case FailureKind::kRejected: return "rejected";
   }
   return "unknown";
 }

@@ -96,6 +96,8 @@ enum class FailureKind : uint8_t {
   kDiverged = 1,   // local training produced NaN/inf (learning rate too high?)
   kBadTask = 2,    // the task or model could not be decoded or applied
   kInternal = 3,   // anything else (out of memory, a bug)
+  kRejected = 4,   // the coordinator refused the update (non-finite, or a norm above
+                   // --max-update-norm); recorded by the coordinator, never read from a worker
 };
 const char* failure_kind_name(FailureKind kind);
 

@@ -1,6 +1,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <filesystem>
 
 #include "coordinator/checkpoint.h"
@@ -151,6 +153,43 @@ TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
     EXPECT_EQ(round.dropped_kinds.at(StatusCode::kStale), 3 * 6);
     EXPECT_EQ(round.clients, 6);
   }
+}
+
+// An authenticated worker is still checked: before its real update, each round client 0's
+// rank sends the same update with its last value set to NaN. The decoder refuses it
+// (counted as a dropped, corrupt frame), the real update is taken, and the model is the one
+// of an undisturbed run.
+TEST(Simulation, AnUpdateWithNaNIsRefusedNotAveraged) {
+  auto c = small_config();
+  const auto reference = simulate(c, 2).summary.model_checksum;
+  Recorder rec;
+  auto poison = [](transport::Transport& inner, int dest, const Bytes& good) {
+    auto f = protocol::decode_frame(good).value();
+    if (f.header.kind != protocol::FrameKind::kUpdate || f.header.client != 0) return;
+    Bytes payload(f.payload(), f.payload() + f.payload_size);
+    const uint8_t nan[4] = {0x00, 0x00, 0xc0, 0x7f};  // a quiet NaN, little-endian float32
+    std::copy(nan, nan + 4, payload.end() - 4);
+    ASSERT_TRUE(inner.send(dest, protocol::encode_frame(f.header, payload)));
+  };
+  auto r = simulate_hooked(c, 2, [&](int) { return poison; }, &rec);
+  ASSERT_EQ(rec.rounds.size(), static_cast<size_t>(c.rounds));
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.dropped, 1) << "round " << round.round;
+    EXPECT_EQ(round.dropped_kinds.at(StatusCode::kCorruption), 1) << "round " << round.round;
+    EXPECT_EQ(round.clients, 6) << "round " << round.round;
+  }
+  EXPECT_EQ(r.summary.model_checksum, reference);
+}
+
+// A norm limit below every honest update refuses them all: the round has no update, and the
+// run ends with an error that says so, instead of waiting for answers that already came.
+TEST(Simulation, ANormLimitRefusesLargeUpdates) {
+  auto c = small_config();
+  c.max_update_norm = 1e-9;
+  auto setup = app::make_run_setup(c);
+  const auto outcome = app::run_simulation(setup, app::make_initial_model(setup.spec, c.seed), 2, {});
+  ASSERT_FALSE(outcome);
+  EXPECT_NE(outcome.message().find("rejected"), std::string::npos) << outcome.message();
 }
 
 TEST(Simulation, DeadlineClosesRoundsWithoutASlowWorker) {
