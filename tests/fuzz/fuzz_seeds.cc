@@ -19,6 +19,10 @@
 #include "pruning/structure_plan.h"
 #include "tests/sample_state.h"
 #include "worker/error_feedback.h"
+#include "xfed/config.h"
+#if XFED_HAVE_ZMQ
+#include "transport/zmq/chunks.h"
+#endif
 
 namespace fs = std::filesystem;
 using namespace xfed;
@@ -122,6 +126,24 @@ void plans_and_stats() {
   seed("plan", 1, e);
 }
 
+// Edge transport: u16-length-prefixed chunks of one frame, then an authorized-keys text.
+void edge() {
+#if XFED_HAVE_ZMQ
+  Bytes frame(3000);
+  for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<uint8_t>(i * 7);
+  Bytes chunks;
+  for (size_t offset : {size_t{0}, size_t{1000}}) {
+    const Bytes c = transport::make_chunk(frame, offset);
+    chunks.push_back(static_cast<uint8_t>(c.size() & 0xff));
+    chunks.push_back(static_cast<uint8_t>(c.size() >> 8));
+    chunks.insert(chunks.end(), c.begin(), c.end());
+  }
+  seed("edge", 0, chunks);
+  const std::string keys = "# fleet\n0N?AgNxl^4h^jC091vIrenig^M4XF@s&B2&cap.#  phone\n\n";
+  seed("edge", 1, Bytes(keys.begin(), keys.end()));
+#endif
+}
+
 void configs() {
   seed("config", 0, text_seed(0, "rounds = 5\nlr = 0.05\npartition = \"shards:2\"\nquiet = false\n"
                                  "compress = \"topk:0.01,qsgd:4\"\nseed = 7\n"));
@@ -161,5 +183,6 @@ int main(int argc, char** argv) {
   plans_and_stats();
   configs();
   datasets();
+  edge();
   return 0;
 }

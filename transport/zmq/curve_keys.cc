@@ -118,12 +118,16 @@ Result<std::string> read_public_key_file(const std::string& path) {
 Result<std::vector<std::string>> read_authorized_keys(const std::string& path) {
   auto text = read_text_file(path, kMaxKeyFileBytes);
   if (!text) return text.status();
+  return parse_authorized_keys(text.value(), path);
+}
+
+Result<std::vector<std::string>> parse_authorized_keys(const std::string& text, const std::string& origin) {
   std::set<std::string> keys;
-  for (const auto& k : key_lines(text.value())) {
-    if (!is_z85_key(k.word)) return not_a_key(path, k);
+  for (const auto& k : key_lines(text)) {
+    if (!is_z85_key(k.word)) return not_a_key(origin, k);
     keys.insert(k.word);
   }
-  if (keys.empty()) return Status::usage(path + ": no keys: the coordinator would admit no worker");
+  if (keys.empty()) return Status::usage(origin + ": no keys: the coordinator would admit no worker");
   return std::vector<std::string>(keys.begin(), keys.end());
 }
 

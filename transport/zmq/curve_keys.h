@@ -28,6 +28,8 @@ Status write_key_pair(const std::string& name, const CurveKeyPair& keys);
 Result<CurveKeyPair> read_secret_key_file(const std::string& path);
 Result<std::string> read_public_key_file(const std::string& path);
 Result<std::vector<std::string>> read_authorized_keys(const std::string& path);
+// The same for the text of such a file; `origin` names it in errors.
+Result<std::vector<std::string>> parse_authorized_keys(const std::string& text, const std::string& origin);
 // True for 40 characters of the Z85 alphabet that decode to a key.
 bool is_z85_key(const std::string& text);
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "transport/zmq/chunks.h"
 #include "transport/zmq/zap_handler.h"
 #include "transport/zmq/zmq_check.h"
 
@@ -22,10 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 enum class Wire : uint8_t { kFrame = 0, kHeartbeat = 1, kHello = 2, kWelcome = 3, kChunk = 4 };
 constexpr int kReceiveHighWater = 1000;  // messages queued per peer before zmq stops reading it
-// Frames above this travel as chunks, one per turn of the I/O loop, so heartbeats pass
-// between them and neither side holds more than one chunk in zmq's queues.
-constexpr size_t kChunkBytes = size_t{1} << 20;
-constexpr size_t kChunkHeaderBytes = 8 + 8 + 4;  // total, offset, CRC-32 of the chunk
 
 Status set_int(void* s, int option, int value, const char* name) {
   return zmq_check(zmq_setsockopt(s, option, &value, sizeof value), std::string("zmq_setsockopt ") + name);
@@ -56,11 +53,6 @@ struct Outgoing {
   size_t offset = 0;  // chunks already sent
 };
 
-// A large frame arriving chunk by chunk from one peer.
-struct Assembly {
-  Bytes bytes;
-  size_t filled = 0;
-};
 
 // What both roles share: the socket and its I/O thread, the queues, heartbeats.
 class ZmqTransportImpl : public ZmqTransport {
@@ -115,7 +107,7 @@ class ZmqTransportImpl : public ZmqTransport {
   int rank_ = 0, world_ = 0;
   std::vector<Peer> peers_;  // by rank (worker: only [0] used)
   std::deque<Outgoing> sending_;         // I/O thread: frames being sent in chunks, in order
-  std::map<int, Assembly> assembling_;   // I/O thread: per peer, the large frame arriving
+  std::map<int, ChunkAssembler> assembling_;  // I/O thread: per peer, the large frame arriving
 
   std::mutex mu_;
   std::condition_variable arrived_;
@@ -371,69 +363,34 @@ bool ZmqTransportImpl::flush_outgoing() {
     for (auto& o : outbox_) sending_.push_back(std::move(o));
     outbox_.clear();
   }
-  std::set<int> turned;  // one chunk per destination per turn; a frame waits for the one before it
-  std::set<int> blocked;
+  std::set<int> waiting;  // destinations done for this turn: one chunk each, frames in order
   for (auto it = sending_.begin(); it != sending_.end();) {
-    if (blocked.count(it->dest)) {
+    if (waiting.count(it->dest)) {
       ++it;
       continue;
     }
-    const size_t size = it->payload.size();
-    if (it->type != Wire::kFrame || size <= kChunkBytes) {
+    if (it->type != Wire::kFrame || it->payload.size() <= kChunkBytes) {
       if (!transmit(it->dest, it->type, it->payload) && !coordinator_) return false;  // retried on the next tick
       it = sending_.erase(it);
       continue;
     }
-    if (turned.count(it->dest)) {
-      blocked.insert(it->dest);
-      ++it;
-      continue;
-    }
-    const size_t n = std::min(kChunkBytes, size - it->offset);
-    Bytes chunk;
-    chunk.reserve(kChunkHeaderBytes + n);
-    ByteWriter w(&chunk);
-    w.put_u64(size);
-    w.put_u64(it->offset);
-    w.put_u32(crc32_of(it->payload.data() + it->offset, n));
-    w.put_bytes(it->payload.data() + it->offset, n);
+    const Bytes chunk = make_chunk(it->payload, it->offset);  // one per turn: heartbeats pass between
     if (!transmit(it->dest, Wire::kChunk, chunk) && !coordinator_) return false;  // retried on the next tick
-    turned.insert(it->dest);
-    it->offset += n;
-    if (it->offset == size) {
-      it = sending_.erase(it);
-    } else {
-      blocked.insert(it->dest);
-      ++it;
-    }
+    waiting.insert(it->dest);
+    it->offset += chunk.size() - kChunkHeaderBytes;
+    it = it->offset == it->payload.size() ? sending_.erase(it) : std::next(it);
   }
   return !sending_.empty();
 }
 
-// A chunk: appended if it continues the frame being assembled and its CRC holds; the frame
-// is delivered when complete. Anything else drops the partial frame, loudly.
 void ZmqTransportImpl::take_chunk(int from, const Bytes& payload) {
-  ByteReader r(payload.data(), payload.size());
-  uint64_t total = 0, offset = 0;
-  uint32_t crc = 0;
-  auto& a = assembling_[from];
-  const size_t n = payload.size() >= kChunkHeaderBytes ? payload.size() - kChunkHeaderBytes : 0;
-  const uint8_t* data = payload.data() + kChunkHeaderBytes;
-  const bool valid = r.get_u64(&total) && r.get_u64(&offset) && r.get_u32(&crc) &&
-                     total <= static_cast<uint64_t>(options_.max_message_bytes) && offset == a.filled &&
-                     (offset > 0 || a.bytes.empty()) && offset + n <= total && n > 0 &&
-                     (offset == 0 || a.bytes.size() == total) && crc32_of(data, n) == crc;
-  if (!valid) {
-    log_warning("edge: dropped a malformed chunk from " + peer_name(from) + " (and its frame)");
-    assembling_.erase(from);
-    return;
+  auto& assembler = assembling_.try_emplace(from, static_cast<uint64_t>(options_.max_message_bytes)).first->second;
+  auto frame = assembler.add(payload);
+  if (!frame) {
+    log_warning("edge: dropped a frame from " + peer_name(from) + ": " + frame.message());
+  } else if (frame.value()) {
+    push_in(Received{Received::Kind::kMessage, Message{from, std::move(*frame.value())}, Status::ok()});
   }
-  if (offset == 0) a.bytes.resize(total);
-  std::copy(data, data + n, a.bytes.begin() + static_cast<std::ptrdiff_t>(offset));
-  a.filled += n;
-  if (a.filled < total) return;
-  push_in(Received{Received::Kind::kMessage, Message{from, std::move(a.bytes)}, Status::ok()});
-  assembling_.erase(from);
 }
 
 bool ZmqTransportImpl::transmit(int dest, Wire type, const uint8_t* payload, size_t size) {

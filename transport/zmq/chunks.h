@@ -1,0 +1,36 @@
+// Chunks: how the edge transport moves a frame larger than kChunkBytes. Each chunk is
+//   u64 total frame size, u64 offset, u32 CRC-32 of the chunk's bytes, the bytes
+// and a peer sends the chunks of one frame in order before the next frame, so the receiver
+// needs one ChunkAssembler per peer. A chunk that does not continue the frame (offset, total,
+// size above the cap) or fails its CRC drops the partial frame with an error: bytes from a
+// peer are outside input, and a partial frame is never delivered. Pure; no zmq.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "core/coding.h"
+#include "core/status.h"
+
+namespace xfed::transport {
+
+constexpr size_t kChunkBytes = size_t{1} << 20;
+constexpr size_t kChunkHeaderBytes = 8 + 8 + 4;
+
+// The chunk of `frame` starting at `offset` (at most kChunkBytes of it).
+Bytes make_chunk(const Bytes& frame, size_t offset);
+
+class ChunkAssembler {
+ public:
+  explicit ChunkAssembler(uint64_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+  // The whole frame when `chunk` completes it; nullopt while more are due; an error (the
+  // partial frame dropped) for a chunk that does not belong.
+  Result<std::optional<Bytes>> add(const Bytes& chunk);
+
+ private:
+  uint64_t max_frame_bytes_;
+  Bytes frame_;
+  size_t filled_ = 0;
+};
+
+}  // namespace xfed::transport
