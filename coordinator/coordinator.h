@@ -97,7 +97,7 @@ struct CoordinatorOptions {
   std::vector<int> home_ranks;
   std::vector<int64_t> client_sizes;  // for load balancing; empty = unknown
   uint64_t max_frame_bytes = uint64_t{1} << 30;
-  // An update whose L2 norm is above this is refused (0: no limit); one with NaN/Inf always is.
+  // An update whose L2 norm is above this is refused (0: no limit); NaN/Inf the decoder refuses.
   // A refused update is its client's answer for the round (failed, kind "rejected").
   double max_update_norm = 0;
   std::string checkpoint_dir;    // empty: no checkpoints

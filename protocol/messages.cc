@@ -24,6 +24,12 @@ bool get_enum(ByteReader& r, E first, E last, E* v) {
   return true;
 }
 
+// Control commands whose payload carries a text after the command byte.
+bool carries_text(ControlCommand c) {
+  return c == ControlCommand::kClientStateSaved || c == ControlCommand::kCheckConfig ||
+         c == ControlCommand::kConfigChecked;
+}
+
 }  // namespace
 
 void TrainTask::write(ByteWriter& w) const {
@@ -79,15 +85,6 @@ bool TaskFailure::read(ByteReader& r) {
   if (!get_enum(r, FailureKind::kDiverged, FailureKind::kInternal, &kind)) return false;
   return r.get_string(&reason, kMaxReasonBytes) && r.done();
 }
-
-namespace {
-
-bool carries_text(ControlCommand c) {
-  return c == ControlCommand::kClientStateSaved || c == ControlCommand::kCheckConfig ||
-         c == ControlCommand::kConfigChecked;
-}
-
-}  // namespace
 
 void ControlMessage::write(ByteWriter& w) const {
   w.put_u8(static_cast<uint8_t>(command));

@@ -20,15 +20,19 @@ struct Run {
   std::string out;  // stdout + stderr
 };
 
-inline Run xfed(const std::string& args, int timeout_s = 120) {
-  const std::string cmd = "timeout --kill-after=5 " + std::to_string(timeout_s) + " " +
-                          std::string(XFED_BINARY) + " " + args + " 2>&1";
+// Any shell command line, bounded the same way.
+inline Run run_command(const std::string& command, int timeout_s) {
+  const std::string cmd = "timeout --kill-after=5 " + std::to_string(timeout_s) + " " + command + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
   while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline Run xfed(const std::string& args, int timeout_s = 120) {
+  return run_command(std::string(XFED_BINARY) + " " + args, timeout_s);
 }
 
 inline void expect_usage_error(const std::string& args, const std::string& needle) {

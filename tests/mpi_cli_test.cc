@@ -33,15 +33,7 @@ std::string mpirun(int ranks) {
   return std::string(XFED_MPIEXEC) + " -np " + std::to_string(ranks) + " --oversubscribe " + XFED_BINARY + " mpi ";
 }
 
-Run shell(const std::string& command, int timeout_s = 180) {
-  const std::string cmd = "timeout --kill-after=5 " + std::to_string(timeout_s) + " " + command + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+Run shell(const std::string& command) { return run_command(command, 180); }
 
 std::string checksum_of(const std::string& metrics) {
   const auto lines = read_jsonl(metrics);
