@@ -10,6 +10,10 @@
 // rank that is gone is an error Status, never a crash. A kAnySource receiver learns of
 // each peer that went away once, as a kError whose message.source is that peer. An operation a backend does not
 // offer fails with "transport '<name>' does not support <op>".
+// Peers that come back: on a transport whose workers may leave and return (zmq), joins(r)
+// counts how often worker r has joined (0: not yet); a coordinator that sees the count move
+// knows the worker is back, holding no model it can rely on. A report of a loss still queued
+// when the worker returns is withdrawn, so "lost" is never read after "back".
 //
 // Thread-safety: one thread may send while another receives on the same Transport; two
 // concurrent recv calls are not supported.
@@ -53,6 +57,11 @@ class Transport {
   virtual int world_size() const = 0;
   virtual Status send(int dest, Bytes bytes) = 0;
   virtual Received recv(const RecvOptions& options) = 0;
+  // How many times `rank` has joined; backends whose peers never come back: 1.
+  virtual uint64_t joins(int rank) const {
+    (void)rank;
+    return 1;
+  }
 };
 
 // Human name of a rank for messages: "coordinator", "worker 3".

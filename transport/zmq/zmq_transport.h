@@ -5,23 +5,34 @@
 //   its public key, never its address or socket: the coordinator's allow-list (its
 //   authorized keys, sorted) gives key i the rank i + 1, so a worker that reconnects, from
 //   anywhere, is the same rank. The ZAP handler (zap_handler.h) refuses every other key,
-//   and a message without an authenticated user id is dropped.
-// - A worker says hello until the coordinator welcomes it with its rank and the world size;
-//   make_zmq_worker_transport returns once welcomed (bounded by `connect_timeout`).
+//   and a message without an authenticated user id is dropped. With `insecure` there is no
+//   CURVE: a worker is the key it claims in its hello (a warning is the caller's job).
+// - Admission: a worker says hello (its key and an introduction, greeting.h) until the
+//   coordinator welcomes it with its rank and the world size, or refuses it with a reason
+//   (`admit`, the application's check of the introduction). Until welcomed, a worker's other
+//   messages are dropped and it is asked to say hello: so a restarted coordinator, or one
+//   that lost a worker, admits it again before it trusts it. make_zmq_worker_transport
+//   returns once welcomed (bounded by `connect_timeout`); a refusal, or the ZAP handler's
+//   refusal of its key, is an error at once.
 // - One I/O thread per transport owns the socket (zmq sockets are not thread-safe): send
 //   queues the frame for it, recv takes from what it received. Each wire message is one
-//   zmq frame: a type byte (frame, heartbeat, hello, welcome), then the payload.
-// - Heartbeats both ways every `heartbeat` of silence; a peer not heard from for
-//   `liveness` heartbeats is lost: the coordinator reports the worker's rank once (as
-//   kPeerLost to a kAnySource receiver), and sends to it fail until it is heard again.
+//   zmq frame: a type byte, then the payload.
+// - Heartbeats both ways every `heartbeat` of silence (any traffic counts); a peer not heard
+//   from for `liveness` heartbeats is lost. The coordinator reports a lost worker once (as
+//   kPeerLost to a kAnySource receiver) and sends to it fail until it is admitted again
+//   (joins() counts admissions). A worker that loses its coordinator keeps its frames and
+//   says hello until it is welcomed again (zmq reconnects with backoff and jitter); only
+//   after `reconnect_timeout` without a welcome is the coordinator reported lost.
 // - Frames above 1 MiB travel in chunks (total, offset, CRC-32, bytes), one per turn of the
 //   I/O loop and destination, so heartbeats pass between them and zmq's queues hold one
 //   chunk, not a model; a chunk out of order or with a bad CRC drops its frame, loudly.
 // - ZMQ_MAXMSGSIZE caps what a peer may send before it is read; ZMQ_ROUTER_MANDATORY makes a
-//   send to a vanished worker an error, not a silent drop.
+//   send to a vanished worker an error, not a silent drop; ZMQ_ROUTER_HANDOVER lets a
+//   reconnected worker (same routing id, derived from its key) take over its old route.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,9 +47,16 @@ struct ZmqOptions {
   CurveKeyPair keys;                     // this process's key pair
   std::string server_public_key;         // worker: the coordinator's public key
   std::vector<std::string> authorized;   // coordinator: the workers' public keys
+  bool insecure = false;                 // plaintext, no authentication (both sides must agree)
+  Bytes introduction;                    // worker: sent with every hello
+  // Coordinator: "" admits the worker of `rank`, anything else is the reason it is refused
+  // (sent to the worker and logged). Runs on the I/O thread. Null: everyone on the list.
+  std::function<std::string(int rank, const Bytes& introduction)> admit;
   std::chrono::milliseconds heartbeat{1000};
   int liveness = 5;                      // heartbeats of silence before a peer is lost
   std::chrono::milliseconds connect_timeout{30000};
+  // Worker: how long it keeps saying hello to a coordinator it lost before it gives up.
+  std::chrono::milliseconds reconnect_timeout{120000};
   int64_t max_message_bytes = (int64_t{1} << 30) + 64;
   // At close, how long frames still queued may take to leave (then they are dropped); none
   // when the peer is already known to be gone.
