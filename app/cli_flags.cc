@@ -175,6 +175,34 @@ CLI::Validator whole_in(int64_t lo, int64_t hi) {
 
 void add_data_flags(CLI::App* app, RunConfig* config) { add_dataset_flags(app, config); }
 
+void add_edge_flags(CLI::App* app, EdgeConfig* e, bool coordinator) {
+  app->add_option("--key", e->key_file, "this process's key pair: NAME.key from `xfed keygen --out NAME`");
+  if (coordinator) {
+    app->add_option("--bind", e->endpoint, "where workers connect: tcp://HOST:PORT (tcp://0.0.0.0:5555)")->required();
+    app->add_option("--authorized-keys", e->authorized_keys,
+                    "the workers' public keys, one a line ('#' comments): the only keys admitted")
+        ->required();
+    app->add_option("--wait-workers", e->wait_workers,
+                    "seconds to wait before round 1 for every authorized worker (then late ones join as they come)")
+        ->check(number_in(0, kMaxSeconds));
+  } else {
+    app->add_option("--connect", e->endpoint, "the coordinator: tcp://HOST:PORT")->required();
+    app->add_option("--server-key", e->server_key, "the coordinator's public key: its NAME.pub, or the Z85 text");
+    app->add_option("--client", e->clients, "the clients this worker trains: K or K1,K2,... (partitions of the dataset)")
+        ->required();
+    app->add_option("--connect-timeout", e->connect_timeout, "seconds to wait for the coordinator's first welcome")
+        ->check(number_in(0, kMaxSeconds, true));
+    app->add_option("--reconnect-timeout", e->reconnect_timeout,
+                    "seconds a worker keeps calling a coordinator it lost before it gives up")
+        ->check(number_in(0, kMaxSeconds, true));
+  }
+  app->add_flag("--insecure", e->insecure, "no CURVE: plaintext and unauthenticated (both sides; test networks only)");
+  app->add_option("--heartbeat", e->heartbeat, "seconds of silence before a heartbeat")
+      ->check(number_in(0.001, 3600));
+  app->add_option("--liveness", e->liveness, "heartbeats of silence before a peer counts as lost")
+      ->check(whole_in(1, 1000));
+}
+
 void add_run_flags(CLI::App* app, RunConfig* config) {
   add_dataset_flags(app, config);
   add_training_flags(app, config);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/edge_config.h"
 #include "app/run_config.h"
 
 namespace xfed::app {
@@ -18,6 +19,8 @@ void add_run_flags(CLI::App* app, RunConfig* config);
 // (CLI11's own compare with < and >, which NaN passes).
 CLI::Validator number_in(double lo, double hi, bool lo_open = false);
 CLI::Validator whole_in(int64_t lo, int64_t hi);
+// The edge flags of `xfed coordinator` (coordinator = true) or `xfed worker`.
+void add_edge_flags(CLI::App* app, EdgeConfig* config, bool coordinator);
 // Only the dataset flags (for `xfed eval`).
 void add_data_flags(CLI::App* app, RunConfig* config);
 

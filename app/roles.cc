@@ -39,8 +39,10 @@ worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<work
   options.client_state_file = client_state_file;
   options.run_identity = setup.coordinator.run_identity;
   options.thread_init = use_single_intraop_thread;
-  if (!client_state_file.empty())
+  if (!client_state_file.empty()) {
     worker::restore_client_state(*options.client_state, client_state_file, setup.resume);
+    options.resumed_from = setup.resume;
+  }
   return options;
 }
 

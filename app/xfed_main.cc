@@ -1,6 +1,7 @@
-// The `xfed` command line: flags and subcommands (simulate | mpi | eval | di-score | keygen);
-// each command is a function of app/commands.h (mpi: app/mpi_command.h, when built with MPI;
-// keygen: app/keygen_command.h, when built with ZeroMQ).
+// The `xfed` command line: flags and subcommands (simulate | mpi | coordinator | worker | eval |
+// di-score | keygen); each command is a function of app/commands.h (mpi: app/mpi_command.h,
+// when built with MPI; coordinator, worker and keygen: app/edge_command.h and
+// app/keygen_command.h, when built with ZeroMQ).
 // Exit codes: 0 success, 1 a run failed, 2 bad usage / config / data (one line on stderr).
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,7 @@
 #include "app/mpi_command.h"
 #endif
 #if XFED_HAVE_ZMQ
+#include "app/edge_command.h"
 #include "app/keygen_command.h"
 #endif
 
@@ -35,6 +37,18 @@ int main_impl(int argc, char** argv) {
   auto* mpi = app.add_subcommand("mpi", "one run as an MPI job: mpirun -np N xfed mpi [flags] (rank 0 "
                                         "coordinates, ranks 1..N-1 train; --threads per rank, default 1)");
   add_run_flags(mpi, &mpi_config);
+  RunConfig coordinator_config, worker_config;
+  EdgeConfig coordinator_edge, worker_edge;
+  auto* coordinator = app.add_subcommand(
+      "coordinator", "edge: the coordinator process over ZeroMQ/TCP: xfed coordinator --bind tcp://HOST:PORT "
+                     "--key K.key --authorized-keys FILE [flags]");
+  add_run_flags(coordinator, &coordinator_config);
+  add_edge_flags(coordinator, &coordinator_edge, true);
+  auto* worker = app.add_subcommand(
+      "worker", "edge: a worker process: xfed worker --connect tcp://HOST:PORT --key K.key --server-key "
+                "C.pub --client K [flags] (the same run flags as the coordinator)");
+  add_run_flags(worker, &worker_config);
+  add_edge_flags(worker, &worker_edge, false);
   EvalConfig ev;
   auto* eval = app.add_subcommand("eval", "evaluate a saved model (--save-model) on a test set");
   eval->add_option("--load-model", ev.model_file, "model file")->required();
@@ -62,10 +76,12 @@ int main_impl(int argc, char** argv) {
   });
   if (args.size() > 1 && args[1][0] != '-' && !known)
     throw UsageError("unknown command '" + args[1] +
-                     "' (expected simulate, mpi, eval, di-score or keygen; see xfed --help)");
+                     "' (expected simulate, mpi, coordinator, worker, eval, di-score or keygen; see xfed --help)");
   try {
     if (args.size() > 1 && args[1] == "simulate") args = expand_config_file(args, *simulate);
     if (args.size() > 1 && args[1] == "mpi") args = expand_config_file(args, *mpi);
+    if (args.size() > 1 && args[1] == "coordinator") args = expand_config_file(args, *coordinator);
+    if (args.size() > 1 && args[1] == "worker") args = expand_config_file(args, *worker);
     std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 wants reversed
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
@@ -84,6 +100,14 @@ int main_impl(int argc, char** argv) {
     return mpi_command(mpi_config);
 #else
     throw UsageError("this xfed was built without MPI (install libopenmpi-dev and rebuild: ./launch/setup.sh)");
+#endif
+  }
+  if (coordinator->parsed() || worker->parsed()) {
+#if XFED_HAVE_ZMQ
+    return coordinator->parsed() ? coordinator_command(coordinator_config, coordinator_edge)
+                                 : worker_command(worker_config, worker_edge);
+#else
+    throw UsageError("this xfed was built without ZeroMQ (install libzmq3-dev cppzmq-dev and rebuild)");
 #endif
   }
   if (di->parsed()) return di_score_command(ds);

@@ -46,10 +46,23 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       broadcast_(options_.downlink,
                  transport.world_size(), options_.clients),
       alive_(transport.world_size(), true),
+      joins_(transport.world_size(), 0),
       pruning_(options_.prune, *net_, options_.clients) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   alive_[0] = false;  // rank 0 is us, never a worker
+  for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
   broadcast_.reset(global_, 0);
+}
+
+void Coordinator::refresh_ranks() {
+  for (int r = 1; r < transport_.world_size(); ++r) {
+    const uint64_t joins = transport_.joins(r);
+    if (joins == joins_[r]) continue;
+    log_info(transport::peer_name(r) + (joins_[r] == 0 ? " joined" : " joined again"));
+    joins_[r] = joins;
+    alive_[r] = true;
+    broadcast_.forget_rank(r);
+  }
 }
 
 NetImpl& Coordinator::model() {
@@ -67,6 +80,7 @@ Result<RunSummary> Coordinator::run() {
   const auto start = Clock::now();
   int64_t first_round = 1;
   Status status = restore_checkpoint(&first_round);
+  if (status) announce_resume_point(first_round);
   if (status) status = check_worker_configs();
   const double seconds_before = totals_.seconds;
   const int64_t counted_before = totals_.total_bytes_up + totals_.total_bytes_down;
@@ -132,6 +146,11 @@ std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
   for (int r = 1; r < static_cast<int>(alive_.size()); ++r)
     if (alive_[r]) ranks_alive.push_back(r);
   const int workers = static_cast<int>(ranks_alive.size());
+  if (options_.home_rank_of) {  // 0: no worker serves the client yet (counted missing)
+    std::vector<int> ranks;
+    for (auto c : sampled) ranks.push_back(options_.home_rank_of(c));
+    return ranks;
+  }
   if (!options_.home_ranks.empty()) {  // a client's rank never changes
     std::vector<int> ranks;
     for (auto c : sampled) ranks.push_back(options_.home_ranks.at(c));
@@ -165,6 +184,7 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
   const int64_t round = phase.round();
   auto* report = &phase.report();
   const std::string spec_json = net_->spec().to_json();
+  refresh_ranks();
   const auto ranks = place(sampled);
   for (size_t i = 0; i < sampled.size(); ++i) {
     const int64_t c = sampled[i];

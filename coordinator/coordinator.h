@@ -95,6 +95,9 @@ struct CoordinatorOptions {
   // state stays on the rank that made it; home_ranks() in sampler.h). Empty: every round,
   // the sampled clients are balanced over the live ranks.
   std::vector<int> home_ranks;
+  // The same, learned as the run goes (edge workers declare their clients when they join):
+  // the rank serving `client`, 0 for none yet. Takes precedence over home_ranks.
+  std::function<int(int64_t client)> home_rank_of;
   std::vector<int64_t> client_sizes;  // for load balancing; empty = unknown
   uint64_t max_frame_bytes = uint64_t{1} << 30;
   // An update whose L2 norm is above this is refused (0: no limit); NaN/Inf the decoder refuses.
@@ -162,6 +165,11 @@ class Coordinator {
   void evaluate_into(RoundReport* report);
   void shutdown_workers();
   int alive_workers() const;
+  // Ranks that joined again since we last looked (transport joins()): alive, and holding no
+  // model we can rely on (a full model next time).
+  void refresh_ranks();
+  // Before the configuration check: where the run goes on from (kResume to every worker).
+  void announce_resume_point(int64_t first_round);
   // Pruning (prune_step.cc).
   Status maybe_prune(int64_t round, RoundReport* report);
   Status stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report);
@@ -180,6 +188,7 @@ class Coordinator {
   Broadcaster broadcast_;
   int64_t model_version_ = 0;
   std::vector<bool> alive_;  // per rank
+  std::vector<uint64_t> joins_;  // per rank, transport joins() when last looked
   std::vector<RoundObserver*> observers_;
   RunSummary totals_;
   RoundReport last_eval_;

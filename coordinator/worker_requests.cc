@@ -1,5 +1,6 @@
-// Requests the coordinator puts to every worker outside the rounds, each answered by one
-// control frame per worker: the configuration check before round 1 (every rank must run the
+// Requests the coordinator puts to every worker outside the rounds: where the run goes on
+// from (announced, not answered: the configuration check that follows confirms it arrived),
+// and, each answered by one control frame per worker, the configuration check before round 1 (every rank must run the
 // same settings: the same data partition, the same model) and the save of the clients'
 // state on a checkpoint round (checkpoint_step.cc).
 #include "coordinator/coordinator.h"
@@ -28,6 +29,7 @@ Result<Coordinator::WorkerAnswers> Coordinator::ask_workers(const protocol::Cont
                                                             std::chrono::seconds timeout,
                                                             const std::string& what) {
   const auto frame = request.frame(round, 0);
+  refresh_ranks();
   WorkerAnswers answers;
   for (int r = 1; r < transport_.world_size(); ++r)
     if (alive_[r] && send_to(r, frame)) answers.silent.insert(r);
@@ -52,6 +54,15 @@ Result<Coordinator::WorkerAnswers> Coordinator::ask_workers(const protocol::Cont
     answers.silent.erase(from);
   }
   return answers;
+}
+
+void Coordinator::announce_resume_point(int64_t first_round) {
+  refresh_ranks();
+  const protocol::ControlMessage resume{protocol::ControlCommand::kResume,
+                                        std::to_string(pruning_.structure_version())};
+  const auto frame = resume.frame(static_cast<uint32_t>(first_round - 1), 0);
+  for (int r = 1; r < transport_.world_size(); ++r)
+    if (alive_[r]) (void)send_to(r, frame);  // a worker not there yet starts afresh anyway
 }
 
 Status Coordinator::check_worker_configs() {

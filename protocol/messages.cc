@@ -27,7 +27,7 @@ bool get_enum(ByteReader& r, E first, E last, E* v) {
 // Control commands whose payload carries a text after the command byte.
 bool carries_text(ControlCommand c) {
   return c == ControlCommand::kClientStateSaved || c == ControlCommand::kCheckConfig ||
-         c == ControlCommand::kConfigChecked;
+         c == ControlCommand::kConfigChecked || c == ControlCommand::kResume;
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ void ControlMessage::write(ByteWriter& w) const {
 }
 
 bool ControlMessage::read(ByteReader& r) {
-  if (!get_enum(r, ControlCommand::kShutdown, ControlCommand::kConfigChecked, &command)) return false;
+  if (!get_enum(r, ControlCommand::kShutdown, ControlCommand::kResume, &command)) return false;
   text.clear();
   if (carries_text(command) && !r.get_string(&text, kMaxControlText)) return false;
   return r.done();

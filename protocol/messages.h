@@ -74,10 +74,14 @@ enum class ControlCommand : uint8_t {
                           // does the worker's own configuration give the same?
   kConfigChecked = 5,     // worker -> coordinator: text empty when it does, else the first
                           // difference ("--lr is '0.1' here")
+  kResume = 6,            // coordinator -> worker, before the configuration check: the run
+                          // goes on after the checkpoint of header.round (0: a fresh start),
+                          // whose structure version is the text; a worker whose clients'
+                          // state is from elsewhere restores it from its file (or clears it)
 };
 
-// Control payload: u8 command, then for kClientStateSaved, kCheckConfig and kConfigChecked a
-// text (string, <= 64 KiB).
+// Control payload: u8 command, then for kClientStateSaved, kCheckConfig, kConfigChecked and
+// kResume a text (string, <= 64 KiB).
 struct ControlMessage {
   ControlCommand command = ControlCommand::kShutdown;
   std::string text;  // an error, a run identity or a difference, per command

@@ -31,6 +31,7 @@ Status save_client_state(ClientStateStore& store, const std::string& path, int64
 struct ResumePoint {
   int64_t round = 0;  // 0: no checkpoint, nothing to restore
   int64_t structure_version = 0;
+  bool operator==(const ResumePoint& o) const { return round == o.round && structure_version == o.structure_version; }
 };
 
 // Fills the store from `path` if it belongs to `at`; otherwise logs why the clients start

@@ -87,6 +87,7 @@ void ClientStateStore::reset(int64_t structure_version) {
 }
 
 void ClientStateStore::clear(int64_t structure_version) {
+  saved_round_ = -1;  // a resumed run saves its rounds again
   states_.clear();
   gathers_.clear();
   structure_version_ = structure_version;

@@ -8,6 +8,7 @@
 #include "compression/state_codec.h"
 #include "core/log.h"
 #include "core/model_state.h"
+#include "core/parse.h"
 #include "core/rng.h"
 #include "core/run_identity.h"
 #include "core/timing.h"
@@ -35,7 +36,8 @@ StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
 
 Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
                WorkerOptions options)
-    : transport_(transport), data_(std::move(data)), options_(std::move(options)) {
+    : transport_(transport), data_(std::move(data)), options_(std::move(options)),
+      state_point_(options_.resumed_from) {
   if (!options_.client_state) options_.client_state = std::make_shared<ClientStateStore>();
   if (options_.threads > 1) {
     pool_nets_.resize(options_.threads);
@@ -193,6 +195,7 @@ void Worker::run_job(const Job& job, Net& net) {
                                 stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
                                       : job.task.uplink.codec_ids()};
       ++tasks_done_;
+      state_moved_ = true;
       if (auto sent = transport_.send(0, protocol::encode_frame(out, payload.value())); !sent)
         log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
     }
@@ -271,7 +274,34 @@ bool Worker::handle_control(const Frame& frame) {
   if (control.command == ControlCommand::kShutdown) return false;
   if (control.command == ControlCommand::kSaveClientState) save_client_state(frame.header.round);
   if (control.command == ControlCommand::kCheckConfig) answer_config_check(control.text);
+  if (control.command == ControlCommand::kResume) {
+    int64_t structure = 0;
+    if (!parse_int64(control.text, &structure) || structure < 0)
+      log_warning(transport::peer_name(transport_.rank()) + ": ignored a resume point with structure '" +
+                  control.text + "'");
+    else
+      resume_at({static_cast<int64_t>(frame.header.round), structure});
+  }
   return true;
+}
+
+// Nothing to do when the clients' state already is at `point` (every worker of a fresh run,
+// a resumed process); otherwise it is restored from this worker's file (or cleared).
+void Worker::resume_at(const ResumePoint& point) {
+  if (!state_moved_ && state_point_ == point) return;
+  const std::string me = transport::peer_name(transport_.rank());
+  log_info(me + ": the coordinator goes on after round " + std::to_string(point.round) +
+           "; its clients' state follows");
+  if (point.round == 0) {
+    options_.client_state->reset(point.structure_version);
+  } else if (options_.client_state_file.empty()) {
+    log_warning(me + ": no file to restore its clients' state from; their residuals start from zero");
+    options_.client_state->reset(point.structure_version);
+  } else {
+    restore_client_state(*options_.client_state, options_.client_state_file, point);
+  }
+  state_point_ = point;
+  state_moved_ = false;
 }
 
 void Worker::answer_config_check(const std::string& coordinator_identity) {
@@ -303,6 +333,7 @@ Status Worker::handle_plan(const Frame& frame) {
   auto r = frame.payload_reader();
   auto plan = pruning::StructurePlan::read(r);
   if (!plan) return plan.status();
+  state_moved_ = true;
   return options_.client_state->add_plan(plan.value());
 }
 

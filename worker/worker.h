@@ -10,7 +10,8 @@
 // gathers pruning evidence instead (stats_collector.h); a plan frame registers a structure
 // change so the clients' EF state is sliced like the model. A control frame stops the worker
 // or asks it to save its clients' state for a checkpoint, which it confirms
-// (client_state_file.h).
+// (client_state_file.h), or says where the run goes on from (a restarted coordinator: the
+// clients' state is restored from the file at its checkpoint).
 // Every task gets an answer: a task the worker cannot do (undecodable, a client it does not
 // hold, training that diverged to NaN, an exception) is answered with a failure frame naming
 // the reason, so the coordinator counts it instead of waiting. Frames that are not tasks and
@@ -37,6 +38,7 @@
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "transport/transport.h"
+#include "worker/client_state_file.h"
 #include "worker/error_feedback.h"
 #include "worker/local_trainer.h"
 #include "worker/task_pool.h"
@@ -59,6 +61,10 @@ struct WorkerOptions {
   // This worker's own run identity (core/run_identity.h), compared with the coordinator's
   // before round 1; a difference is answered, and run() then ends with a usage error.
   std::string run_identity;
+  // The point the clients' state in `client_state` belongs to (restored by the caller on
+  // --resume). A coordinator announcing another point (a restarted coordinator, while this
+  // worker lived on) makes the worker restore its file at that point, or start afresh.
+  ResumePoint resumed_from;
 };
 
 class Worker {
@@ -96,6 +102,7 @@ class Worker {
   bool handle_control(const protocol::Frame& frame);
   void save_client_state(uint32_t round);
   void answer_config_check(const std::string& coordinator_identity);
+  void resume_at(const ResumePoint& point);
 
   transport::Transport& transport_;
   std::shared_ptr<const ClientDataSource> data_;
@@ -106,6 +113,8 @@ class Worker {
   int64_t view_version_ = -1;  // -1: none yet
   uint32_t view_crc_ = 0;
   std::atomic<int64_t> tasks_done_{0};
+  ResumePoint state_point_;                // what the clients' state belongs to...
+  std::atomic<bool> state_moved_{false};   // ...unless tasks or plans changed it since
   std::string config_difference_;  // non-empty: this worker's configuration is not the coordinator's
   std::vector<Net> pool_nets_;       // one per pool thread
   std::unique_ptr<TaskPool> pool_;   // null: tasks run on run()'s thread

@@ -94,6 +94,9 @@ class ZmqTransportImpl : public ZmqTransport {
   Status send(int dest, Bytes bytes) override;
   Received recv(const RecvOptions& options) override;
   uint64_t joins(int rank) const override;
+  ZmqTraffic traffic() const override {
+    return {messages_sent_, bytes_sent_, messages_received_, bytes_received_};
+  }
   void close() override;
   // Worker: waits for the coordinator's welcome (or its refusal).
   Status wait_welcome();
@@ -158,6 +161,7 @@ class ZmqTransportImpl : public ZmqTransport {
   std::deque<Outgoing> outbox_;
   bool closed_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> messages_sent_{0}, bytes_sent_{0}, messages_received_{0}, bytes_received_{0};
   bool welcomed_ = false, ever_welcomed_ = false;
   std::string refusal_;  // worker: why the coordinator would not admit it
   std::thread io_;
@@ -383,6 +387,8 @@ std::optional<Incoming> ZmqTransportImpl::read_message() {
     return in;
   }
   in.type = static_cast<Wire>(type_bytes[0]);
+  ++messages_received_;
+  bytes_received_ += 1 + in.payload.size();
   return in;
 }
 
@@ -588,6 +594,10 @@ bool ZmqTransportImpl::transmit_to(const std::string& route, Wire type, const By
   if (coordinator_) ok = zmq_send(socket_, route.data(), route.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0;
   if (ok) ok = zmq_send(socket_, &t, 1, (body ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) >= 0;
   if (ok && body) ok = zmq_send(socket_, payload.data(), payload.size(), ZMQ_DONTWAIT) >= 0;
+  if (ok) {
+    ++messages_sent_;
+    bytes_sent_ += 1 + (body ? payload.size() : 0);
+  }
   return ok;
 }
 

@@ -63,8 +63,15 @@ struct ZmqOptions {
   std::chrono::milliseconds linger{2000};
 };
 
+// Messages and bytes this process handed to zmq and took from it (type byte and payload of
+// every message, heartbeats and handshakes included; not zmq's framing, CURVE or TCP).
+struct ZmqTraffic {
+  uint64_t messages_sent = 0, bytes_sent = 0, messages_received = 0, bytes_received = 0;
+};
+
 class ZmqTransport : public Transport {
  public:
+  virtual ZmqTraffic traffic() const = 0;
   // The endpoint actually bound (a "tcp://127.0.0.1:*" bind learns its port here).
   virtual std::string endpoint() const = 0;
   virtual void close() = 0;

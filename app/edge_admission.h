@@ -1,0 +1,51 @@
+// Admission of edge workers: what a worker says when it joins (its introduction: the
+// clients it serves and its run identity) and what the coordinator decides.
+//
+// A worker process serves the clients it names (`xfed worker --client 3,7`); the coordinator
+// learns them when the worker joins, and sends each client's tasks to the rank that named
+// it. A worker is refused (one line, sent to it and logged) when its run identity differs
+// from the coordinator's (naming the first differing flag), when it names a client outside
+// 0..clients-1, or a client another connected worker already serves. A worker that joins
+// again may name other clients; its old ones are released. Pure; thread-safe (the transport
+// admits on its own thread while the coordinator looks clients up).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/coding.h"
+#include "core/status.h"
+
+namespace xfed::app {
+
+struct Introduction {
+  std::vector<int64_t> clients;
+  std::string run_identity;
+};
+
+// Text: "clients=3,7\n" then the run identity.
+Bytes encode_introduction(const Introduction& introduction);
+Result<Introduction> decode_introduction(const Bytes& bytes);
+
+class EdgeAdmission {
+ public:
+  EdgeAdmission(int64_t clients, std::string run_identity)
+      : clients_(clients), run_identity_(std::move(run_identity)) {}
+  // "" admits worker `rank` (its clients recorded), else why not.
+  std::string admit(int rank, const Bytes& introduction);
+  // The rank serving `client`; 0 while none does.
+  int rank_of(int64_t client) const;
+  // Clients no worker serves (yet).
+  std::vector<int64_t> unserved() const;
+
+ private:
+  const int64_t clients_;
+  const std::string run_identity_;
+  mutable std::mutex mu_;
+  std::map<int64_t, int> rank_of_;
+};
+
+}  // namespace xfed::app

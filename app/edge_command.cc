@@ -1,0 +1,161 @@
+#include "app/edge_command.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "app/edge_admission.h"
+#include "app/roles.h"
+#include "app/run_outputs.h"
+#include "app/run_setup.h"
+#include "core/check.h"
+#include "core/file_io.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "transport/zmq/curve_keys.h"
+#include "transport/zmq/zmq_transport.h"
+#include "worker/client_state_file.h"
+
+namespace xfed::app {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr const char* kTransport = "edge (zmq)";
+
+milliseconds ms(double seconds) { return milliseconds(static_cast<int64_t>(seconds * 1000)); }
+
+template <typename T>
+T or_usage(Result<T> r) {
+  if (!r) throw UsageError(r.message());
+  return std::move(r).value();
+}
+
+// The options both roles share: keys (unless --insecure), heartbeats.
+transport::ZmqOptions base_options(const EdgeConfig& e, const char* role) {
+  transport::ZmqOptions o;
+  o.endpoint = e.endpoint;
+  o.insecure = e.insecure;
+  o.heartbeat = ms(e.heartbeat);
+  o.liveness = static_cast<int>(e.liveness);
+  if (e.insecure) {
+    std::fprintf(stderr, "xfed: warning: --insecure: %s traffic is plaintext and workers are not "
+                         "authenticated (anyone who reaches %s can join as any listed key)\n",
+                 role, e.endpoint.c_str());
+  } else if (e.key_file.empty()) {
+    throw UsageError(std::string("xfed ") + role + " needs --key NAME.key (xfed keygen --out NAME), or --insecure");
+  }
+  if (!e.key_file.empty()) o.keys = or_usage(transport::read_secret_key_file(e.key_file));
+  return o;
+}
+
+void print_traffic(const transport::ZmqTransport& t) {
+  const auto m = t.traffic();
+  std::printf("zmq traffic at the coordinator: sent %llu messages (%llu bytes), received %llu messages (%llu bytes)\n",
+              static_cast<unsigned long long>(m.messages_sent), static_cast<unsigned long long>(m.bytes_sent),
+              static_cast<unsigned long long>(m.messages_received),
+              static_cast<unsigned long long>(m.bytes_received));
+}
+
+std::string list_text(const std::vector<int64_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < 20; ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return v.size() > 20 ? s + ",..." : s;
+}
+
+// Before round 1: every authorized worker, or as many as came within --wait-workers.
+Status wait_for_workers(transport::ZmqTransport& t, const EdgeConfig& e, const EdgeAdmission& admission) {
+  if (auto st = t.wait_for_workers(ms(e.wait_workers)); !st) {
+    int joined = 0;
+    for (int r = 1; r < t.world_size(); ++r) joined += t.joins(r) > 0;
+    if (joined == 0)
+      return Status::timeout("xfed coordinator: no worker joined at " + t.endpoint() + " within " +
+                             std::to_string(e.wait_workers) + " s");
+    log_warning(st.message() + "; starting without them (they train once they join)");
+  }
+  if (const auto idle = admission.unserved(); !idle.empty())
+    log_warning("no worker serves client(s) " + list_text(idle) + " yet: they count as missing until one does");
+  return Status::ok();
+}
+
+}  // namespace
+
+int coordinator_command(RunConfig c, const EdgeConfig& e) {
+  set_log_verbose(c.verbose);
+  use_single_intraop_thread();
+  c.transport = kTransport;
+  check_output_paths(c);
+  auto options = base_options(e, "coordinator");
+  options.authorized = or_usage(transport::read_authorized_keys(e.authorized_keys));
+  if (options.authorized.empty()) throw UsageError(e.authorized_keys + ": no keys (--authorized-keys)");
+  RunSetup setup = make_run_setup(c);
+  auto admission = std::make_shared<EdgeAdmission>(c.clients, setup.coordinator.run_identity);
+  options.admit = [admission](int rank, const Bytes& introduction) { return admission->admit(rank, introduction); };
+  setup.coordinator.home_rank_of = [admission](int64_t client) { return admission->rank_of(client); };
+  auto made = transport::make_zmq_coordinator_transport(options);
+  if (!made) throw UsageError("xfed coordinator: " + made.message());
+  auto& t = *made.value();
+  RunOutputs outputs(c, setup);
+  const auto initial = make_initial_model(setup.spec, c.seed);
+  if (!c.quiet)
+    std::printf("xfed coordinator: %s, %s (%lld params), %lld clients; listening on %s for %d workers (%s)\n",
+                c.dataset.c_str(), c.model.c_str(), static_cast<long long>(initial->num_params()),
+                static_cast<long long>(c.clients), t.endpoint().c_str(), t.world_size() - 1,
+                e.insecure ? "insecure" : "CURVE");
+  std::fflush(stdout);
+  if (auto st = wait_for_workers(t, e, *admission); !st) {
+    log_error(st.message());
+    return 1;
+  }
+  const int code = outputs.finish(run_coordinator(setup, initial, t, outputs.observers()));
+  if (!c.quiet) print_traffic(t);
+  return code;
+}
+
+int worker_command(RunConfig c, const EdgeConfig& e) {
+  set_log_verbose(c.verbose);
+  use_single_intraop_thread();
+  c.transport = kTransport;
+  if (c.resume)
+    throw UsageError("xfed worker: --resume is the coordinator's flag (a worker restores its clients' state "
+                     "when its coordinator resumes)");
+  const auto clients = parse_int_list(e.clients, ',', 0, c.clients - 1);
+  if (!clients)
+    throw UsageError("--client '" + e.clients + "': expected K or K1,K2,... with each K in 0.." +
+                     std::to_string(c.clients - 1) + " (--clients " + std::to_string(c.clients) + ")");
+  if (!c.metrics.empty() || !c.save_model.empty())
+    log_warning("xfed worker: --metrics and --save-model are the coordinator's; this worker writes neither");
+  if (!c.checkpoint_dir.empty()) check_output_dir(c.checkpoint_dir, "--checkpoint-dir").throw_as<UsageError>();
+  auto options = base_options(e, "worker");
+  if (!e.insecure) {
+    if (e.server_key.empty()) throw UsageError("xfed worker needs --server-key (the coordinator's NAME.pub), or --insecure");
+    options.server_public_key =
+        transport::is_z85_key(e.server_key) ? e.server_key : or_usage(transport::read_public_key_file(e.server_key));
+  } else if (e.key_file.empty()) {
+    options.keys = transport::generate_curve_key_pair().value_or_throw();  // a name, nothing more
+  }
+  options.connect_timeout = ms(e.connect_timeout);
+  options.reconnect_timeout = ms(e.reconnect_timeout);
+  const RunSetup setup = make_run_setup(c);
+  options.introduction = encode_introduction({*clients, setup.coordinator.run_identity});
+  auto made = transport::make_zmq_worker_transport(options);
+  if (!made) {
+    if (made.code() == StatusCode::kUsage) throw UsageError("xfed worker: " + made.message());
+    log_error("xfed worker: " + made.message());
+    return 1;
+  }
+  auto& t = *made.value();
+  if (!c.quiet)
+    std::printf("xfed worker: %s of %d at %s, clients %s\n", transport::peer_name(t.rank()).c_str(),
+                t.world_size() - 1, t.endpoint().c_str(), list_text(*clients).c_str());
+  std::fflush(stdout);
+  const auto& dir = c.checkpoint_dir;
+  auto worker = worker_options(setup, std::make_shared<worker::ClientStateStore>(),
+                               dir.empty() ? "" : worker::client_state_path(dir, t.rank()));
+  worker.threads = c.threads > 0 ? static_cast<int>(c.threads) : 1;
+  const auto st = run_worker(setup, t, worker);
+  if (st) return 0;
+  if (st.code() != StatusCode::kUsage) return 1;  // logged by run_worker
+  std::fprintf(stderr, "xfed: error: %s\n", st.message().c_str());
+  return 2;
+}
+
+}  // namespace xfed::app
