@@ -106,6 +106,7 @@ int coordinator_command(RunConfig c, const EdgeConfig& e) {
     return 1;
   }
   const int code = outputs.finish(run_coordinator(setup, initial, t, outputs.observers()));
+  t.flush(options.linger);  // the workers' stop frames too
   if (!c.quiet) print_traffic(t);
   return code;
 }

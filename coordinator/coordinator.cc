@@ -58,7 +58,10 @@ void Coordinator::refresh_ranks() {
   for (int r = 1; r < transport_.world_size(); ++r) {
     const uint64_t joins = transport_.joins(r);
     if (joins == joins_[r]) continue;
-    log_info(transport::peer_name(r) + (joins_[r] == 0 ? " joined" : " joined again"));
+    if (joins_[r] == 0)
+      log_info(transport::peer_name(r) + " joined");
+    else  // an operator wants to see this one: the worker lost its model (and maybe its state)
+      log_warning(transport::peer_name(r) + " joined again; it gets the full model");
     joins_[r] = joins;
     alive_[r] = true;
     broadcast_.forget_rank(r);

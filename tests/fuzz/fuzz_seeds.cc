@@ -21,7 +21,9 @@
 #include "worker/error_feedback.h"
 #include "xfed/config.h"
 #if XFED_HAVE_ZMQ
+#include "app/edge_admission.h"
 #include "transport/zmq/chunks.h"
+#include "transport/zmq/greeting.h"
 #endif
 
 namespace fs = std::filesystem;
@@ -141,6 +143,9 @@ void edge() {
   seed("edge", 0, chunks);
   const std::string keys = "# fleet\n0N?AgNxl^4h^jC091vIrenig^M4XF@s&B2&cap.#  phone\n\n";
   seed("edge", 1, Bytes(keys.begin(), keys.end()));
+  const auto introduction = app::encode_introduction({{0, 3, 7}, "--lr=0.05\n"});
+  seed("edge", 2, transport::encode_hello({"0N?AgNxl^4h^jC091vIrenig^M4XF@s&B2&cap.#", introduction}));
+  seed("edge", 3, transport::encode_welcome({2, 5}));
 #endif
 }
 

@@ -98,6 +98,7 @@ class ZmqTransportImpl : public ZmqTransport {
     return {messages_sent_, bytes_sent_, messages_received_, bytes_received_};
   }
   void close() override;
+  void flush(std::chrono::milliseconds timeout) override;
   // Worker: waits for the coordinator's welcome (or its refusal).
   Status wait_welcome();
   Status wait_for_workers(std::chrono::milliseconds timeout) override;
@@ -154,6 +155,7 @@ class ZmqTransportImpl : public ZmqTransport {
   std::map<int, ChunkAssembler> assembling_;  // I/O thread: per peer, the large frame arriving
   std::optional<Clock::time_point> unwelcome_since_;  // worker, I/O thread: lost its coordinator
   bool gave_up_ = false;                              // worker, I/O thread
+  int protocol_warned_ = 0;                           // worker, I/O thread
 
   mutable std::mutex mu_;
   std::condition_variable arrived_;
@@ -161,6 +163,7 @@ class ZmqTransportImpl : public ZmqTransport {
   std::deque<Outgoing> outbox_;
   bool closed_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> all_sent_{true};  // I/O thread: nothing left in sending_
   std::atomic<uint64_t> messages_sent_{0}, bytes_sent_{0}, messages_received_{0}, bytes_received_{0};
   bool welcomed_ = false, ever_welcomed_ = false;
   std::string refusal_;  // worker: why the coordinator would not admit it
@@ -278,6 +281,17 @@ void ZmqTransportImpl::close() {
   arrived_.notify_all();
 }
 
+void ZmqTransportImpl::flush(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (outbox_.empty() && all_sent_) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 Status ZmqTransportImpl::send(int dest, Bytes bytes) {
   if (dest < 0 || dest >= world_)
     return Status::error("send to rank " + std::to_string(dest) + ": no such rank (world " + std::to_string(world_) + ")");
@@ -290,6 +304,7 @@ Status ZmqTransportImpl::send(int dest, Bytes bytes) {
     if (coordinator_ && !peer.alive)
       return Status::peer_lost("send to " + peer_name(dest) + ": not connected");
     outbox_.push_back({dest, Wire::kFrame, std::move(bytes)});
+    all_sent_ = false;
     if (wake_tx_) (void)zmq_send(wake_tx_, "", 0, ZMQ_DONTWAIT);
   }
   return Status::ok();
@@ -349,6 +364,7 @@ void ZmqTransportImpl::serve() {
     if (items[0].revents & ZMQ_POLLIN) receive_ready();
     if (monitor_ && (items[2].revents & ZMQ_POLLIN)) read_monitor();
     busy = flush_outgoing();
+    all_sent_ = sending_.empty();
     if (Clock::now() >= next_tick) {
       tick();
       next_tick = Clock::now() + tick_every;
@@ -533,7 +549,7 @@ void ZmqTransportImpl::read_monitor() {
   const uint16_t id = static_cast<uint16_t>(head[0] | (head[1] << 8));
   if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
     refused("it does not accept this worker's key " + options_.keys.public_key + " (not on its authorized list?)");
-  else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+  else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !protocol_warned_++)  // once: zmq retries
     log_warning("edge: the handshake with " + options_.endpoint +
                 " failed (a coordinator with another --server-key, or --insecure on one side only?)");
 }

@@ -75,6 +75,8 @@ class ZmqTransport : public Transport {
   // The endpoint actually bound (a "tcp://127.0.0.1:*" bind learns its port here).
   virtual std::string endpoint() const = 0;
   virtual void close() = 0;
+  // Waits (at most `timeout`) until every frame sent so far has been handed to zmq.
+  virtual void flush(std::chrono::milliseconds timeout) = 0;
   // Coordinator: waits until every authorized worker has connected (a send to a worker not
   // yet heard from fails); a timeout names how many are missing. Worker: returns at once.
   virtual Status wait_for_workers(std::chrono::milliseconds timeout) = 0;

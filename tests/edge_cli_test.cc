@@ -1,0 +1,225 @@
+// `xfed coordinator` and `xfed worker` as users start them: real processes over TCP on
+// loopback, CURVE keys included. One model (the edge run ends on simulate's checksum; the
+// bytes handed to zmq are the metrics' bytes plus heartbeats and headers), workers killed
+// mid-run (their updates counted missing, the run goes on, a restarted one trains again), a
+// coordinator killed and resumed (the uninterrupted checksum), and every start-up error one
+// line with a non-zero exit while the coordinator's run goes on untouched. Every process is
+// bounded and ended by pid (tests/process.h).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include "tests/cli_run.h"
+#include "tests/process.h"
+#include "tests/test_util.h"
+#include "transport/zmq/curve_keys.h"
+
+namespace xfed::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A small run through every protocol step (as mpi_cli_test's): sparsified 4-bit uplink with
+// error feedback, lossy downlink deltas, two DI pruning steps, half the clients per round.
+const std::string kRun =
+    "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 6 "
+    "--compress topk:0.01,qsgd:4,zstd --downlink qsgd:8 --prune di:every=2,warmup=2 --fraction 0.5 ";
+// Rounds slow enough (a few tenths of a second) to kill a process between two of them.
+const std::string kSlowRun =
+    "--dataset synthetic --synthetic-train 9600 --synthetic-test 400 --local-epochs 3 --lr 0.02 "
+    "--compress topk:0.01,qsgd:4,zstd --downlink qsgd:8 ";
+const std::string kQuickBeats = "--heartbeat 0.2 --liveness 5 ";
+
+std::string checksum_of(const std::string& metrics) {
+  const auto lines = read_jsonl(metrics);
+  if (lines.empty() || !lines.back().contains("model_checksum")) return "(no summary in " + metrics + ")";
+  return lines.back()["model_checksum"].get<std::string>();
+}
+
+// Waits (bounded) until the metrics file has `lines` lines.
+bool wait_for_rounds(const std::string& metrics, int lines, std::chrono::seconds timeout = 120s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (read_jsonl_lines(metrics) < lines)
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    else std::this_thread::sleep_for(20ms);
+  return true;
+}
+
+class EdgeRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"coordinator", "w1", "w2", "w3", "w4", "stranger"})
+      ASSERT_TRUE(transport::write_key_pair(dir_.file(name), transport::generate_curve_key_pair().value()));
+    port_ = free_port();
+    endpoint_ = "tcp://127.0.0.1:" + std::to_string(port_);
+  }
+  void authorize(int workers) {
+    std::ofstream list(dir_.file("workers.txt"));
+    list << "# the workers of this test\n";
+    for (int w = 1; w <= workers; ++w)
+      list << transport::read_public_key_file(dir_.file("w" + std::to_string(w) + ".pub")).value() << "\n";
+  }
+  std::unique_ptr<Process> coordinator(const std::string& flags, const std::string& log = "coordinator.log") {
+    return std::make_unique<Process>(std::string(XFED_BINARY) + " coordinator --bind " + endpoint_ + " --key " +
+                                         dir_.file("coordinator.key") + " --authorized-keys " +
+                                         dir_.file("workers.txt") + " " + kQuickBeats + flags,
+                                     dir_.file(log));
+  }
+  std::string worker_command(const std::string& key, const std::string& clients, const std::string& flags) const {
+    return std::string(XFED_BINARY) + " worker --connect " + endpoint_ + " --key " + dir_.file(key + ".key") +
+           " --server-key " + dir_.file("coordinator.pub") + " --client " + clients + " " + kQuickBeats + flags;
+  }
+  std::unique_ptr<Process> worker(const std::string& key, const std::string& clients, const std::string& flags) {
+    return std::make_unique<Process>(worker_command(key, clients, flags), dir_.file(key + ".log"));
+  }
+  static void expect_exit(Process& p, int code, const char* who) {
+    const auto got = p.wait_for(180s);
+    ASSERT_TRUE(got.has_value()) << who << " did not end in time:\n" << p.output();
+    EXPECT_EQ(*got, code) << who << ":\n" << p.output();
+  }
+
+  TempDir dir_;
+  int port_ = 0;
+  std::string endpoint_;
+};
+
+TEST_F(EdgeRun, OneModelAsSimulateAndNoHiddenBytes) {
+  const auto sim = xfed("simulate " + kRun + "--quiet --metrics " + dir_.file("sim.jsonl"), 180);
+  ASSERT_EQ(sim.code, 0) << sim.out;
+  authorize(3);
+  auto co = coordinator(kRun + "--metrics " + dir_.file("edge.jsonl"));
+  auto w1 = worker("w1", "0,3,6", kRun);
+  auto w2 = worker("w2", "1,4,7", kRun);
+  auto w3 = worker("w3", "2,5", kRun);
+  expect_exit(*co, 0, "coordinator");
+  for (auto* w : {w1.get(), w2.get(), w3.get()}) expect_exit(*w, 0, "worker");
+  EXPECT_EQ(checksum_of(dir_.file("edge.jsonl")), checksum_of(dir_.file("sim.jsonl")));
+  // What went through zmq is what the metrics count (up + down + other, both directions),
+  // plus small change: a type byte per message, chunk headers, heartbeats, the handshakes.
+  const auto summary = read_jsonl(dir_.file("edge.jsonl")).back();
+  const int64_t counted = summary["total_bytes_up"].get<int64_t>() + summary["total_bytes_down"].get<int64_t>() +
+                          summary["total_bytes_other"].get<int64_t>();
+  std::smatch m;
+  const std::string out = co->output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(zmq traffic at the coordinator: sent (\d+) messages \((\d+) bytes\), received (\d+) messages \((\d+) bytes\))")))
+      << out;
+  const int64_t handed = std::stoll(m[2]) + std::stoll(m[4]);
+  EXPECT_GE(handed, counted);
+  EXPECT_LE(handed, counted + counted / 100 + 65536) << "counted " << counted;
+}
+
+TEST_F(EdgeRun, KilledWorkersAreMissingTheRunGoesOnAndARestartedOneTrainsAgain) {
+  authorize(4);
+  const std::string run = kSlowRun + "--clients 4 --rounds 14 --round-timeout 10 ";
+  auto co = coordinator(run + "--wait-workers 3 --metrics " + dir_.file("edge.jsonl"));
+  auto w1 = worker("w1", "0", run);
+  auto w2 = worker("w2", "1", run);
+  auto w3 = worker("w3", "2", run);
+  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 1)) << co->output();
+  auto w4 = worker("w4", "3", run);  // late: it joins a run under way
+  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
+  w1->kill_now();
+  w2->kill_now();
+  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 5)) << co->output();
+  auto again = worker("w1", "0", run);  // the same key: the same worker
+  expect_exit(*co, 0, "coordinator");
+  for (auto* w : {again.get(), w3.get(), w4.get()}) expect_exit(*w, 0, "worker");
+  const auto rounds = read_jsonl(dir_.file("edge.jsonl"));
+  ASSERT_EQ(rounds.size(), 15u) << "14 rounds and the summary";
+  int64_t missing = 0;
+  for (size_t i = 0; i + 1 < rounds.size(); ++i) {
+    const auto& r = rounds[i];
+    EXPECT_EQ(r["clients"].get<int64_t>() + r["missing"].get<int64_t>(), r["sampled"].get<int64_t>())
+        << "every sampled client trained or is counted missing, round " << r["round"];
+    missing += r["missing"].get<int64_t>();
+  }
+  EXPECT_GE(missing, 1 + 2 * 9) << "the late worker's client in round 1; two clients gone from round 3 on, one for good";
+  EXPECT_EQ(rounds[0]["clients"], 3) << "round 1 ran without the late worker";
+  EXPECT_EQ(rounds[13]["clients"], 3) << "the late and the restarted worker train; the killed one stays gone";
+  EXPECT_NE(co->output().find("joined again"), std::string::npos) << co->output();
+}
+
+TEST_F(EdgeRun, ACoordinatorKilledAndResumedEndsOnTheUninterruptedModel) {
+  const std::string run = kSlowRun + "--clients 4 --rounds 8 --prune di:every=3,warmup=2 ";
+  const auto sim = xfed("simulate " + run + "--quiet --metrics " + dir_.file("sim.jsonl"), 180);
+  ASSERT_EQ(sim.code, 0) << sim.out;
+  authorize(2);
+  const std::string checkpoints = "--checkpoint-dir " + dir_.file("ck") + " ";
+  const std::string workers = checkpoints + "--reconnect-timeout 120 ";
+  auto first = coordinator(run + checkpoints + "--metrics " + dir_.file("edge.jsonl"));
+  auto w1 = worker("w1", "0,2", run + workers);
+  auto w2 = worker("w2", "1,3", run + workers);
+  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 4)) << first->output();
+  first->kill_now();
+  auto second = coordinator(run + checkpoints + "--resume --verbose --metrics " + dir_.file("edge.jsonl"), "resumed.log");
+  expect_exit(*second, 0, "resumed coordinator");
+  for (auto* w : {w1.get(), w2.get()}) expect_exit(*w, 0, "worker");
+  EXPECT_EQ(checksum_of(dir_.file("edge.jsonl")), checksum_of(dir_.file("sim.jsonl")))
+      << second->output() << w1->output();
+  EXPECT_NE(second->output().find("resumed from round"), std::string::npos) << second->output();
+}
+
+TEST_F(EdgeRun, StrangersWrongSettingsAndGarbageAreTurnedAwayAndTheRunGoesOn) {
+  const std::string run = "--dataset synthetic --synthetic-train 1200 --synthetic-test 200 --clients 2 --rounds 3 ";
+  const auto sim = xfed("simulate " + run + "--quiet --metrics " + dir_.file("sim.jsonl"), 180);
+  ASSERT_EQ(sim.code, 0) << sim.out;
+  authorize(1);
+  auto co = coordinator(run + "--metrics " + dir_.file("edge.jsonl"));
+  const auto one_line_exit = [&](const std::string& command, int code, const std::string& needle) {
+    const auto r = run_command(command + " --quiet", 60);
+    EXPECT_EQ(r.code, code) << command << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << command << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+  };
+  one_line_exit(worker_command("stranger", "0,1", run), 2, "does not accept this worker's key");
+  one_line_exit(worker_command("w1", "0,1", run + "--lr 0.1"), 2,
+                "worker 1 runs another configuration than the coordinator: --lr is '0.1' on worker 1 and "
+                "'0.05' on the coordinator");
+  {  // a peer that speaks no ZMTP at all
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    ASSERT_EQ(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    std::string junk(65536, '\xff');
+    for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 131 + 7);
+    EXPECT_GT(write(s, junk.data(), junk.size()), 0);
+    close(s);
+  }
+  auto w1 = worker("w1", "0,1", run);
+  expect_exit(*co, 0, "coordinator");
+  expect_exit(*w1, 0, "worker");
+  EXPECT_EQ(checksum_of(dir_.file("edge.jsonl")), checksum_of(dir_.file("sim.jsonl")))
+      << "the coordinator's state is untouched by what it turned away";
+}
+
+TEST_F(EdgeRun, ABusyPortAndAnUnreachableCoordinatorAreOneLineEach) {
+  authorize(1);
+  const int busy = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port_));
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(busy, 1), 0);
+  auto co = coordinator("--dataset synthetic --quiet");
+  expect_exit(*co, 2, "coordinator on a busy port");
+  const std::string refused = co->output();
+  EXPECT_NE(refused.find("Address already in use"), std::string::npos) << refused;
+  EXPECT_EQ(std::count(refused.begin(), refused.end(), '\n'), 1) << refused;
+  close(busy);
+  const auto r = run_command(worker_command("w1", "0", "--dataset synthetic --quiet --connect-timeout 1"), 60);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no welcome from the coordinator at " + endpoint_ + " within 1000 ms"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+}  // namespace
+}  // namespace xfed::testing
