@@ -43,6 +43,8 @@ transport::ZmqOptions base_options(const EdgeConfig& e, const char* role) {
   } else if (e.key_file.empty()) {
     throw UsageError(std::string("xfed ") + role + " needs --key NAME.key (xfed keygen --out NAME), or --insecure");
   }
+  if (e.key_file.empty() && std::string(role) == "worker")
+    throw UsageError("xfed worker needs --key NAME.key: a worker is its public key (with --insecure too)");
   if (!e.key_file.empty()) o.keys = or_usage(transport::read_secret_key_file(e.key_file));
   return o;
 }
@@ -130,8 +132,6 @@ int worker_command(RunConfig c, const EdgeConfig& e) {
     if (e.server_key.empty()) throw UsageError("xfed worker needs --server-key (the coordinator's NAME.pub), or --insecure");
     options.server_public_key =
         transport::is_z85_key(e.server_key) ? e.server_key : or_usage(transport::read_public_key_file(e.server_key));
-  } else if (e.key_file.empty()) {
-    options.keys = transport::generate_curve_key_pair().value_or_throw();  // a name, nothing more
   }
   options.connect_timeout = ms(e.connect_timeout);
   options.reconnect_timeout = ms(e.reconnect_timeout);
