@@ -114,9 +114,12 @@ TEST_F(EdgeRun, OneModelAsSimulateAndNoHiddenBytes) {
   EXPECT_LE(handed, counted + counted / 100 + 65536) << "counted " << counted;
 }
 
+// Timing is the machine's: a worker process needs a second or more to start (several on a
+// busy box), so the run is long enough (30 rounds) for the late and the restarted worker to
+// join whatever the load, and the checks look for them, not for a given round.
 TEST_F(EdgeRun, KilledWorkersAreMissingTheRunGoesOnAndARestartedOneTrainsAgain) {
   authorize(4);
-  const std::string run = kSlowRun + "--clients 4 --rounds 14 --round-timeout 10 ";
+  const std::string run = kSlowRun + "--clients 4 --rounds 30 --round-timeout 10 ";
   auto co = coordinator(run + "--wait-workers 3 --metrics " + dir_.file("edge.jsonl"));
   auto w1 = worker("w1", "0", run);
   auto w2 = worker("w2", "1", run);
@@ -126,12 +129,12 @@ TEST_F(EdgeRun, KilledWorkersAreMissingTheRunGoesOnAndARestartedOneTrainsAgain) 
   ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
   w1->kill_now();
   w2->kill_now();
-  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 5)) << co->output();
+  const int killed_after = read_jsonl_lines(dir_.file("edge.jsonl"));
   auto again = worker("w1", "0", run);  // the same key: the same worker
   expect_exit(*co, 0, "coordinator");
   for (auto* w : {again.get(), w3.get(), w4.get()}) expect_exit(*w, 0, "worker");
   const auto rounds = read_jsonl(dir_.file("edge.jsonl"));
-  ASSERT_EQ(rounds.size(), 15u) << "14 rounds and the summary";
+  ASSERT_EQ(rounds.size(), 31u) << "30 rounds and the summary";
   int64_t missing = 0;
   for (size_t i = 0; i + 1 < rounds.size(); ++i) {
     const auto& r = rounds[i];
@@ -139,9 +142,11 @@ TEST_F(EdgeRun, KilledWorkersAreMissingTheRunGoesOnAndARestartedOneTrainsAgain) 
         << "every sampled client trained or is counted missing, round " << r["round"];
     missing += r["missing"].get<int64_t>();
   }
-  EXPECT_GE(missing, 1 + 2 * 9) << "the late worker's client in round 1; two clients gone from round 3 on, one for good";
   EXPECT_EQ(rounds[0]["clients"], 3) << "round 1 ran without the late worker";
-  EXPECT_EQ(rounds[13]["clients"], 3) << "the late and the restarted worker train; the killed one stays gone";
+  // Round 1 lacks the late worker; from the round after the one under way at the kill, the
+  // worker killed for good misses every round, and the restarted one at least one.
+  EXPECT_GE(missing, 1 + (29 - killed_after) + 1) << "killed after round " << killed_after;
+  EXPECT_EQ(rounds[29]["clients"], 3) << "the late and the restarted worker train; the killed one stays gone";
   EXPECT_NE(co->output().find("joined again"), std::string::npos) << co->output();
 }
 
