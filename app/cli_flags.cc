@@ -188,8 +188,9 @@ void add_edge_flags(CLI::App* app, EdgeConfig* e, bool coordinator) {
   } else {
     app->add_option("--connect", e->endpoint, "the coordinator: tcp://HOST:PORT")->required();
     app->add_option("--server-key", e->server_key, "the coordinator's public key: its NAME.pub, or the Z85 text");
-    app->add_option("--client", e->clients, "the clients this worker trains: K or K1,K2,... (partitions of the dataset)")
-        ->required();
+    app->add_option("--client", e->clients,
+                    "the clients this worker trains: K or K1,K2,... (partitions of the dataset); without it, "
+                    "the training set in --data-dir is this device's own data, one client");
     app->add_option("--connect-timeout", e->connect_timeout, "seconds to wait for the coordinator's first welcome")
         ->check(number_in(0, kMaxSeconds, true));
     app->add_option("--reconnect-timeout", e->reconnect_timeout,

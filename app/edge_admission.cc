@@ -1,5 +1,7 @@
 #include "app/edge_admission.h"
 
+#include <algorithm>
+
 #include "core/parse.h"
 #include "core/run_identity.h"
 
@@ -7,6 +9,22 @@ namespace xfed::app {
 namespace {
 
 constexpr const char* kClientsKey = "clients=";
+constexpr const char* kOwnData = "own";
+
+// A device's own data: its identity without where the data is and how much of it there is.
+std::string without_data_source(const std::string& identity) {
+  std::string out;
+  size_t at = 0;
+  while (at < identity.size()) {
+    const size_t end = std::min(identity.find('\n', at), identity.size());
+    std::string line = identity.substr(at, end - at);
+    at = end + 1;
+    if (line.rfind("--data-dir=", 0) == 0 || line.rfind("--partition=", 0) == 0) continue;
+    if (line.rfind("data shape=", 0) == 0) line = line.substr(0, line.rfind(", "));  // ", N samples"
+    out += line + "\n";
+  }
+  return out;
+}
 
 std::string list_text(const std::vector<int64_t>& v) {
   std::string s;
@@ -17,7 +35,8 @@ std::string list_text(const std::vector<int64_t>& v) {
 }  // namespace
 
 Bytes encode_introduction(const Introduction& introduction) {
-  const std::string text = kClientsKey + list_text(introduction.clients) + "\n" + introduction.run_identity;
+  const std::string clients = introduction.clients.empty() ? kOwnData : list_text(introduction.clients);
+  const std::string text = kClientsKey + clients + "\n" + introduction.run_identity;
   return Bytes(text.begin(), text.end());
 }
 
@@ -28,6 +47,7 @@ Result<Introduction> decode_introduction(const Bytes& bytes) {
   if (eol == std::string::npos || first.rfind(kClientsKey, 0) != 0)
     return Status::corruption("malformed introduction (no clients line)");
   const std::string list = first.substr(std::string(kClientsKey).size());
+  if (list == kOwnData) return Introduction{{}, text.substr(eol + 1)};
   auto clients = parse_int_list(list, ',', 0, int64_t{1} << 40);
   if (!clients || clients->empty()) return Status::corruption("malformed client list '" + list + "'");
   return Introduction{*clients, text.substr(eol + 1)};
@@ -37,7 +57,12 @@ std::string EdgeAdmission::admit(int rank, const Bytes& bytes) {
   const std::string me = "worker " + std::to_string(rank);
   auto introduction = decode_introduction(bytes);
   if (!introduction) return me + ": " + introduction.message();
-  if (const auto diff = first_difference(run_identity_, introduction.value().run_identity))
+  const bool own_data = introduction.value().clients.empty();
+  if (own_data) introduction.value().clients = {rank - 1};
+  const auto diff = own_data ? first_difference(without_data_source(run_identity_),
+                                                without_data_source(introduction.value().run_identity))
+                             : first_difference(run_identity_, introduction.value().run_identity);
+  if (diff)
     return me + " runs another configuration than the coordinator: " + diff->key + " is '" + diff->other_value +
            "' on " + me + " and '" + diff->reference_value + "' on the coordinator (every process needs the same flags)";
   std::lock_guard<std::mutex> lock(mu_);

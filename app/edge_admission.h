@@ -1,9 +1,13 @@
 // Admission of edge workers: what a worker says when it joins (its introduction: the
 // clients it serves and its run identity) and what the coordinator decides.
 //
-// A worker process serves the clients it names (`xfed worker --client 3,7`); the coordinator
-// learns them when the worker joins, and sends each client's tasks to the rank that named
-// it. A worker is refused (one line, sent to it and logged) when its run identity differs
+// A worker process serves the clients it names (`xfed worker --client 3,7`: their partitions
+// of the dataset); the coordinator learns them when the worker joins, and sends each
+// client's tasks to the rank that named it. A worker on a device with its own data
+// (`--data-dir` without `--client`) is one client, number rank - 1; its run identity may
+// differ from the coordinator's in where its data is and how much there is (--data-dir,
+// --partition, the sample count), never in the shape of a sample or the classes.
+// A worker is refused (one line, sent to it and logged) when its run identity differs
 // from the coordinator's (naming the first differing flag), when it names a client outside
 // 0..clients-1, or a client another connected worker already serves. A worker that joins
 // again may name other clients; its old ones are released. Pure; thread-safe (the transport
@@ -22,11 +26,11 @@
 namespace xfed::app {
 
 struct Introduction {
-  std::vector<int64_t> clients;
+  std::vector<int64_t> clients;  // empty: its own data, as client rank - 1
   std::string run_identity;
 };
 
-// Text: "clients=3,7\n" then the run identity.
+// Text: "clients=3,7\n" (or "clients=own\n") then the run identity.
 Bytes encode_introduction(const Introduction& introduction);
 Result<Introduction> decode_introduction(const Bytes& bytes);
 

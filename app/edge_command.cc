@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "app/edge_admission.h"
+#include "app/resume_check.h"
 #include "app/roles.h"
 #include "app/run_outputs.h"
 #include "app/run_setup.h"
@@ -113,20 +115,24 @@ int coordinator_command(RunConfig c, const EdgeConfig& e) {
   return code;
 }
 
-int worker_command(RunConfig c, const EdgeConfig& e) {
-  set_log_verbose(c.verbose);
-  use_single_intraop_thread();
-  c.transport = kTransport;
-  if (c.resume)
-    throw UsageError("xfed worker: --resume is the coordinator's flag (a worker restores its clients' state "
-                     "when its coordinator resumes)");
+namespace {
+
+// The clients a worker names (--client), or none for its own data (--data-dir alone).
+std::vector<int64_t> worker_clients(const RunConfig& c, const EdgeConfig& e) {
+  if (e.clients.empty()) {
+    if (c.data_dir.empty())
+      throw UsageError("xfed worker needs --client K[,K...] (partitions of the dataset) or --data-dir DIR "
+                       "(this device's own data)");
+    return {};
+  }
   const auto clients = parse_int_list(e.clients, ',', 0, c.clients - 1);
   if (!clients)
     throw UsageError("--client '" + e.clients + "': expected K or K1,K2,... with each K in 0.." +
                      std::to_string(c.clients - 1) + " (--clients " + std::to_string(c.clients) + ")");
-  if (!c.metrics.empty() || !c.save_model.empty())
-    log_warning("xfed worker: --metrics and --save-model are the coordinator's; this worker writes neither");
-  if (!c.checkpoint_dir.empty()) check_output_dir(c.checkpoint_dir, "--checkpoint-dir").throw_as<UsageError>();
+  return *clients;
+}
+
+transport::ZmqOptions worker_transport_options(const EdgeConfig& e) {
   auto options = base_options(e, "worker");
   if (!e.insecure) {
     if (e.server_key.empty()) throw UsageError("xfed worker needs --server-key (the coordinator's NAME.pub), or --insecure");
@@ -135,8 +141,34 @@ int worker_command(RunConfig c, const EdgeConfig& e) {
   }
   options.connect_timeout = ms(e.connect_timeout);
   options.reconnect_timeout = ms(e.reconnect_timeout);
-  const RunSetup setup = make_run_setup(c);
-  options.introduction = encode_introduction({*clients, setup.coordinator.run_identity});
+  return options;
+}
+
+}  // namespace
+
+int worker_command(RunConfig c, const EdgeConfig& e) {
+  set_log_verbose(c.verbose);
+  use_single_intraop_thread();
+  c.transport = kTransport;
+  if (c.resume)
+    throw UsageError("xfed worker: --resume is the coordinator's flag (a worker restores its clients' state "
+                     "when its coordinator resumes)");
+  const auto clients = worker_clients(c, e);
+  if (!c.metrics.empty() || !c.save_model.empty())
+    log_warning("xfed worker: --metrics and --save-model are the coordinator's; this worker writes neither");
+  if (!c.checkpoint_dir.empty()) check_output_dir(c.checkpoint_dir, "--checkpoint-dir").throw_as<UsageError>();
+  auto options = worker_transport_options(e);
+  // Partitions of a dataset: the run's setup, as simulate builds it. Own data: the whole
+  // training set is this device's one client.
+  std::optional<TrainTestData> own;
+  RunSetup setup;
+  if (clients.empty()) {
+    own = load_data(c);
+    setup.coordinator.run_identity = run_identity(c, own->train);
+  } else {
+    setup = make_run_setup(c);
+  }
+  options.introduction = encode_introduction({clients, setup.coordinator.run_identity});
   auto made = transport::make_zmq_worker_transport(options);
   if (!made) {
     if (made.code() == StatusCode::kUsage) throw UsageError("xfed worker: " + made.message());
@@ -144,15 +176,20 @@ int worker_command(RunConfig c, const EdgeConfig& e) {
     return 1;
   }
   auto& t = *made.value();
+  std::shared_ptr<const ClientDataSource> data = setup.clients;
+  if (own) data = std::make_shared<const SingleClientData>(std::move(own->train), t.rank() - 1);
   if (!c.quiet)
-    std::printf("xfed worker: %s of %d at %s, clients %s\n", transport::peer_name(t.rank()).c_str(),
-                t.world_size() - 1, t.endpoint().c_str(), list_text(*clients).c_str());
+    std::printf("xfed worker: %s of %d at %s, %s\n", transport::peer_name(t.rank()).c_str(), t.world_size() - 1,
+                t.endpoint().c_str(),
+                own ? ("its own data as client " + std::to_string(t.rank() - 1)).c_str()
+                    : ("clients " + list_text(clients)).c_str());
   std::fflush(stdout);
   const auto& dir = c.checkpoint_dir;
   auto worker = worker_options(setup, std::make_shared<worker::ClientStateStore>(),
                                dir.empty() ? "" : worker::client_state_path(dir, t.rank()));
   worker.threads = c.threads > 0 ? static_cast<int>(c.threads) : 1;
-  const auto st = run_worker(setup, t, worker);
+  if (own) worker.run_identity.clear();  // its data differs by design; admission compared the rest
+  const auto st = run_worker(std::move(data), t, worker);
   if (st) return 0;
   if (st.code() != StatusCode::kUsage) return 1;  // logged by run_worker
   std::fprintf(stderr, "xfed: error: %s\n", st.message().c_str());

@@ -94,7 +94,7 @@ int serve(const RunConfig& c, const RunSetup& setup, MpiTransport& t) {
   auto options = worker_options(setup, std::make_shared<worker::ClientStateStore>(),
                                 dir.empty() ? "" : worker::client_state_path(dir, t.rank()));
   options.threads = c.threads > 0 ? static_cast<int>(c.threads) : 1;
-  const auto st = run_worker(setup, t, options);
+  const auto st = run_worker(setup.clients, t, options);
   if (st) return 0;
   return st.code() == StatusCode::kUsage ? 2 : 1;  // the coordinator has said why
 }

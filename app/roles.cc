@@ -46,11 +46,11 @@ worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<work
   return options;
 }
 
-Status run_worker(const RunSetup& setup, transport::Transport& transport,
+Status run_worker(std::shared_ptr<const ClientDataSource> data, transport::Transport& transport,
                   const worker::WorkerOptions& options) {
   const std::string me = transport::peer_name(transport.rank());
   try {
-    worker::Worker w(transport, setup.clients, options);
+    worker::Worker w(transport, std::move(data), options);
     auto st = w.run();
     if (!st && st.code() != StatusCode::kUsage) log_error(st.message());  // usage: the coordinator says it
     return st;

@@ -34,9 +34,10 @@ Result<RunOutcome> run_coordinator(const RunSetup& setup, Net initial_model,
 worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<worker::ClientStateStore> store,
                                      const std::string& client_state_file);
 
-// Ranks 1..N-1: serves tasks until the coordinator says stop. An error (the coordinator is
-// gone, an exception) is logged and returned; the caller tells the transport this rank is gone.
-Status run_worker(const RunSetup& setup, transport::Transport& transport,
+// Ranks 1..N-1: serves tasks until the coordinator says stop, training the clients of `data`
+// (usually setup.clients; an edge device's own data). An error (the coordinator is gone, an
+// exception) is logged and returned; the caller tells the transport this rank is gone.
+Status run_worker(std::shared_ptr<const ClientDataSource> data, transport::Transport& transport,
                   const worker::WorkerOptions& options);
 
 // Makes LibTorch (and OpenMP BLAS) use one thread on the calling thread.

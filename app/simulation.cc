@@ -20,7 +20,7 @@ Result<RunOutcome> run_simulation(const RunSetup& setup, Net initial_model, int 
     workers.emplace_back([hub, rank, &setup, options] {
       use_single_intraop_thread();
       auto t = transport::make_inproc_transport({hub, rank});
-      if (!run_worker(setup, *t, options)) hub->mark_gone(rank);  // the coordinator learns it
+      if (!run_worker(setup.clients, *t, options)) hub->mark_gone(rank);  // the coordinator learns it
     });
   }
   const auto stop_workers = [&] {

@@ -1,8 +1,9 @@
 // Requests the coordinator puts to every worker outside the rounds: where the run goes on
-// from (announced, not answered: the configuration check that follows confirms it arrived),
-// and, each answered by one control frame per worker, the configuration check before round 1 (every rank must run the
-// same settings: the same data partition, the same model) and the save of the clients'
-// state on a checkpoint round (checkpoint_step.cc).
+// from (announced, not answered: the configuration check that follows it on the same ordered
+// link confirms it arrived), and, each answered by one control frame per worker, the
+// configuration check before round 1 (every rank must run the same settings: the same data
+// partition, the same model) and the save of the clients' state on a checkpoint round
+// (checkpoint_step.cc).
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "core/check.h"
+
 namespace xfed {
 
 PartitionedData::PartitionedData(const Dataset& train, Partition partition)
@@ -19,6 +21,11 @@ Dataset PartitionedData::client_data(int64_t c) const {
   const int64_t begin = offsets_.at(c), len = offsets_.at(c + 1) - begin;
   return Dataset{by_client_.images.narrow(0, begin, len), by_client_.labels.narrow(0, begin, len),
                  by_client_.classes};
+}
+
+Dataset SingleClientData::client_data(int64_t c) const {
+  XFED_CHECK(c == client_, "client " + std::to_string(c) + " is not this device's (" + std::to_string(client_) + ")");
+  return train_;
 }
 
 }  // namespace xfed

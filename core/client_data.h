@@ -37,4 +37,18 @@ class PartitionedData : public ClientDataSource {
   Partition partition_;
 };
 
+// One device's own training set, served as the one client `client` (an edge worker with
+// --data-dir and no --client: the coordinator calls it client rank - 1).
+class SingleClientData : public ClientDataSource {
+ public:
+  SingleClientData(Dataset train, int64_t client) : train_(std::move(train)), client_(client) {}
+  int64_t num_clients() const override { return 1; }
+  bool has_client(int64_t c) const override { return c == client_; }
+  Dataset client_data(int64_t c) const override;
+
+ private:
+  Dataset train_;
+  int64_t client_;
+};
+
 }  // namespace xfed

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <thread>
@@ -71,9 +73,11 @@ class EdgeRun : public ::testing::Test {
                                          dir_.file("workers.txt") + " " + kQuickBeats + flags,
                                      dir_.file(log));
   }
+  // `clients` empty: the device's own data (its --data-dir in `flags`).
   std::string worker_command(const std::string& key, const std::string& clients, const std::string& flags) const {
     return std::string(XFED_BINARY) + " worker --connect " + endpoint_ + " --key " + dir_.file(key + ".key") +
-           " --server-key " + dir_.file("coordinator.pub") + " --client " + clients + " " + kQuickBeats + flags;
+           " --server-key " + dir_.file("coordinator.pub") + (clients.empty() ? "" : " --client " + clients) + " " +
+           kQuickBeats + flags;
   }
   std::unique_ptr<Process> worker(const std::string& key, const std::string& clients, const std::string& flags) {
     return std::make_unique<Process>(worker_command(key, clients, flags), dir_.file(key + ".log"));
@@ -203,6 +207,50 @@ TEST_F(EdgeRun, StrangersWrongSettingsAndGarbageAreTurnedAwayAndTheRunGoesOn) {
   expect_exit(*w1, 0, "worker");
   EXPECT_EQ(checksum_of(dir_.file("edge.jsonl")), checksum_of(dir_.file("sim.jsonl")))
       << "the coordinator's state is untouched by what it turned away";
+}
+
+// IDX files of a small MNIST-format dataset: n_train and 50 test images of side x side
+// pixels whose brightness pattern depends on the class (learnable), varied by `seed`.
+void write_mnist_format(const std::string& dir, uint32_t n_train, uint32_t seed, uint32_t side = 6) {
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const std::string& name, std::vector<uint32_t> dims, uint32_t n, bool labels) {
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    const uint8_t head[4] = {0, 0, 0x08, static_cast<uint8_t>(dims.size())};
+    out.write(reinterpret_cast<const char*>(head), 4);
+    for (auto d : dims)
+      for (int s = 24; s >= 0; s -= 8) out.put(static_cast<char>(d >> s));
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t label = (i * 7 + seed) % 10;
+      if (labels) out.put(static_cast<char>(label));
+      else
+        for (uint32_t p = 0; p < side * side; ++p) out.put(static_cast<char>(p % 10 == label ? 200 + (i + seed) % 50 : (i * p) % 40));
+    }
+  };
+  write("train-images-idx3-ubyte", {n_train, side, side}, n_train, false);
+  write("train-labels-idx1-ubyte", {n_train}, n_train, true);
+  write("t10k-images-idx3-ubyte", {50, side, side}, 50, false);
+  write("t10k-labels-idx1-ubyte", {50}, 50, true);
+}
+
+TEST_F(EdgeRun, DevicesTrainOnTheirOwnDataAndAnotherShapeIsRefused) {
+  write_mnist_format(dir_.file("server"), 100, 0);
+  write_mnist_format(dir_.file("phone1"), 150, 1);
+  write_mnist_format(dir_.file("phone2"), 260, 2);
+  authorize(2);
+  const std::string run = "--dataset mnist --clients 2 --rounds 3 --batch 16 ";
+  write_mnist_format(dir_.file("camera"), 80, 3, 5);
+  auto co = coordinator(run + "--data-dir " + dir_.file("server") + " --metrics " + dir_.file("edge.jsonl"));
+  const auto other = run_command(worker_command("w1", "", run + "--quiet --data-dir " + dir_.file("camera")), 120);
+  EXPECT_EQ(other.code, 2) << other.out;
+  EXPECT_NE(other.out.find("data shape is '1x5x5, 10 classes' on worker"), std::string::npos) << other.out;
+  auto w1 = worker("w1", "", run + "--data-dir " + dir_.file("phone1"));
+  auto w2 = worker("w2", "", run + "--data-dir " + dir_.file("phone2"));
+  expect_exit(*co, 0, "coordinator");
+  for (auto* w : {w1.get(), w2.get()}) expect_exit(*w, 0, "worker");
+  const auto rounds = read_jsonl(dir_.file("edge.jsonl"));
+  ASSERT_EQ(rounds.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(rounds[i]["clients"], 2) << "both devices train, round " << i + 1;
+  EXPECT_NE(w1->output().find("its own data as client"), std::string::npos) << w1->output();
 }
 
 TEST_F(EdgeRun, ABusyPortAndAnUnreachableCoordinatorAreOneLineEach) {

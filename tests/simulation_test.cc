@@ -76,7 +76,7 @@ app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
     workers.emplace_back([&, rank] {
       app::use_single_intraop_thread();
       HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
-      EXPECT_TRUE(app::run_worker(setup, t, options));
+      EXPECT_TRUE(app::run_worker(setup.clients, t, options));
     });
   }
   auto t0 = transport::make_inproc_transport({hub, 0});

@@ -306,7 +306,9 @@ void Worker::resume_at(const ResumePoint& point) {
 
 void Worker::answer_config_check(const std::string& coordinator_identity) {
   const std::string me = transport::peer_name(transport_.rank());
-  if (const auto diff = first_difference(coordinator_identity, options_.run_identity))
+  if (options_.run_identity.empty()) {
+    // nothing to compare (the coordinator admitted this worker on what it brought)
+  } else if (const auto diff = first_difference(coordinator_identity, options_.run_identity))
     config_difference_ = diff->key + " is '" + diff->other_value + "' on " + me + " and '" +
                          diff->reference_value + "' on the coordinator";
   const protocol::ControlMessage reply{protocol::ControlCommand::kConfigChecked, config_difference_};

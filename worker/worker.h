@@ -59,7 +59,9 @@ struct WorkerOptions {
   int threads = 1;
   std::function<void()> thread_init;
   // This worker's own run identity (core/run_identity.h), compared with the coordinator's
-  // before round 1; a difference is answered, and run() then ends with a usage error.
+  // before round 1; a difference is answered, and run() then ends with a usage error. Empty:
+  // nothing to compare (an edge device with its own data, which the coordinator checked
+  // when it admitted it).
   std::string run_identity;
   // The point the clients' state in `client_state` belongs to (restored by the caller on
   // --resume). A coordinator announcing another point (a restarted coordinator, while this

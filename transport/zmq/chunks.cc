@@ -22,6 +22,15 @@ Result<std::optional<Bytes>> ChunkAssembler::add(const Bytes& chunk) {
   uint32_t crc = 0;
   const size_t n = chunk.size() >= kChunkHeaderBytes ? chunk.size() - kChunkHeaderBytes : 0;
   const uint8_t* data = chunk.data() + std::min(chunk.size(), kChunkHeaderBytes);
+  if (chunk.size() >= kChunkHeaderBytes && filled_ != 0) {  // a new frame begins: the partial one is abandoned
+    uint64_t at = 0;
+    ByteReader peek(chunk.data() + 8, 8);
+    if (peek.get_u64(&at) && at == 0) {
+      ++abandoned_;
+      frame_.clear();
+      filled_ = 0;
+    }
+  }
   const bool valid = r.get_u64(&total) && r.get_u64(&offset) && r.get_u32(&crc) && n > 0 &&
                      total <= max_frame_bytes_ && offset == filled_ && offset + n <= total &&
                      (filled_ == 0 || frame_.size() == total) && crc32_of(data, n) == crc;

@@ -3,7 +3,9 @@
 // and a peer sends the chunks of one frame in order before the next frame, so the receiver
 // needs one ChunkAssembler per peer. A chunk that does not continue the frame (offset, total,
 // size above the cap) or fails its CRC drops the partial frame with an error: bytes from a
-// peer are outside input, and a partial frame is never delivered. Pure; no zmq.
+// peer are outside input, and a partial frame is never delivered. A chunk at offset 0 always
+// starts a new frame: a partial one left by a peer that reconnected or restarted is
+// abandoned (counted), so the frame after an interruption is never lost. Pure; no zmq.
 #pragma once
 
 #include <cstdint>
@@ -26,11 +28,14 @@ class ChunkAssembler {
   // The whole frame when `chunk` completes it; nullopt while more are due; an error (the
   // partial frame dropped) for a chunk that does not belong.
   Result<std::optional<Bytes>> add(const Bytes& chunk);
+  // Partial frames dropped because a new frame began before they were complete.
+  int64_t abandoned() const { return abandoned_; }
 
  private:
   uint64_t max_frame_bytes_;
   Bytes frame_;
   size_t filled_ = 0;
+  int64_t abandoned_ = 0;
 };
 
 }  // namespace xfed::transport

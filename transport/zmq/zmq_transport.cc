@@ -595,7 +595,10 @@ bool ZmqTransportImpl::flush_outgoing() {
 
 void ZmqTransportImpl::take_chunk(int from, const Bytes& payload) {
   auto& assembler = assembling_.try_emplace(from, static_cast<uint64_t>(options_.max_message_bytes)).first->second;
+  const int64_t abandoned = assembler.abandoned();
   auto frame = assembler.add(payload);
+  if (assembler.abandoned() != abandoned)
+    log_warning("edge: dropped the incomplete frame " + peer_name(from) + " was sending when a new one began");
   if (!frame) {
     log_warning("edge: dropped a frame from " + peer_name(from) + ": " + frame.message());
   } else if (frame.value()) {
