@@ -77,7 +77,7 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
 
 void add_run_control_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--config", c->config_file, "TOML or JSON file of flag values");
-  app->add_option("--threads", c->threads, "worker threads (simulate: default the cores; mpi: per rank, default 1)")
+  app->add_option("--threads", c->threads, "worker threads (simulate: default the cores; mpi and edge workers: per process, default 1)")
       ->check(whole_in(0, 1024));
   app->add_option("--metrics", c->metrics, "write per-round metrics as JSONL to this file");
   app->add_option("--checkpoint-dir", c->checkpoint_dir, "save a checkpoint here");
