@@ -1,174 +1,9 @@
 #include "transport/zmq/zmq_transport.h"
 
-#include <zmq.h>
-
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <map>
-#include <set>
-#include <mutex>
-#include <optional>
-#include <thread>
-
-#include "core/log.h"
-#include "transport/zmq/chunks.h"
-#include "transport/zmq/greeting.h"
-#include "transport/zmq/zap_handler.h"
-#include "transport/zmq/zmq_check.h"
+#include "transport/zmq/zmq_endpoint.h"
 
 namespace xfed::transport {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-enum class Wire : uint8_t {
-  kFrame = 0, kHeartbeat = 1, kHello = 2, kWelcome = 3, kChunk = 4, kRefused = 5, kHelloPlease = 6
-};
-constexpr uint8_t kLastWire = 6;
-constexpr int kReceiveHighWater = 1000;  // messages queued per peer before zmq stops reading it
-
-Status set_int(void* s, int option, int value, const char* name) {
-  return zmq_check(zmq_setsockopt(s, option, &value, sizeof value), std::string("zmq_setsockopt ") + name);
-}
-Status set_text(void* s, int option, const std::string& value, const char* name) {
-  return zmq_check(zmq_setsockopt(s, option, value.data(), value.size()), std::string("zmq_setsockopt ") + name);
-}
-bool carries_payload(Wire t) {
-  return t == Wire::kFrame || t == Wire::kWelcome || t == Wire::kChunk || t == Wire::kHello || t == Wire::kRefused;
-}
-std::string ms_text(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
-
-// One zmq message part; owns it.
-struct Part {
-  zmq_msg_t msg;
-  Part() { zmq_msg_init(&msg); }
-  ~Part() { zmq_msg_close(&msg); }
-  Part(const Part&) = delete;
-  bool receive(void* socket) { return zmq_msg_recv(&msg, socket, ZMQ_DONTWAIT) >= 0; }
-  bool more() { return zmq_msg_more(&msg) != 0; }
-  std::string text() { return std::string(static_cast<const char*>(zmq_msg_data(&msg)), zmq_msg_size(&msg)); }
-  Bytes bytes() {
-    const auto* p = static_cast<const uint8_t*>(zmq_msg_data(&msg));
-    return Bytes(p, p + zmq_msg_size(&msg));
-  }
-};
-
-// Drops the rest of a multipart message.
-void skip_rest(void* socket, Part& last) {
-  bool more = last.more();
-  while (more) {
-    Part rest;
-    if (!rest.receive(socket)) return;
-    more = rest.more();
-  }
-}
-
-struct Outgoing {
-  int dest;
-  Wire type;
-  Bytes payload;
-  size_t offset = 0;  // chunks already sent
-};
-
-// One message as read off the socket.
-struct Incoming {
-  std::string route;    // coordinator: the sender's routing id
-  std::string user_id;  // coordinator with CURVE: the authenticated key
-  Wire type = Wire::kFrame;
-  Bytes payload;
-};
-
-// What both roles share: the socket and its I/O thread, the queues, heartbeats.
-class ZmqTransportImpl : public ZmqTransport {
- public:
-  ZmqTransportImpl(bool coordinator, const ZmqOptions& options) : coordinator_(coordinator), options_(options) {}
-  ~ZmqTransportImpl() override { shut_down(); }
-
-  Status open();
-  std::string name() const override { return "zmq"; }
-  int rank() const override { return rank_; }
-  int world_size() const override { return world_; }
-  std::string endpoint() const override { return endpoint_; }
-  Status send(int dest, Bytes bytes) override;
-  Received recv(const RecvOptions& options) override;
-  uint64_t joins(int rank) const override;
-  ZmqTraffic traffic() const override {
-    return {messages_sent_, bytes_sent_, messages_received_, bytes_received_};
-  }
-  void close() override;
-  void flush(std::chrono::milliseconds timeout) override;
-  // Worker: waits for the coordinator's welcome (or its refusal).
-  Status wait_welcome();
-  Status wait_for_workers(std::chrono::milliseconds timeout) override;
-
- private:
-  struct Peer {  // the coordinator as seen by a worker is peer 0
-    std::string route;  // ROUTER routing id (coordinator side)
-    Clock::time_point heard{}, sent{};
-    bool alive = false;  // admitted and not lost; written by the I/O thread under mu_
-    uint64_t joins = 0;  // admissions, under mu_
-  };
-  Status open_coordinator_socket(Status st);
-  Status open_worker_socket(Status st);
-  Status open_monitor();
-  void serve();
-  void receive_ready();
-  std::optional<Incoming> read_message();
-  void take(Incoming in);                       // coordinator
-  void admit(const std::string& route, const std::string& user_id, const Bytes& payload);
-  void handle(int from, Wire type, Bytes payload);
-  void handle_worker_side(Wire type, const Bytes& payload);
-  void read_monitor();
-  // Sends what is queued: small frames whole, and one chunk of each large one; true while
-  // chunks are left to send at once (false also when a worker must wait to be welcomed).
-  bool flush_outgoing();
-  // False if zmq would not take it: the coordinator then loses that worker; a worker keeps
-  // the frame and tries again (it is reconnecting).
-  bool transmit(int dest, Wire type, const Bytes& payload);
-  bool transmit_to(const std::string& route, Wire type, const Bytes& payload);
-  void take_chunk(int from, const Bytes& payload);
-  void tick();
-  void tick_worker(Clock::time_point now);
-  void lose(int rank, const std::string& why);
-  void unwelcome(const std::string& why);
-  void refused(const std::string& why);
-  void push_in(Received r);
-  void wake();
-  void shut_down();
-
-  const bool coordinator_;
-  const ZmqOptions options_;
-  void* context_ = nullptr;
-  void* socket_ = nullptr;
-  void* wake_tx_ = nullptr;
-  void* wake_rx_ = nullptr;
-  void* monitor_ = nullptr;  // worker: handshake failures of its socket
-  std::unique_ptr<ZapHandler> zap_;
-  std::map<std::string, int> rank_of_key_;
-  std::map<std::string, int> rank_of_route_;  // coordinator, insecure: who said hello where
-  std::string endpoint_;
-  int rank_ = 0, world_ = 0;
-  std::vector<Peer> peers_;  // by rank (worker: only [0] used)
-  std::deque<Outgoing> sending_;         // I/O thread: frames being sent in chunks, in order
-  std::map<int, ChunkAssembler> assembling_;  // I/O thread: per peer, the large frame arriving
-  std::optional<Clock::time_point> unwelcome_since_;  // worker, I/O thread: lost its coordinator
-  bool gave_up_ = false;                              // worker, I/O thread
-  int protocol_warned_ = 0;                           // worker, I/O thread
-
-  mutable std::mutex mu_;
-  std::condition_variable arrived_;
-  std::deque<Received> inbox_;
-  std::deque<Outgoing> outbox_;
-  bool closed_ = false;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> all_sent_{true};  // I/O thread: nothing left in sending_
-  std::atomic<uint64_t> messages_sent_{0}, bytes_sent_{0}, messages_received_{0}, bytes_received_{0};
-  bool welcomed_ = false, ever_welcomed_ = false;
-  std::string refusal_;  // worker: why the coordinator would not admit it
-  std::thread io_;
-};
+namespace zmq_detail {
 
 Status ZmqTransportImpl::open() {
   context_ = zmq_ctx_new();
@@ -420,150 +255,12 @@ void ZmqTransportImpl::receive_ready() {
   }
 }
 
-// Coordinator: a hello is an admission request; anything else counts only from an
-// admitted worker (others are asked to say hello first).
-void ZmqTransportImpl::take(Incoming in) {
-  if (in.type == Wire::kHello) return admit(in.route, in.user_id, in.payload);
-  int from = 0;
-  if (options_.insecure) {
-    const auto it = rank_of_route_.find(in.route);
-    if (it != rank_of_route_.end()) from = it->second;
-  } else {
-    const auto it = rank_of_key_.find(in.user_id);
-    if (it == rank_of_key_.end()) {  // fail closed: never act on an unauthenticated message
-      log_warning("edge: dropped a message without an authorized user id");
-      return;
-    }
-    from = it->second;
-  }
-  if (from == 0 || !peers_[from].alive) {
-    transmit_to(in.route, Wire::kHelloPlease, {});
-    return;
-  }
-  auto& peer = peers_[from];
-  peer.route = in.route;
-  peer.heard = Clock::now();
-  handle(from, in.type, std::move(in.payload));
-}
-
-void ZmqTransportImpl::admit(const std::string& route, const std::string& user_id, const Bytes& payload) {
-  auto hello = decode_hello(payload);
-  if (!hello) {
-    log_warning("edge: dropped a hello" + (user_id.empty() ? "" : " from key " + user_id) + ": " + hello.message());
-    return;
-  }
-  const std::string& key = options_.insecure ? hello.value().public_key : user_id;
-  const auto it = rank_of_key_.find(key);
-  std::string why;
-  if (it == rank_of_key_.end()) {
-    why = "key " + key + " is not on the coordinator's authorized list";
-  } else if (!options_.insecure && hello.value().public_key != user_id) {
-    why = "the hello names key " + hello.value().public_key + " but the connection is authenticated as " + user_id;
-  } else if (options_.admit) {
-    why = options_.admit(it->second, hello.value().introduction);
-  }
-  if (!why.empty()) {
-    log_warning("edge: refused " + (it == rank_of_key_.end() ? "a worker" : peer_name(it->second)) + ": " + why);
-    transmit_to(route, Wire::kRefused, encode_refusal(why));
-    return;
-  }
-  const int rank = it->second;
-  auto& peer = peers_[rank];
-  const bool again = peer.alive && peer.route == route;  // a repeated hello: its welcome was on the way
-  if (options_.insecure) {
-    for (auto r = rank_of_route_.begin(); r != rank_of_route_.end();)
-      r = r->second == rank ? rank_of_route_.erase(r) : std::next(r);
-    rank_of_route_[route] = rank;
-  }
-  peer.route = route;
-  peer.heard = Clock::now();
-  if (!again) {
-    std::lock_guard<std::mutex> lock(mu_);
-    peer.alive = true;
-    ++peer.joins;
-    // A loss reported but not yet read is withdrawn: the worker is back.
-    inbox_.erase(std::remove_if(inbox_.begin(), inbox_.end(),
-                                [&](const Received& r) { return r.kind == Received::Kind::kError && r.message.source == rank; }),
-                 inbox_.end());
-  }
-  arrived_.notify_all();
-  transmit(rank, Wire::kWelcome, encode_welcome({rank, world_}));
-}
-
 void ZmqTransportImpl::handle(int from, Wire type, Bytes payload) {
   if (type == Wire::kFrame) {
     push_in(Received{Received::Kind::kMessage, Message{from, std::move(payload)}, Status::ok()});
   } else if (type == Wire::kChunk) {
     take_chunk(from, payload);
   }
-}
-
-void ZmqTransportImpl::handle_worker_side(Wire type, const Bytes& payload) {
-  if (type == Wire::kFrame || type == Wire::kChunk) return handle(0, type, payload);
-  if (type == Wire::kHelloPlease) return unwelcome("the coordinator asks this worker to say hello again");
-  if (type == Wire::kRefused) {
-    auto why = decode_refusal(payload);
-    return refused(why ? why.value() : "refused (" + why.message() + ")");
-  }
-  if (type != Wire::kWelcome) return;
-  auto welcome = decode_welcome(payload);
-  if (!welcome) {
-    log_warning("edge: " + welcome.message() + " from the coordinator");
-    return;
-  }
-  const bool back = ever_welcomed_ && !welcomed_;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    rank_ = welcome.value().rank;
-    world_ = welcome.value().world;
-    welcomed_ = ever_welcomed_ = true;
-    peers_[0].alive = true;
-  }
-  unwelcome_since_.reset();
-  if (back) log_info("edge: " + peer_name(rank_) + " is welcomed back by the coordinator at " + options_.endpoint);
-  arrived_.notify_all();
-}
-
-// Worker: the coordinator would not admit it: before the first welcome wait_welcome says
-// why; later the receiver learns it as an error (the worker cannot go on).
-void ZmqTransportImpl::refused(const std::string& why) {
-  const std::string text = "the coordinator at " + options_.endpoint + " refused this worker: " + why;
-  bool report = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!refusal_.empty()) return;
-    refusal_ = text;
-    report = ever_welcomed_;
-  }
-  gave_up_ = true;
-  if (report) push_in(Received{Received::Kind::kError, Message{0, {}}, Status::usage(text)});
-  arrived_.notify_all();
-}
-
-void ZmqTransportImpl::read_monitor() {
-  Part event;
-  if (!event.receive(monitor_)) return;
-  const Bytes head = event.bytes();
-  skip_rest(monitor_, event);
-  if (head.size() < 6) return;
-  const uint16_t id = static_cast<uint16_t>(head[0] | (head[1] << 8));
-  if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-    refused("it does not accept this worker's key " + options_.keys.public_key + " (not on its authorized list?)");
-  else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && !protocol_warned_++)  // once: zmq retries
-    log_warning("edge: the handshake with " + options_.endpoint +
-                " failed (a coordinator with another --server-key, or --insecure on one side only?)");
-}
-
-void ZmqTransportImpl::unwelcome(const std::string& why) {
-  if (!welcomed_) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    welcomed_ = false;
-    peers_[0].alive = false;
-  }
-  if (!unwelcome_since_) unwelcome_since_ = Clock::now();
-  log_warning("edge: " + why + "; saying hello until it answers (for at most " +
-              ms_text(options_.reconnect_timeout) + ")");
 }
 
 bool ZmqTransportImpl::flush_outgoing() {
@@ -620,6 +317,14 @@ bool ZmqTransportImpl::transmit_to(const std::string& route, Wire type, const By
   return ok;
 }
 
+void ZmqTransportImpl::tick() {
+  const auto now = Clock::now();
+  if (coordinator_)
+    tick_coordinator(now);
+  else
+    tick_worker(now);
+}
+
 bool ZmqTransportImpl::transmit(int dest, Wire type, const Bytes& payload) {
   auto& peer = peers_[coordinator_ ? dest : 0];
   const bool ok = transmit_to(peer.route, type, payload);
@@ -631,75 +336,9 @@ bool ZmqTransportImpl::transmit(int dest, Wire type, const Bytes& payload) {
   return ok;
 }
 
-void ZmqTransportImpl::tick() {
-  const auto now = Clock::now();
-  if (!coordinator_) return tick_worker(now);
-  const auto silence = options_.heartbeat * options_.liveness;
-  for (size_t r = 1; r < peers_.size(); ++r) {
-    auto& peer = peers_[r];
-    if (!peer.alive) continue;
-    if (now - peer.heard > silence) {
-      lose(static_cast<int>(r), "silent for " + ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(silence)));
-      continue;
-    }
-    if (now - peer.sent >= options_.heartbeat) transmit(static_cast<int>(r), Wire::kHeartbeat, {});
-  }
-}
+}  // namespace zmq_detail
 
-// Worker: hello until welcomed (giving up after reconnect_timeout), heartbeats once it is.
-void ZmqTransportImpl::tick_worker(Clock::time_point now) {
-  auto& coordinator = peers_[0];
-  if (gave_up_) return;
-  if (welcomed_ && now - coordinator.heard > options_.heartbeat * options_.liveness)
-    unwelcome("the coordinator at " + options_.endpoint + " is silent");
-  if (!welcomed_) {
-    if (unwelcome_since_ && now - *unwelcome_since_ > options_.reconnect_timeout) {
-      gave_up_ = true;
-      push_in(Received{Received::Kind::kError, Message{0, {}},
-                       Status::peer_lost("the coordinator at " + options_.endpoint + " did not answer for " +
-                                         ms_text(options_.reconnect_timeout) + "; giving up")});
-      return;
-    }
-    Hello hello{options_.keys.public_key, options_.introduction};
-    transmit(0, Wire::kHello, encode_hello(hello));
-    return;
-  }
-  if (now - coordinator.sent >= options_.heartbeat) transmit(0, Wire::kHeartbeat, {});
-}
-
-void ZmqTransportImpl::lose(int rank, const std::string& why) {
-  auto& peer = peers_[rank];
-  if (!peer.alive) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    peer.alive = false;
-  }
-  push_in(Received{Received::Kind::kError, Message{rank, {}}, Status::peer_lost(peer_name(rank) + " is gone (" + why + ")")});
-}
-
-Status ZmqTransportImpl::wait_welcome() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!arrived_.wait_for(lock, options_.connect_timeout, [&] { return welcomed_ || !refusal_.empty(); }))
-    return Status::timeout("no welcome from the coordinator at " + options_.endpoint + " within " +
-                           ms_text(options_.connect_timeout) +
-                           " (is it running, and is this worker's key on its list?)");
-  if (!refusal_.empty()) return Status::usage(refusal_);
-  return Status::ok();
-}
-
-Status ZmqTransportImpl::wait_for_workers(std::chrono::milliseconds timeout) {
-  if (!coordinator_) return Status::ok();
-  std::unique_lock<std::mutex> lock(mu_);
-  auto missing = [&] {
-    return std::count_if(peers_.begin() + 1, peers_.end(), [](const Peer& p) { return !p.alive; });
-  };
-  if (!arrived_.wait_for(lock, timeout, [&] { return missing() == 0; }))
-    return Status::timeout(std::to_string(missing()) + " of " + std::to_string(world_ - 1) +
-                           " workers did not connect within " + ms_text(timeout));
-  return Status::ok();
-}
-
-}  // namespace
+using zmq_detail::ZmqTransportImpl;
 
 Result<std::unique_ptr<ZmqTransport>> make_zmq_coordinator_transport(const ZmqOptions& options) {
   if (options.authorized.empty()) return Status::usage("the coordinator needs at least one authorized worker key");
