@@ -127,3 +127,36 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
 
 }  // namespace
 }  // namespace xfed::protocol
+
+namespace xfed::protocol {
+namespace {
+
+// Every control command round-trips with its text (when it carries one); unknown commands,
+// a text on a command without one and trailing bytes are refused.
+TEST(ControlMessage, EveryCommandRoundTripsAndMalformedOnesAreRefused) {
+  for (auto command : {ControlCommand::kShutdown, ControlCommand::kSaveClientState, ControlCommand::kClientStateSaved,
+                       ControlCommand::kCheckConfig, ControlCommand::kConfigChecked, ControlCommand::kResume}) {
+    const bool text = command != ControlCommand::kShutdown && command != ControlCommand::kSaveClientState;
+    const ControlMessage sent{command, text ? "structure 2" : ""};
+    Bytes bytes;
+    ByteWriter w(&bytes);
+    sent.write(w);
+    ByteReader r(bytes);
+    ControlMessage back;
+    ASSERT_TRUE(back.read(r)) << static_cast<int>(command);
+    EXPECT_EQ(back.command, command);
+    EXPECT_EQ(back.text, sent.text);
+    bytes.push_back(0);
+    ByteReader longer(bytes);
+    EXPECT_FALSE(ControlMessage{}.read(longer)) << "trailing bytes, command " << static_cast<int>(command);
+  }
+  for (uint8_t unknown : {uint8_t{0}, uint8_t{7}, uint8_t{255}}) {
+    const Bytes bytes{unknown};
+    ByteReader r(bytes);
+    ControlMessage m;
+    EXPECT_FALSE(m.read(r)) << int(unknown);
+  }
+}
+
+}  // namespace
+}  // namespace xfed::protocol

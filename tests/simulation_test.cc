@@ -226,9 +226,17 @@ TEST(Simulation, ALostWorkerRankIsSurvived) {
     worker::Worker w(*t, setup.clients, app::worker_options(setup, nullptr, ""));
     EXPECT_TRUE(w.run());
   });
-  std::thread doomed([&] {  // passes the configuration check, takes its first task, then dies
+  std::thread doomed([&] {  // hears where the run starts, passes the configuration check, takes its first task, dies
     auto t = transport::make_inproc_transport({hub, 2});
-    EXPECT_TRUE(t->recv({}).ok());
+    const auto command_of = [](transport::Received got) {
+      auto frame = protocol::decode_frame(std::move(got.message.bytes), protocol::kDefaultMaxFrameBytes);
+      auto r = frame.value().payload_reader();
+      protocol::ControlMessage control;
+      EXPECT_TRUE(control.read(r));
+      return control.command;
+    };
+    EXPECT_EQ(command_of(t->recv({})), protocol::ControlCommand::kResume) << "round 0: a fresh start";
+    EXPECT_EQ(command_of(t->recv({})), protocol::ControlCommand::kCheckConfig);
     const protocol::ControlMessage same{protocol::ControlCommand::kConfigChecked, ""};
     EXPECT_TRUE(t->send(0, same.frame(0, 2)));
     EXPECT_TRUE(t->recv({}).ok());
