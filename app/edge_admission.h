@@ -9,9 +9,10 @@
 // --partition, the sample count), never in the shape of a sample or the classes.
 // A worker is refused (one line, sent to it and logged) when its run identity differs
 // from the coordinator's (naming the first differing flag), when it names a client outside
-// 0..clients-1, or a client another connected worker already serves. A worker that joins
-// again may name other clients; its old ones are released. Pure; thread-safe (the transport
-// admits on its own thread while the coordinator looks clients up).
+// 0..clients-1, or a client another worker serves (a worker's clients stay its own while it
+// is away: its error-feedback state is there). A worker that joins again may name other
+// clients; its old ones are released. Pure; thread-safe (the transport admits on its own
+// thread while the coordinator looks clients up).
 #pragma once
 
 #include <cstdint>
