@@ -2,11 +2,13 @@
 // loopback, CURVE keys included. One model (the edge run ends on simulate's checksum; the
 // bytes handed to zmq are the metrics' bytes plus heartbeats and headers), workers killed
 // mid-run (their updates counted missing, the run goes on, a restarted one trains again), a
-// coordinator killed and resumed (the uninterrupted checksum), and every start-up error one
+// worker that stalls and wakes, a coordinator killed and resumed (the uninterrupted checksum),
+// devices with their own data, and every start-up error one
 // line with a non-zero exit while the coordinator's run goes on untouched. Every process is
 // bounded and ended by pid (tests/process.h).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -151,6 +153,35 @@ TEST_F(EdgeRun, KilledWorkersAreMissingTheRunGoesOnAndARestartedOneTrainsAgain) 
   // worker killed for good misses every round, and the restarted one at least one.
   EXPECT_GE(missing, 1 + (29 - killed_after) + 1) << "killed after round " << killed_after;
   EXPECT_EQ(rounds[29]["clients"], 3) << "the late and the restarted worker train; the killed one stays gone";
+  EXPECT_NE(co->output().find("joined again"), std::string::npos) << co->output();
+}
+
+// A device that stalls (SIGSTOP) past the liveness is lost; when it wakes (SIGCONT) it says
+// hello again, is admitted, gets the full model and trains; an answer it may have been
+// holding is for a round long closed and is dropped (the coordinator's version check).
+TEST_F(EdgeRun, AStalledWorkerIsLostAndComesBackOnItsOwn) {
+  authorize(2);
+  const std::string run = kSlowRun + "--clients 2 --rounds 12 ";  // no process starts: it is back at once
+  auto co = coordinator(run + "--metrics " + dir_.file("edge.jsonl"));
+  auto w1 = worker("w1", "0", run);
+  auto w2 = worker("w2", "1", run);
+  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
+  w2->signal(SIGSTOP);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (co->output().find("is gone (silent for") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  w2->signal(SIGCONT);
+  expect_exit(*co, 0, "coordinator");
+  for (auto* w : {w1.get(), w2.get()}) expect_exit(*w, 0, "worker");
+  const auto rounds = read_jsonl(dir_.file("edge.jsonl"));
+  ASSERT_EQ(rounds.size(), 13u);
+  bool without = false;
+  for (size_t i = 0; i + 1 < rounds.size(); ++i) {
+    EXPECT_EQ(rounds[i]["clients"].get<int64_t>() + rounds[i]["missing"].get<int64_t>(), rounds[i]["sampled"].get<int64_t>());
+    without = without || rounds[i]["clients"] == 1;
+  }
+  EXPECT_TRUE(without) << "the stalled worker missed rounds";
+  EXPECT_EQ(rounds[11]["clients"], 2) << "and trains again";
   EXPECT_NE(co->output().find("joined again"), std::string::npos) << co->output();
 }
 

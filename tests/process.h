@@ -43,6 +43,7 @@ class Process {
     }
   }
   pid_t pid() const { return pid_; }
+  void signal(int sig) { ::kill(pid_, sig); }
   void kill_now() {
     kill(pid_, SIGKILL);
     wait_for(std::chrono::seconds(10));
