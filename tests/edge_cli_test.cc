@@ -3,9 +3,9 @@
 // bytes handed to zmq are the metrics' bytes plus heartbeats and headers), workers killed
 // mid-run (their updates counted missing, the run goes on, a restarted one trains again), a
 // worker that stalls and wakes, a coordinator killed and resumed (the uninterrupted checksum),
-// devices with their own data, and every start-up error one
-// line with a non-zero exit while the coordinator's run goes on untouched. Every process is
-// bounded and ended by pid (tests/process.h).
+// devices with their own data, and every start-up error one line with a non-zero exit while
+// the coordinator's run goes on untouched. Every process is bounded and ended by pid
+// (tests/process.h).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
