@@ -25,9 +25,10 @@ constexpr const char* kTransport = "edge (zmq)";
 
 milliseconds ms(double seconds) { return milliseconds(static_cast<int64_t>(seconds * 1000)); }
 
+// The value, or a usage error naming the flag that gave the file.
 template <typename T>
-T or_usage(Result<T> r) {
-  if (!r) throw UsageError(r.message());
+T or_usage(Result<T> r, const char* flag) {
+  if (!r) throw UsageError(std::string(flag) + " " + r.message());
   return std::move(r).value();
 }
 
@@ -47,7 +48,7 @@ transport::ZmqOptions base_options(const EdgeConfig& e, const char* role) {
   }
   if (e.key_file.empty() && std::string(role) == "worker")
     throw UsageError("xfed worker needs --key NAME.key: a worker is its public key (with --insecure too)");
-  if (!e.key_file.empty()) o.keys = or_usage(transport::read_secret_key_file(e.key_file));
+  if (!e.key_file.empty()) o.keys = or_usage(transport::read_secret_key_file(e.key_file), "--key");
   return o;
 }
 
@@ -88,7 +89,7 @@ int coordinator_command(RunConfig c, const EdgeConfig& e) {
   c.transport = kTransport;
   check_output_paths(c);
   auto options = base_options(e, "coordinator");
-  options.authorized = or_usage(transport::read_authorized_keys(e.authorized_keys));
+  options.authorized = or_usage(transport::read_authorized_keys(e.authorized_keys), "--authorized-keys");
   if (options.authorized.empty()) throw UsageError(e.authorized_keys + ": no keys (--authorized-keys)");
   RunSetup setup = make_run_setup(c);
   auto admission = std::make_shared<EdgeAdmission>(c.clients, setup.coordinator.run_identity);
@@ -137,7 +138,7 @@ transport::ZmqOptions worker_transport_options(const EdgeConfig& e) {
   if (!e.insecure) {
     if (e.server_key.empty()) throw UsageError("xfed worker needs --server-key (the coordinator's NAME.pub), or --insecure");
     options.server_public_key =
-        transport::is_z85_key(e.server_key) ? e.server_key : or_usage(transport::read_public_key_file(e.server_key));
+        transport::is_z85_key(e.server_key) ? e.server_key : or_usage(transport::read_public_key_file(e.server_key), "--server-key");
   }
   options.connect_timeout = ms(e.connect_timeout);
   options.reconnect_timeout = ms(e.reconnect_timeout);

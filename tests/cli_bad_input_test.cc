@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "xfed/config.h"
 #include "tests/cli_run.h"
 #include "tests/test_util.h"
 
@@ -61,6 +62,26 @@ INSTANTIATE_TEST_SUITE_P(Table, NumericFlag, ::testing::ValuesIn(kNumericFlags),
                              if (std::isalnum(static_cast<unsigned char>(*c))) name += *c;
                            return name;
                          });
+
+// The edge commands' own flags: bad numbers refused naming the flag, before any key, data or
+// socket is touched; a client list out of range; a directory for a key file. Each run starts
+// the binary (most of the cost), so each flag gets one non-finite, one out-of-range low and
+// one huge value: they go through the validators the table above covers value by value.
+TEST(CliBadInput, EdgeFlagsRefuseBadNumbersClientsAndDirectories) {
+  if (!XFED_HAVE_ZMQ) GTEST_SKIP() << "xfed was built without ZeroMQ";
+  const std::string coordinator = "coordinator --bind tcp://127.0.0.1:1 --authorized-keys none ";
+  const std::string worker = "worker --connect tcp://127.0.0.1:1 --key none ";
+  const std::vector<std::pair<std::string, std::string>> flags = {
+      {coordinator, "--heartbeat"}, {coordinator, "--liveness"}, {coordinator, "--wait-workers"},
+      {worker, "--heartbeat"},      {worker, "--connect-timeout"}, {worker, "--reconnect-timeout"}};
+  for (const auto& [command, flag] : flags)
+    for (const std::string value : {"nan", flag == "--wait-workers" ? "-1" : "0", "4294967296"})
+      testing::expect_usage_error(command + flag + "=" + value, flag + ": '" + value + "'");
+  for (const std::string clients : {"-1", "10", "1,,2"})
+    testing::expect_usage_error(worker + "--client=" + clients, "--client '" + clients + "'");
+  testing::expect_usage_error(worker + "--client 0", "--key none");
+  testing::expect_usage_error("worker --connect tcp://127.0.0.1:1 --key / --client 0", "--key /: is a directory");
+}
 
 TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
   const std::vector<std::pair<std::string, std::string>> cases = {
