@@ -57,4 +57,18 @@ inline int read_jsonl_lines(const std::string& path) {
   return n;
 }
 
+// A small run that goes through every protocol step: sparsified 4-bit uplink with error
+// feedback, lossy downlink deltas, two DI pruning steps, half the clients per round (the
+// MPI and edge tests run it on their transports and compare with simulate).
+inline const std::string kEveryStepRun =
+    "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 6 "
+    "--compress topk:0.01,qsgd:4,zstd --downlink qsgd:8 --prune di:every=2,warmup=2 --fraction 0.5 ";
+
+// The model_checksum of a metrics file's summary, or a text saying there is none.
+inline std::string checksum_of(const std::string& metrics) {
+  const auto lines = read_jsonl(metrics);
+  if (lines.empty() || !lines.back().contains("model_checksum")) return "(no summary in " + metrics + ")";
+  return lines.back()["model_checksum"].get<std::string>();
+}
+
 }  // namespace xfed::testing

@@ -29,22 +29,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A small run through every protocol step (as mpi_cli_test's): sparsified 4-bit uplink with
-// error feedback, lossy downlink deltas, two DI pruning steps, half the clients per round.
-const std::string kRun =
-    "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 6 "
-    "--compress topk:0.01,qsgd:4,zstd --downlink qsgd:8 --prune di:every=2,warmup=2 --fraction 0.5 ";
+const std::string& kRun = kEveryStepRun;
 // Rounds slow enough (a few tenths of a second) to kill a process between two of them.
 const std::string kSlowRun =
     "--dataset synthetic --synthetic-train 9600 --synthetic-test 400 --local-epochs 3 --lr 0.02 "
     "--compress topk:0.01,qsgd:4,zstd --downlink qsgd:8 ";
 const std::string kQuickBeats = "--heartbeat 0.2 --liveness 5 ";
-
-std::string checksum_of(const std::string& metrics) {
-  const auto lines = read_jsonl(metrics);
-  if (lines.empty() || !lines.back().contains("model_checksum")) return "(no summary in " + metrics + ")";
-  return lines.back()["model_checksum"].get<std::string>();
-}
 
 // Waits (bounded) until the metrics file has `lines` lines.
 bool wait_for_rounds(const std::string& metrics, int lines, std::chrono::seconds timeout = 120s) {
@@ -223,11 +213,8 @@ TEST_F(EdgeRun, StrangersWrongSettingsAndGarbageAreTurnedAwayAndTheRunGoesOn) {
                 "'0.05' on the coordinator");
   {  // a peer that speaks no ZMTP at all
     const int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    ASSERT_EQ(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const sockaddr_in a = loopback(port_);
+    ASSERT_EQ(connect(s, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
     std::string junk(65536, '\xff');
     for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 131 + 7);
     EXPECT_GT(write(s, junk.data(), junk.size()), 0);
@@ -287,11 +274,8 @@ TEST_F(EdgeRun, DevicesTrainOnTheirOwnDataAndAnotherShapeIsRefused) {
 TEST_F(EdgeRun, ABusyPortAndAnUnreachableCoordinatorAreOneLineEach) {
   authorize(1);
   const int busy = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port_));
-  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const sockaddr_in a = loopback(port_);
+  ASSERT_EQ(bind(busy, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(listen(busy, 1), 0);
   auto co = coordinator("--dataset synthetic --quiet");
   expect_exit(*co, 2, "coordinator on a busy port");

@@ -23,23 +23,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A small run that goes through every protocol step: sparsified 4-bit uplink with error
-// feedback, lossy downlink deltas, two DI pruning steps, half the clients per round.
-const std::string kRun =
-    "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 6 "
-    "--compress topk:0.01,qsgd:4,zstd --downlink qsgd:8 --prune di:every=2,warmup=2 --fraction 0.5 ";
+const std::string& kRun = kEveryStepRun;
 
 std::string mpirun(int ranks) {
   return std::string(XFED_MPIEXEC) + " -np " + std::to_string(ranks) + " --oversubscribe " + XFED_BINARY + " mpi ";
 }
 
 Run shell(const std::string& command) { return run_command(command, 180); }
-
-std::string checksum_of(const std::string& metrics) {
-  const auto lines = read_jsonl(metrics);
-  if (lines.empty() || !lines.back().contains("model_checksum")) return "(no summary in " + metrics + ")";
-  return lines.back()["model_checksum"].get<std::string>();
-}
 
 class MpiRun : public ::testing::Test {
  protected:

@@ -83,13 +83,19 @@ class Process {
   int code_ = -1;
 };
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-inline int free_port() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
+// The address 127.0.0.1:port.
+inline sockaddr_in loopback(int port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  return a;
+}
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+inline int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = loopback(0);
   bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
   getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
