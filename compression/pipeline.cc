@@ -76,6 +76,11 @@ int parse_stage(const StageText& s, CodecId* sparsifier, double* ratio, float* t
     *ratio = d;
     return 0;
   }
+  if (s.name == "nonzero") {
+    if (nargs != 0) return -1;
+    *sparsifier = CodecId::kNonzero;
+    return 0;
+  }
   if (s.name == "threshold") {
     // float32 is what values are compared in: a threshold must be a finite float32.
     if (nargs != 1 || !parse_double(s.args[0], &d) || !in_range(d, 0, 3.0e38)) return -1;
@@ -137,7 +142,7 @@ Result<Pipeline> Pipeline::parse(const std::string& spec, const std::string& fla
   if (spec == "none") return p;
   const auto bad = [&](const std::string& why) {
     return Status::usage(flag + " '" + spec + "': " + why +
-                         " (stages, in order: topk:R|randk:R|dgc:R|threshold:T, "
+                         " (stages, in order: topk:R|randk:R|dgc:R|threshold:T|nonzero, "
                          "fp16|bf16|qsgd:B[:BUCKET]|uniform:B[:BUCKET]|sign[:BUCKET], zstd[:L]; or none)");
   };
   int last_slot = -1;
@@ -156,6 +161,8 @@ std::string Pipeline::spec() const {
   std::vector<std::string> parts;
   if (sparsifier_ == CodecId::kThreshold)
     parts.push_back("threshold:" + exact_number(static_cast<double>(threshold_)));
+  else if (sparsifier_ == CodecId::kNonzero)
+    parts.push_back("nonzero");
   else if (sparsifies())
     parts.push_back(std::string(sparsifier_name(sparsifier_)) + ":" + exact_number(ratio_));
   const auto& v = values_;
@@ -185,7 +192,7 @@ std::vector<CodecId> Pipeline::codec_ids() const {
 
 Pipeline Pipeline::with_ratio(double ratio) const {
   Pipeline p = *this;
-  if (sparsifier_ != CodecId::kThreshold) p.ratio_ = ratio;
+  if (sparsifier_ != CodecId::kThreshold && sparsifier_ != CodecId::kNonzero) p.ratio_ = ratio;
   return p;
 }
 
@@ -231,7 +238,7 @@ bool Pipeline::read_params(ByteReader& r) {
     return false;
   const auto s = static_cast<CodecId>(sparsifier);
   const bool sparsifier_ok = s == CodecId::kNone || s == CodecId::kTopK || s == CodecId::kRandK ||
-                             s == CodecId::kDgcTopK || s == CodecId::kThreshold;
+                             s == CodecId::kDgcTopK || s == CodecId::kThreshold || s == CodecId::kNonzero;
   if (!sparsifier_ok || !in_range(p.ratio_, 0, 1, true) || !in_range(p.threshold_, 0, 3.0e38) ||
       codec > static_cast<uint8_t>(ValueCodec::kSign) || bucket == 0 || bucket > kMaxBucket || zstd > 22)
     return false;
@@ -265,6 +272,7 @@ Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<Code
       return Status::corruption("bad quantizer bucket size");
     switch (id) {
       case CodecId::kTopK: case CodecId::kRandK: case CodecId::kDgcTopK: case CodecId::kThreshold:
+      case CodecId::kNonzero:
         p.sparsifier_ = id; break;
       case CodecId::kFp16: p.values_ = {ValueCodec::kFp16, 16, 512}; break;
       case CodecId::kBf16: p.values_ = {ValueCodec::kBf16, 16, 512}; break;
@@ -286,6 +294,7 @@ std::vector<uint32_t> Pipeline::select(const float* x, size_t n, uint64_t seed) 
     case CodecId::kDgcTopK: return dgc_topk_indices(x, n, k_for_ratio(n, ratio_), seed);
     case CodecId::kRandK: return randk_indices(n, k_for_ratio(n, ratio_), seed);
     case CodecId::kThreshold: return threshold_indices(x, n, threshold_);
+    case CodecId::kNonzero: return nonzero_indices(x, n);
     default: return {};
   }
 }
@@ -301,17 +310,42 @@ Status Pipeline::encode_tensor(const float* x, size_t n, uint64_t seed, Bytes* o
     encode_values(values_, x, n, seed, out, recon);
     return Status::ok();
   }
-  const auto idx = select(x, n, seed);
+  auto idx = select(x, n, seed);
+  std::vector<float> vals(idx.size()), rec(idx.size());
+  for (size_t j = 0; j < idx.size(); ++j) vals[j] = x[idx[j]];
+  Bytes value_block;
+  encode_values(values_, vals.data(), vals.size(), seed, &value_block, rec.data());
+  if (sparsifier_ == CodecId::kNonzero) drop_zeros(seed, &idx, &vals, &rec, &value_block);
   w.put_varint(idx.size() + 1);
   encode_indices(idx, n, out);
-  std::vector<float> vals(idx.size()), rec(recon ? idx.size() : 0);
-  for (size_t j = 0; j < idx.size(); ++j) vals[j] = x[idx[j]];
-  encode_values(values_, vals.data(), vals.size(), seed, out, recon ? rec.data() : nullptr);
+  out->insert(out->end(), value_block.begin(), value_block.end());
   if (recon) {
     std::fill(recon, recon + n, 0.0f);
     for (size_t j = 0; j < idx.size(); ++j) recon[idx[j]] = rec[j];
   }
   return Status::ok();
+}
+
+// Entries a quantizer rounded to zero cost their index and decode to zero anyway: leave
+// them out and quantize the rest again (bucket scales may move, so a few passes at most;
+// what is left out stays in the sender's residual).
+void Pipeline::drop_zeros(uint64_t seed, std::vector<uint32_t>* idx, std::vector<float>* vals,
+                          std::vector<float>* rec, Bytes* value_block) const {
+  constexpr int kMaxPasses = 4;
+  for (int pass = 0; pass < kMaxPasses; ++pass) {
+    size_t kept = 0;
+    for (size_t j = 0; j < idx->size(); ++j) {
+      if ((*rec)[j] == 0.0f) continue;
+      (*idx)[kept] = (*idx)[j];
+      (*vals)[kept++] = (*vals)[j];
+    }
+    if (kept == idx->size()) return;
+    idx->resize(kept);
+    vals->resize(kept);
+    rec->assign(kept, 0.0f);
+    value_block->clear();
+    encode_values(values_, vals->data(), kept, seed, value_block, rec->data());
+  }
 }
 
 Status Pipeline::decode_tensor(ByteReader& r, size_t n, float* out) const {

@@ -1,10 +1,12 @@
 // Pipeline: the compression applied to every tensor of a model state or update, described
 // by a string of comma-separated stages in this order, each optional:
 //
-//   sparsifier  topk:R | randk:R | dgc:R | threshold:T      (R = fraction of values sent)
+//   sparsifier  topk:R | randk:R | dgc:R | threshold:T | nonzero  (R = fraction sent)
 //   values      fp16 | bf16 | qsgd:B[:BUCKET] | uniform:B[:BUCKET] | sign[:BUCKET]
 //   zstd        zstd[:LEVEL]                                 (over the whole payload)
 // or "none". E.g. "topk:0.01,qsgd:4,zstd:3". Indices are coded by index_coding.h.
+// `nonzero` sends every entry that is not zero, and leaves out those its value codec
+// rounds to zero: the downlink's form of a round's sparse aggregate.
 //
 // A tensor's encoding: varint k+1 (0 = dense, all n values follow), the index block if
 // sparse, then the value block (quantize.h). The decoder needs no string: it rebuilds the
@@ -62,6 +64,8 @@ class Pipeline {
 
  private:
   std::vector<uint32_t> select(const float* x, size_t n, uint64_t seed) const;
+  void drop_zeros(uint64_t seed, std::vector<uint32_t>* idx, std::vector<float>* vals,
+                  std::vector<float>* rec, Bytes* value_block) const;
 
   CodecId sparsifier_ = CodecId::kNone;
   double ratio_ = 1.0;       // topk/randk/dgc

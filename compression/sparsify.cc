@@ -128,4 +128,11 @@ std::vector<uint32_t> threshold_indices(const float* x, size_t n, float t) {
   return at_least(x, n, t);
 }
 
+std::vector<uint32_t> nonzero_indices(const float* x, size_t n) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < n; ++i)
+    if (x[i] != 0.0f) out.push_back(static_cast<uint32_t>(i));
+  return out;
+}
+
 }  // namespace xfed::compression

@@ -9,6 +9,7 @@
 //                     overshoots by > 2x)
 //   randk_indices     k distinct uniformly random positions (seeded)
 //   threshold_indices every |x| >= t
+//   nonzero_indices   every x != 0 (a round's aggregate touches few entries)
 #pragma once
 
 #include <cstddef>
@@ -24,5 +25,6 @@ std::vector<uint32_t> topk_indices(const float* x, size_t n, size_t k);
 std::vector<uint32_t> dgc_topk_indices(const float* x, size_t n, size_t k, uint64_t seed);
 std::vector<uint32_t> randk_indices(size_t n, size_t k, uint64_t seed);
 std::vector<uint32_t> threshold_indices(const float* x, size_t n, float t);
+std::vector<uint32_t> nonzero_indices(const float* x, size_t n);
 
 }  // namespace xfed::compression

@@ -27,7 +27,8 @@ Status encode_body(const StateLayout& layout, const float* values, const Pipelin
   return Status::ok();
 }
 
-Status decode_body(ByteReader& r, const StateLayout& layout, const Pipeline& pipeline, float* out) {
+Status decode_body(ByteReader& r, const StateLayout& layout, const Pipeline& pipeline, float* out,
+                   bool to_the_end) {
   uint64_t count;
   if (!r.get_varint(&count)) return Status::corruption("truncated state header");
   if (count != layout.slots.size())
@@ -42,7 +43,26 @@ Status decode_body(ByteReader& r, const StateLayout& layout, const Pipeline& pip
     if (auto st = pipeline.decode_tensor(r, slot.numel, out + slot.offset); !st)
       return st.prefixed("tensor " + slot.name);
   }
-  if (!r.done()) return Status::corruption("trailing bytes after the state");
+  if (to_the_end && !r.done()) return Status::corruption("trailing bytes after the state");
+  return Status::ok();
+}
+
+Status decode_one(ByteReader& r, const StateLayout& layout, const std::vector<CodecId>& frame_ids,
+                  float* out, bool to_the_end) {
+  auto pipeline = Pipeline::read_descriptor(r, frame_ids);
+  if (!pipeline) return pipeline.status();
+  const auto& p = pipeline.value();
+  if (p.zstd_level() == 0) return decode_body(r, layout, p, out, to_the_end);
+  uint64_t raw, packed;
+  if (!r.get_varint(&raw) || !r.get_varint(&packed) || packed > r.remaining())
+    return Status::corruption("truncated zstd block");
+  if (raw > max_body_bytes(layout))
+    return Status::corruption("zstd block claims " + std::to_string(raw) + " bytes, more than any valid state");
+  auto body = zstd_decompress(r.take(packed), packed, raw);
+  if (!body) return body.status();
+  ByteReader br(body.value());
+  if (auto st = decode_body(br, layout, p, out, true); !st) return st;
+  if (to_the_end && !r.done()) return Status::corruption("trailing bytes after the state");
   return Status::ok();
 }
 
@@ -64,19 +84,12 @@ Status encode_state(const StateLayout& layout, const float* values, const Pipeli
 
 Status decode_state(ByteReader& r, const StateLayout& layout, const std::vector<CodecId>& frame_ids,
                     float* out) {
-  auto pipeline = Pipeline::read_descriptor(r, frame_ids);
-  if (!pipeline) return pipeline.status();
-  const auto& p = pipeline.value();
-  if (p.zstd_level() == 0) return decode_body(r, layout, p, out);
-  uint64_t raw, packed;
-  if (!r.get_varint(&raw) || !r.get_varint(&packed) || packed > r.remaining())
-    return Status::corruption("truncated zstd block");
-  if (raw > max_body_bytes(layout))
-    return Status::corruption("zstd block claims " + std::to_string(raw) + " bytes, more than any valid state");
-  auto body = zstd_decompress(r.take(packed), packed, raw);
-  if (!body) return body.status();
-  ByteReader br(body.value());
-  return decode_body(br, layout, p, out);
+  return decode_one(r, layout, frame_ids, out, true);
+}
+
+Status decode_next_state(ByteReader& r, const StateLayout& layout,
+                         const std::vector<CodecId>& frame_ids, float* out) {
+  return decode_one(r, layout, frame_ids, out, false);
 }
 
 }  // namespace xfed::compression

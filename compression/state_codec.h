@@ -19,8 +19,11 @@ namespace xfed::compression {
 Status encode_state(const StateLayout& layout, const float* values, const Pipeline& pipeline,
                     uint64_t seed, Bytes* out, float* reconstructed = nullptr);
 
-// Decodes into out[0..layout.total).
+// Decodes into out[0..layout.total); the state must end the reader.
 Status decode_state(ByteReader& r, const StateLayout& layout, const std::vector<CodecId>& frame_ids,
                     float* out);
+// The same for one of several states in a row: the reader is left after it.
+Status decode_next_state(ByteReader& r, const StateLayout& layout,
+                         const std::vector<CodecId>& frame_ids, float* out);
 
 }  // namespace xfed::compression

@@ -18,8 +18,9 @@ enum class CodecId : uint8_t {
   kSign = 8,
   kZstd = 9,
   kDgcTopK = 10,
+  kNonzero = 11,  // every entry that is not zero (the downlink's sparse aggregate)
 };
 
-constexpr uint8_t kMaxCodecId = 10;
+constexpr uint8_t kMaxCodecId = 11;
 
 }  // namespace xfed::protocol

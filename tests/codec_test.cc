@@ -42,7 +42,8 @@ std::vector<float> round_trip(const Pipeline& p, const std::vector<float>& x, By
 
 const char* kPipelines[] = {"none", "fp16", "bf16", "qsgd:8", "qsgd:2:64", "uniform:8", "uniform:1",
                             "sign", "sign:16", "topk:0.1", "topk:0.01,qsgd:4", "randk:0.05,fp16",
-                            "threshold:1.5,uniform:4", "dgc:0.01,sign", "zstd", "topk:0.02,sign,zstd:5"};
+                            "threshold:1.5,uniform:4", "dgc:0.01,sign", "zstd", "topk:0.02,sign,zstd:5",
+                            "nonzero", "nonzero,qsgd:3:65536,zstd"};
 
 class EveryPipeline : public ::testing::TestWithParam<const char*> {};
 
@@ -141,6 +142,40 @@ TEST(Pipeline, UniformErrorIsAtMostHalfAStep) {
   for (size_t i = 0; i < x.size(); ++i) EXPECT_LE(std::fabs(out[i] - x[i]), half_step * 1.0001f);
 }
 
+// `nonzero` sends exactly the entries that are not zero, and leaves out those its value codec
+// rounds to zero: no index is paid for a value that decodes to nothing.
+TEST(Pipeline, NonzeroSendsTheNonzerosAndNoZeroValue) {
+  std::vector<float> x(5000, 0.0f);
+  std::vector<uint32_t> where;
+  for (uint32_t i = 7; i < x.size(); i += 97) {
+    x[i] = (i % 3 == 0 ? -1.0f : 1.0f) * (0.01f + static_cast<float>(i % 11));
+    where.push_back(i);
+  }
+  Bytes b;
+  EXPECT_EQ(round_trip(parse("nonzero"), x, &b), x) << "fp32 values: exact";
+  ByteReader r(b);
+  uint64_t k_plus;
+  ASSERT_TRUE(r.get_varint(&k_plus));
+  EXPECT_EQ(k_plus - 1, where.size());
+
+  // qsgd:2 keeps a value v with probability |v| / max, else rounds it to zero: those go.
+  const auto p = parse("nonzero,qsgd:2:100000");
+  const auto out = round_trip(p, x, &b);
+  size_t sent = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == 0.0f) EXPECT_EQ(out[i], 0.0f);
+    sent += out[i] != 0.0f;
+  }
+  ByteReader q(b);
+  ASSERT_TRUE(q.get_varint(&k_plus));
+  EXPECT_EQ(k_plus - 1, sent) << "every entry sent decodes to a nonzero";
+  EXPECT_LT(sent, where.size()) << "the small values were rounded to zero and left out";
+  EXPECT_GT(sent, 0u);
+  EXPECT_EQ(parse("nonzero,qsgd:4,zstd").spec(), "nonzero,qsgd:4,zstd:3");
+  EXPECT_EQ(parse("nonzero").with_ratio(0.5).spec(), "nonzero");
+  EXPECT_FALSE(Pipeline::parse("nonzero:0.5"));
+}
+
 TEST(Pipeline, ParseErrorsNameTheFlagAndCanonicalSpecs) {
   for (const char* bad : {"", "topk", "topk:0", "topk:1.5", "qsgd:1", "qsgd:17", "uniform:4:0",
                           "qsgd:4,topk:0.1", "topk:0.1,topk:0.2", "zstd:23", "gzip", "sign:x"}) {
@@ -163,7 +198,7 @@ TEST(Pipeline, ParseErrorsNameTheFlagAndCanonicalSpecs) {
 // exactly what the coordinator parsed (the spec text once lost digits: 1e-7 became 0).
 TEST(Pipeline, TravelsInTasksAtFullPrecision) {
   for (const char* spec : {"threshold:1e-7", "topk:0.1234567,qsgd:3:100,zstd:7", "none", "fp16",
-                           "randk:0.3333333333333333,sign:64", "dgc:0.001,uniform:1"}) {
+                           "randk:0.3333333333333333,sign:64", "dgc:0.001,uniform:1", "nonzero,qsgd:3"}) {
     const auto p = parse(spec);
     EXPECT_EQ(parse(p.spec()), p) << spec << " -> " << p.spec();
     protocol::TrainTask task;
