@@ -56,7 +56,8 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--compress", c->compress,
                   "uplink compression, e.g. none | fp16 | qsgd:8 | topk:0.01,qsgd:4,zstd:3");
   app->add_option("--downlink", c->downlink,
-                  "downlink compression of model deltas (none: full model each round)");
+                  "downlink compression of the model's change, e.g. nonzero,qsgd:3,zstd (the round's "
+                  "sparse aggregate) | topk:0.01,qsgd:8 (none: full model each round)");
   app->add_flag("--no-error-feedback", c->no_error_feedback,
                 "drop what a lossy uplink did not send instead of keeping it");
   app->add_option("--ef-momentum", c->ef_momentum, "DGC momentum correction on clients (0: off)")

@@ -73,11 +73,6 @@ TrainTestData load_data(const RunConfig& c) {
   throw UsageError("--dataset '" + c.dataset + "': expected fashion-mnist, mnist, cifar10 or synthetic");
 }
 
-Net make_initial_model(const ModelSpec& spec, uint64_t seed) {
-  torch::manual_seed(mix_seed(seed, kStreamModelInit));
-  return make_model(spec);
-}
-
 int worker_threads(const RunConfig& c, int64_t clients_per_round) {
   int64_t t = c.threads > 0 ? c.threads : std::max(1u, std::thread::hardware_concurrency());
   return static_cast<int>(std::clamp<int64_t>(t, 1, std::max<int64_t>(1, clients_per_round)));

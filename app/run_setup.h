@@ -26,8 +26,8 @@ TrainTestData load_data(const RunConfig& config);
 // Before anything runs: every output path can be written (exit 2 now, not after training).
 void check_output_paths(const RunConfig& config);
 RunSetup make_run_setup(const RunConfig& config);
-// The initial global model: a pure function of (spec, seed).
-Net make_initial_model(const ModelSpec& spec, uint64_t seed);
+// The initial global model: a pure function of (spec, seed) (core/model.h).
+using ::xfed::make_initial_model;
 // Number of worker threads/ranks to use for simulate.
 int worker_threads(const RunConfig& config, int64_t clients_per_round);
 

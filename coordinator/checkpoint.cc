@@ -75,6 +75,8 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   put_floats(w, s.view.defined() ? s.view : s.weights);
   put_pruning(w, s);
   w.put_string(s.run_identity);
+  w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_down_delta));
+  w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_down_full));
   protocol::FrameHeader h;
   h.kind = protocol::FrameKind::kCheckpoint;
   h.round = static_cast<uint32_t>(s.round);
@@ -105,10 +107,12 @@ Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) 
     s.optimizer_state.emplace_back();
     ok = get_floats(r, &s.optimizer_state.back());
   }
-  uint64_t view_version = 0;
+  uint64_t view_version = 0, down_delta = 0, down_full = 0;
   ok = ok && r.get_f64(&s.totals.total_seconds_link) && r.get_u64(&view_version) &&
        get_floats(r, &s.view) && s.view.numel() == s.weights.numel() &&
        (r.done() || (get_pruning(r, &s) && (r.done() || r.get_string(&s.run_identity, kMaxIdentityBytes))));
+  // Written since the downlink kept steps (older checkpoints end before them).
+  ok = ok && (r.done() || (r.get_u64(&down_delta) && r.get_u64(&down_full)));
   if (!ok || !r.done()) return Status::corruption(path + ": truncated or malformed checkpoint");
   s.view_version = static_cast<int64_t>(view_version);
   s.round = static_cast<int64_t>(round);
@@ -117,6 +121,8 @@ Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) 
   s.totals.total_bytes_down = static_cast<int64_t>(down);
   s.totals.total_bytes_up_dense = static_cast<int64_t>(up_dense);
   s.totals.total_bytes_down_dense = static_cast<int64_t>(down_dense);
+  s.totals.total_bytes_down_delta = static_cast<int64_t>(down_delta);
+  s.totals.total_bytes_down_full = static_cast<int64_t>(down_full);
   return s;
 }
 

@@ -52,6 +52,9 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
   broadcast_.reset(global_, 0);
+  // Clients build the initial model from the seed themselves, if it is the one we have.
+  if (state_crc(read_state(*make_initial_model(net_->spec(), options_.seed))) == broadcast_.crc())
+    broadcast_.set_seed_start(options_.seed);
 }
 
 void Coordinator::refresh_ranks() {
@@ -121,7 +124,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   report->lr = options_.task.lr *
                std::pow(options_.lr_decay, static_cast<double>(round - pruning_.lr_origin()));
   RoundCollection training(round, FrameKind::kUpdate, *report);
-  broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round));
+  advance_view(mix_seed(options_.seed, kStreamCodec, round), report);
   dispatch(sampled, task_for_round(round, report->lr), nullptr, training);
   if (auto st = collect(training); !st) return st;
   if (auto st = training.all_failed_error(); !st) return st;
@@ -141,6 +144,8 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   totals_.total_bytes_down += report->bytes_down;
   totals_.total_bytes_up_dense += report->bytes_up_dense;
   totals_.total_bytes_down_dense += report->bytes_down_dense;
+  totals_.total_bytes_down_delta += report->bytes_down_delta;
+  totals_.total_bytes_down_full += report->bytes_down_full;
   return Status::ok();
 }
 
@@ -196,7 +201,8 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
       continue;
     }
     if (per_client) per_client(c, &task);
-    auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_);
+    DownloadKind kind;
+    auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_, &kind);
     const auto size = static_cast<int64_t>(frame.size());
     if (auto st = send_to(ranks[i], std::move(frame)); !st) {
       log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
@@ -207,9 +213,27 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
     broadcast_.mark_sent(c, ranks[i]);
     report->bytes_down += size;
     report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
+    count_download(kind, size, report);
     phase.sent(c, ranks[i], size);
   }
   report->seconds_encode += seconds_since(start);
+  report->seconds_coordinator_codec += seconds_since(start);
+}
+
+void Coordinator::advance_view(uint64_t seed, RoundReport* report) {
+  const auto start = Clock::now();
+  broadcast_.advance(global_, layout_, seed);
+  report->seconds_encode += seconds_since(start);
+  report->seconds_coordinator_codec += seconds_since(start);
+}
+
+void Coordinator::count_download(DownloadKind kind, int64_t bytes, RoundReport* report) {
+  (kind == DownloadKind::kFull ? report->bytes_down_full : report->bytes_down_delta) += bytes;
+  switch (kind) {
+    case DownloadKind::kDelta: ++report->downloads_delta; break;
+    case DownloadKind::kSeeded: ++report->downloads_seeded; break;
+    case DownloadKind::kFull: ++report->downloads_full; break;
+  }
 }
 
 void Coordinator::close_phase(RoundCollection& phase) {
@@ -302,7 +326,7 @@ void Coordinator::record_failure(int64_t client, protocol::TaskFailure failure, 
   log_warning("round " + std::to_string(phase.round()) + ": " + client_name(client) + " failed (" +
               protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
-  if (const auto rank = phase.rank_of(client)) broadcast_.forget_rank(*rank);
+  if (const auto rank = phase.rank_of(client)) broadcast_.task_failed(*rank);
   phase.add_failure(client, std::move(failure));
 }
 

@@ -41,7 +41,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   const auto& o = pruning_.options();
   const auto sampled = sample_clients(options_.clients, options_.fraction,
                                       mix_seed(options_.seed, kStreamStats), round);
-  broadcast_.advance(global_, layout_, mix_seed(options_.seed, kStreamCodec, round, 1));
+  advance_view(mix_seed(options_.seed, kStreamCodec, round, 1), report);
   auto task = task_for_round(round, report->lr);
   task.mode = protocol::TaskMode::kStats;
   task.stats_samples = static_cast<uint32_t>(o.stats_samples);

@@ -51,6 +51,7 @@ void RoundCollection::add_update(ClientUpdate update, const protocol::UpdateMeta
   report_.seconds_compute += meta.seconds_compute;
   report_.seconds_encode += meta.seconds_encode;
   report_.seconds_decode += meta.seconds_decode + decode_seconds;
+  report_.seconds_coordinator_codec += decode_seconds;
 }
 
 void RoundCollection::add_stats(int64_t client, pruning::Evidence evidence,

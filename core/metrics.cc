@@ -26,6 +26,12 @@ std::string to_json_line(const RoundReport& r) {
   j["bytes_down"] = r.bytes_down;
   j["bytes_up_dense"] = r.bytes_up_dense;
   j["bytes_down_dense"] = r.bytes_down_dense;
+  j["bytes_down_delta"] = r.bytes_down_delta;
+  j["bytes_down_full"] = r.bytes_down_full;
+  j["bytes_total"] = r.bytes_up + r.bytes_down;
+  j["downloads_delta"] = r.downloads_delta;
+  j["downloads_seeded"] = r.downloads_seeded;
+  j["downloads_full"] = r.downloads_full;
   j["params"] = r.params;
   j["flops"] = r.flops;
   j["model_version"] = r.model_version;
@@ -35,6 +41,7 @@ std::string to_json_line(const RoundReport& r) {
   j["seconds_comm"] = r.seconds_comm;
   j["seconds_decode"] = r.seconds_decode;
   j["seconds_aggregate"] = r.seconds_aggregate;
+  j["seconds_coordinator_codec"] = r.seconds_coordinator_codec;
   j["seconds_eval"] = r.seconds_eval;
   j["seconds_link"] = r.seconds_link;
   for (const auto& [key, values] : r.per_layer) j[key] = values;
@@ -51,6 +58,9 @@ std::string to_json_line(const RunSummary& s) {
   j["total_bytes_down"] = s.total_bytes_down;
   j["total_bytes_up_dense"] = s.total_bytes_up_dense;
   j["total_bytes_down_dense"] = s.total_bytes_down_dense;
+  j["total_bytes_down_delta"] = s.total_bytes_down_delta;
+  j["total_bytes_down_full"] = s.total_bytes_down_full;
+  j["total_bytes"] = s.total_bytes_up + s.total_bytes_down;
   j["total_bytes_other"] = s.total_bytes_other;
   j["total_seconds_link"] = s.total_seconds_link;
   j["params"] = s.params;

@@ -32,6 +32,10 @@ struct RoundReport {
   int64_t failed = 0;                   // of those, clients that reported a failure (diverged...)
   int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes
   int64_t bytes_up_dense = 0, bytes_down_dense = 0;  // fp32 size of the same tensors
+  // bytes_down by what a client got: steps since a model it holds (or its seed), or the
+  // full model; and how many of each (downloads_seeded are part of the delta bytes).
+  int64_t bytes_down_delta = 0, bytes_down_full = 0;
+  int64_t downloads_delta = 0, downloads_seeded = 0, downloads_full = 0;
   int64_t params = 0;
   int64_t flops = 0;                    // per forward sample
   int64_t model_version = 0;
@@ -40,6 +44,7 @@ struct RoundReport {
   double seconds_encode = 0;            // coordinator + clients
   double seconds_decode = 0;            // coordinator + clients
   double seconds_aggregate = 0;
+  double seconds_coordinator_codec = 0;  // the coordinator's own: downlink steps and frames, updates decoded
   double seconds_eval = 0;
   double seconds_comm = 0;              // wall not spent computing on the critical path
   double seconds_link = 0;              // modelled transfer time on --link links
@@ -52,6 +57,7 @@ struct RunSummary {
   double final_loss = 0;
   int64_t total_bytes_up = 0, total_bytes_down = 0;
   int64_t total_bytes_up_dense = 0, total_bytes_down_dense = 0;
+  int64_t total_bytes_down_delta = 0, total_bytes_down_full = 0;
   // Frames of this coordinator process outside the rounds' tasks and answers: the
   // configuration check, control and plan frames, failures, dropped frames. With up and down,
   // every byte the coordinator handed to or took from its transport.

@@ -8,6 +8,7 @@
 #include "core/models/mlp.h"
 #include "core/models/resnet.h"
 #include "core/models/vgg.h"
+#include "core/rng.h"
 
 namespace xfed {
 
@@ -63,7 +64,16 @@ Status register_model(const std::string& arch, ModelFactory factory) {
   return Status::ok();
 }
 
-Net make_model(const ModelSpec& spec) {
+namespace {
+
+// Every model built in this process draws its initial weights from LibTorch's global
+// generator: one lock for all of them, so that a seeded build is never interleaved.
+std::mutex& global_generator_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+Net build_model(const ModelSpec& spec) {
   if (spec.arch == "mlp") return std::make_shared<MlpImpl>(spec);
   if (spec.arch == "lenet5") return std::make_shared<LeNet5Impl>(spec);
   if (spec.arch == "vgg") return std::make_shared<VggImpl>(spec);
@@ -79,6 +89,19 @@ Net make_model(const ModelSpec& spec) {
   XFED_CHECK(net && net->spec() == spec, "register_model: the factory of '" + spec.arch +
                                              "' must build a model of the spec it is given");
   return net;
+}
+
+}  // namespace
+
+Net make_model(const ModelSpec& spec) {
+  std::lock_guard<std::mutex> lock(global_generator_mutex());
+  return build_model(spec);
+}
+
+Net make_initial_model(const ModelSpec& spec, uint64_t seed) {
+  std::lock_guard<std::mutex> lock(global_generator_mutex());
+  torch::manual_seed(mix_seed(seed, kStreamModelInit));
+  return build_model(spec);
 }
 
 }  // namespace xfed

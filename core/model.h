@@ -69,6 +69,9 @@ using Net = std::shared_ptr<NetImpl>;
 // Builds a freshly initialized model. Initialization draws from LibTorch's global
 // generator: seed it (torch::manual_seed) first where the initial weights matter.
 Net make_model(const ModelSpec& spec);
+// The run's initial model: make_model after seeding the global generator from `seed`, under
+// a lock, so that any party (coordinator or worker, any thread) builds the same weights.
+Net make_initial_model(const ModelSpec& spec, uint64_t seed);
 
 // Your own LibTorch model (a NetImpl subclass): register its family once, before the run, and
 // every party of the process builds it from a spec with that arch (examples/custom_model.cc).

@@ -7,7 +7,7 @@ namespace {
 
 bool known_kind(uint8_t k) {
   return k >= static_cast<uint8_t>(FrameKind::kModel) &&
-         k <= static_cast<uint8_t>(FrameKind::kFailure);
+         k <= static_cast<uint8_t>(FrameKind::kSeededModel);
 }
 
 }  // namespace
@@ -24,6 +24,7 @@ const char* frame_kind_name(FrameKind kind) {
     case FrameKind::kSavedModel: return "saved-model";
     case FrameKind::kClientState: return "client-state";
     case FrameKind::kFailure: return "failure";
+    case FrameKind::kSeededModel: return "seeded-model";
   }
   return "unknown";
 }

@@ -51,6 +51,7 @@ enum class FrameKind : uint8_t {
   kSavedModel = 8,  // exported model file (--save-model)
   kClientState = 9, // clients' error-feedback state, beside a checkpoint (simulation)
   kFailure = 10,    // a client could not do its task (+ why): counted, never waited for
+  kSeededModel = 11,  // the initial model as its seed, then deltas (+ task)
 };
 const char* frame_kind_name(FrameKind kind);
 

@@ -115,18 +115,50 @@ TEST(CompressedSimulation, AKillBetweenTheWorkersSaveAndTheCheckpointStillResume
 TEST(CompressedSimulation, LossyDownlinkNeverDrifts) {
   auto c = small_config();
   c.downlink = "topk:0.1,qsgd:6";
-  c.fraction = 0.5;  // clients miss rounds and then need the full model
+  c.fraction = 0.5;  // clients miss rounds: the steps since, or the full model
   c.rounds = 8;
   Recorder rec;
   const auto r = simulate(c, 2, &rec);
-  bool some_delta_round = false;
+  int64_t deltas = 0;
   for (const auto& round : rec.rounds) {
     EXPECT_EQ(round.dropped, 0) << "round " << round.round;
     EXPECT_EQ(round.clients, round.sampled) << "round " << round.round;
-    if (round.round > 1) some_delta_round |= round.bytes_down < round.bytes_down_dense;
+    EXPECT_EQ(round.downloads_delta + round.downloads_seeded + round.downloads_full, round.sampled);
+    EXPECT_EQ(round.bytes_down_delta + round.bytes_down_full, round.bytes_down);
+    if (round.round > 1) deltas += round.downloads_delta;
   }
-  EXPECT_TRUE(some_delta_round) << "clients that hold the last view get deltas";
+  EXPECT_EQ(rec.rounds.front().downloads_seeded, rec.rounds.front().sampled)
+      << "first contact: clients build the initial model from the seed";
+  EXPECT_GT(deltas, 0) << "clients that hold a recent view get the steps since";
   EXPECT_GT(r.summary.final_accuracy, 0.6);
+}
+
+// The round's sparse aggregate as the downlink (nonzero), clients away for rounds, a pruning
+// step (full models after it) and a resume: every update is trained from the coordinator's
+// view (a CRC mismatch would be dropped), and the resumed run is the uninterrupted one.
+TEST(CompressedSimulation, SparseAggregateDownlinkWithPruningAndResumeIsExact) {
+  testing::TempDir dir;
+  auto c = small_config();
+  c.compress = "topk:0.05,sign";
+  c.downlink = "nonzero,qsgd:4,zstd";
+  c.fraction = 0.5;
+  c.prune = "l1:warmup=2,every=2,fraction=0.25,target=0.5";
+  c.rounds = 5;
+  Recorder rec;
+  const auto uninterrupted = simulate(c, 2, &rec).summary;
+  int64_t deltas = 0;
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.dropped, 0) << "round " << round.round;
+    EXPECT_EQ(round.clients, round.sampled) << "round " << round.round;
+    deltas += round.downloads_delta;
+  }
+  EXPECT_GT(deltas, 0);
+  c.checkpoint_dir = dir.path();
+  c.rounds = 3;
+  simulate(c, 2);
+  c.rounds = 5;
+  c.resume = true;
+  EXPECT_EQ(simulate(c, 2).summary.model_checksum, uninterrupted.model_checksum);
 }
 
 TEST(CompressedSimulation, LinkModelMatchesBytesOverBandwidth) {
@@ -187,6 +219,13 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
   auto orphan_delta = task_bytes;
   ByteWriter(&orphan_delta).put_u32(4);
   send(FrameKind::kDelta, orphan_delta);                                 // base never held
+  auto other_seed = task_bytes;
+  ByteWriter seeded(&other_seed);
+  seeded.put_string(setup.spec.to_json());
+  seeded.put_u64(1);
+  seeded.put_u32(12345);  // not the CRC of what seed 1 builds
+  seeded.put_u32(0);
+  send(FrameKind::kSeededModel, other_seed);                             // another build
   auto old_format = protocol::encode_frame({FrameKind::kModel, 1, 0, 0, 5, {protocol::CodecId::kNone}},
                                               task_bytes);
   old_format[4] = 1;                                                     // a format-1 task
@@ -197,7 +236,8 @@ TEST(Worker, SurvivesMalformedTaskFrames) {
   worker_thread.join();
   const std::vector<std::pair<uint32_t, std::string>> expected = {
       {0, "truncated or invalid training task"}, {999, "no data for client 999"},
-      {0, "model spec"}, {0, "delta against version 4"}, {0, "a task in frame format 1"}};
+      {0, "model spec"}, {0, "delta against version 4"}, {0, "the model built from seed 1 has CRC"},
+      {0, "a task in frame format 1"}};
   for (const auto& [client, words] : expected) {
     auto got = t0->recv({transport::kAnySource, std::chrono::milliseconds(1000)});
     ASSERT_EQ(got.kind, transport::Received::Kind::kMessage) << words;

@@ -76,7 +76,7 @@ Status Worker::run() {
       if (auto st = handle_plan(frame.value()); !st) log_warning(me + ": bad plan: " + st.message());
       continue;
     }
-    if (kind != FrameKind::kModel && kind != FrameKind::kDelta) {
+    if (kind != FrameKind::kModel && kind != FrameKind::kDelta && kind != FrameKind::kSeededModel) {
       log_warning(me + ": ignored unexpected " +
                   std::string(protocol::frame_kind_name(kind)) + " frame");
       continue;
@@ -114,15 +114,26 @@ void Worker::send_failure(const protocol::FrameHeader& task, const protocol::Tas
                 std::to_string(task.client) + " failed (" + failure.reason + "): " + st.message());
 }
 
-Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
-  std::string spec_json;
-  if (!r.get_string(&spec_json)) return Status::corruption("truncated model spec");
+// Builds the model of `spec_json` unless this worker has it already.
+bool Worker::use_model(const std::string& spec_json, Status* error) {
   auto spec = ModelSpec::from_json(spec_json);
-  if (!spec) return spec.status();
+  if (!spec) {
+    *error = spec.status();
+    return false;
+  }
   if (!net_ || net_->spec() != spec.value()) {
     net_ = make_model(spec.value());
     layout_ = layout_of(*net_);
+    view_version_ = -1;
   }
+  return true;
+}
+
+Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
+  std::string spec_json;
+  Status st;
+  if (!r.get_string(&spec_json)) return Status::corruption("truncated model spec");
+  if (!use_model(spec_json, &st)) return st;
   auto view = at::empty({layout_.total}, at::kFloat);
   if (auto st = compression::decode_state(r, layout_, frame.header.codecs, view.data_ptr<float>()); !st)
     return st;
@@ -130,16 +141,52 @@ Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
   return Status::ok();
 }
 
+// The initial model from its seed, unless this worker already holds a version the steps
+// lead on from; then the steps.
+Status Worker::build_seeded_model(ByteReader& r, const Frame& frame) {
+  std::string spec_json;
+  uint64_t seed;
+  uint32_t crc, base;
+  Status st;
+  if (!r.get_string(&spec_json) || !r.get_u64(&seed) || !r.get_u32(&crc) || !r.get_u32(&base))
+    return Status::corruption("truncated seeded model header");
+  if (!use_model(spec_json, &st)) return st;
+  const bool on_the_way = view_version_ >= base && view_version_ <= frame.header.model_version;
+  if (!on_the_way) {
+    auto seeded = read_state(*make_initial_model(net_->spec(), seed));
+    if (const uint32_t got = state_crc(seeded); got != crc)
+      return Status::corruption("the model built from seed " + std::to_string(seed) + " has CRC " +
+                                std::to_string(got) + ", the coordinator's " + std::to_string(crc) +
+                                " (another CPU or LibTorch?); the next task brings the full model");
+    view_ = seeded;
+    view_version_ = base;
+  }
+  return apply_steps(r, frame, base);
+}
+
 Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
   uint32_t base;
   if (!r.get_u32(&base)) return Status::corruption("truncated delta header");
-  if (!net_ || view_version_ != base)
+  if (!net_ || view_version_ < base || view_version_ > frame.header.model_version)
     return Status::stale("delta against version " + std::to_string(base) + " but this worker holds " +
                          std::to_string(view_version_));
-  auto delta = at::empty({layout_.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, layout_, frame.header.codecs, delta.data_ptr<float>()); !st)
-    return st;
-  view_ = view_ + delta;  // a new tensor: tasks still training hold the old one
+  return apply_steps(r, frame, base);
+}
+
+// The frame holds the steps from `base` to its model version, one after the other; this
+// worker applies those past the version it holds, in order, as the coordinator did.
+Status Worker::apply_steps(ByteReader& r, const Frame& frame, int64_t base) {
+  const int64_t target = frame.header.model_version;
+  if (target < base) return Status::corruption("delta ends before it starts");
+  auto view = view_;
+  auto step = at::empty({layout_.total}, at::kFloat);
+  for (int64_t v = base + 1; v <= target; ++v) {
+    if (auto st = compression::decode_next_state(r, layout_, frame.header.codecs, step.data_ptr<float>()); !st)
+      return st;
+    if (v > view_version_) view = view + step;  // new tensors: tasks still training hold the old one
+  }
+  if (!r.done()) return Status::corruption("trailing bytes after the model steps");
+  view_ = view;
   return Status::ok();
 }
 
@@ -160,9 +207,10 @@ std::optional<protocol::TaskFailure> Worker::prepare(const Frame& frame, Job* jo
     return fail(FailureKind::kBadTask, "this worker holds no data for client " + std::to_string(h.client));
   const bool fresh = view_version_ != h.model_version;
   // A sibling client's frame this round may already have brought us to this version.
-  auto st = !fresh                       ? Status::ok()
-            : h.kind == FrameKind::kModel ? load_full_model(r, frame)
-                                          : apply_delta(r, frame);
+  auto st = !fresh                             ? Status::ok()
+            : h.kind == FrameKind::kModel       ? load_full_model(r, frame)
+            : h.kind == FrameKind::kSeededModel ? build_seeded_model(r, frame)
+                                                : apply_delta(r, frame);
   if (!st) {
     view_version_ = -1;  // whatever we held is no longer trustworthy
     return fail(FailureKind::kBadTask, st.message());

@@ -96,7 +96,10 @@ class Worker {
   void finish_running_tasks();
   void send_failure(const protocol::FrameHeader& task, const protocol::TaskFailure& failure);
   Status load_full_model(ByteReader& r, const protocol::Frame& frame);
+  Status build_seeded_model(ByteReader& r, const protocol::Frame& frame);
   Status apply_delta(ByteReader& r, const protocol::Frame& frame);
+  Status apply_steps(ByteReader& r, const protocol::Frame& frame, int64_t base);
+  bool use_model(const std::string& spec_json, Status* error);
   Result<Bytes> train_and_encode(const Job& job, NetImpl& net);
   Result<Bytes> gather_stats(const Job& job, NetImpl& net);
   Status handle_plan(const protocol::Frame& frame);
