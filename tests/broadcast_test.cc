@@ -35,7 +35,7 @@ Bytes task_bytes() {
 }
 
 struct Read {
-  FrameKind kind;
+  FrameKind kind = FrameKind::kModel;
   size_t payload_bytes = 0;
   int64_t base = -1;
   int64_t steps = 0;
@@ -49,7 +49,9 @@ Read read_frame(Bytes bytes, const StateLayout& layout, at::Tensor held, int64_t
   auto frame = protocol::decode_frame(std::move(bytes));
   EXPECT_TRUE(frame) << frame.message();
   const auto& h = frame.value().header;
-  Read out{h.kind, frame.value().payload_size};
+  Read out;
+  out.kind = h.kind;
+  out.payload_bytes = frame.value().payload_size;
   auto r = frame.value().payload_reader();
   protocol::TrainTask task;
   EXPECT_TRUE(task.read(r));

@@ -163,7 +163,9 @@ TEST(Pipeline, NonzeroSendsTheNonzerosAndNoZeroValue) {
   const auto out = round_trip(p, x, &b);
   size_t sent = 0;
   for (size_t i = 0; i < x.size(); ++i) {
-    if (x[i] == 0.0f) EXPECT_EQ(out[i], 0.0f);
+    if (x[i] == 0.0f) {
+      EXPECT_EQ(out[i], 0.0f);
+    }
     sent += out[i] != 0.0f;
   }
   ByteReader q(b);
