@@ -9,6 +9,15 @@ namespace xfed::coordinator {
 
 using protocol::FrameKind;
 
+void count_download(DownloadKind kind, int64_t bytes, RoundReport* report) {
+  (kind == DownloadKind::kFull ? report->bytes_down_full : report->bytes_down_delta) += bytes;
+  switch (kind) {
+    case DownloadKind::kDelta: ++report->downloads_delta; break;
+    case DownloadKind::kSeeded: ++report->downloads_seeded; break;
+    case DownloadKind::kFull: ++report->downloads_full; break;
+  }
+}
+
 Broadcaster::Broadcaster(compression::Pipeline downlink, int world_size, int64_t clients)
     : downlink_(std::move(downlink)),
       rank_version_(world_size, -1),

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "compression/pipeline.h"
+#include "core/metrics.h"
 #include "core/state_layout.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -33,6 +34,8 @@
 namespace xfed::coordinator {
 
 enum class DownloadKind { kDelta, kSeeded, kFull };
+// Adds a download of `bytes` to the round's split by kind (bytes_down_delta / _full, counts).
+void count_download(DownloadKind kind, int64_t bytes, RoundReport* report);
 
 class Broadcaster {
  public:

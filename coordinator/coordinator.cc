@@ -227,15 +227,6 @@ void Coordinator::advance_view(uint64_t seed, RoundReport* report) {
   report->seconds_coordinator_codec += seconds_since(start);
 }
 
-void Coordinator::count_download(DownloadKind kind, int64_t bytes, RoundReport* report) {
-  (kind == DownloadKind::kFull ? report->bytes_down_full : report->bytes_down_delta) += bytes;
-  switch (kind) {
-    case DownloadKind::kDelta: ++report->downloads_delta; break;
-    case DownloadKind::kSeeded: ++report->downloads_seeded; break;
-    case DownloadKind::kFull: ++report->downloads_full; break;
-  }
-}
-
 void Coordinator::close_phase(RoundCollection& phase) {
   for (int rank : phase.silent_ranks()) broadcast_.forget_rank(rank);
   phase.report().seconds_link += phase.link_seconds(options_.links);

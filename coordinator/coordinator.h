@@ -147,7 +147,6 @@ class Coordinator {
   protocol::TrainTask task_for_round(int64_t round, double lr) const;
   // After a phase: ranks with a missing reply get a full model next time; link time.
   void close_phase(RoundCollection& phase);
-  static void count_download(DownloadKind kind, int64_t bytes, RoundReport* report);
   void advance_view(uint64_t seed, RoundReport* report);
   // Sends each sampled client `task` (adjusted per client if given) with the current view.
   using PerClientTask = std::function<void(int64_t client, protocol::TrainTask* task)>;

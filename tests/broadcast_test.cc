@@ -85,6 +85,17 @@ Read read_frame(Bytes bytes, const StateLayout& layout, at::Tensor held, int64_t
   return out;
 }
 
+// A broadcaster whose view is `global`, advanced once (version 1); client c is on rank c + 1
+// and both hold version 1.
+Broadcaster holding_version_1(const std::string& downlink, int clients, const at::Tensor& global,
+                              const StateLayout& layout) {
+  Broadcaster b(pipeline(downlink), clients + 1, clients);
+  b.reset(global, 0);
+  b.advance(global, layout, 1);
+  for (int c = 0; c < clients; ++c) b.mark_sent(c, c + 1);
+  return b;
+}
+
 Bytes frame(Broadcaster& b, int64_t client, int rank, const StateLayout& layout,
             DownloadKind* kind = nullptr) {
   return b.frame_for(client, rank, 1, protocol::TrainTask{}, "{}", layout, kind);
@@ -131,18 +142,14 @@ TEST(Broadcaster, OneVersionBehindGetsTheAggregateInExactBytes) {
 TEST(Broadcaster, AClientAwayForRoundsGetsEveryStepSince) {
   const auto layout = two_tensors();
   auto global = at::randn({layout.total}, at::kFloat);
-  Broadcaster b(pipeline("nonzero,qsgd:4,zstd"), 3, 2);
-  b.reset(global, 0);
-  b.advance(global, layout, 1);
-  for (int c : {0, 1}) b.mark_sent(c, c + 1);  // both hold version 1 (the full view)
+  auto b = holding_version_1("nonzero,qsgd:4,zstd", 2, global, layout);
   const auto at_1 = b.view().clone();
-  at::Tensor rank1_view = at_1, rank1_prev;
+  at::Tensor rank1_view = at_1;
   for (int round = 2; round <= 5; ++round) {
     auto change = at::zeros({layout.total});
     change.narrow(0, 37 * round, 20).copy_(at::randn({20}));
     global = global + change;
     b.advance(global, layout, round);
-    rank1_prev = rank1_view;
     rank1_view = read_frame(frame(b, 0, 1, layout), layout, rank1_view, round - 1).view;
     b.mark_sent(0, 1);
     EXPECT_TRUE(at::equal(rank1_view, b.view())) << "round " << round;
@@ -165,10 +172,7 @@ TEST(Broadcaster, AClientAwayForRoundsGetsEveryStepSince) {
 TEST(Broadcaster, StepsHeavierThanTheModelGiveWayToTheFullModel) {
   const auto layout = two_tensors();
   auto global = at::randn({layout.total}, at::kFloat);
-  Broadcaster b(pipeline("nonzero"), 2, 1);
-  b.reset(global, 0);
-  b.advance(global, layout, 1);
-  b.mark_sent(0, 1);
+  auto b = holding_version_1("nonzero", 1, global, layout);
   global = global + at::randn({layout.total});  // every entry moves: a step is a dense model
   b.advance(global, layout, 2);
   DownloadKind kind;

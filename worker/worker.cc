@@ -147,17 +147,23 @@ Status Worker::build_seeded_model(ByteReader& r, const Frame& frame) {
   std::string spec_json;
   uint64_t seed;
   uint32_t crc, base;
-  Status st;
   if (!r.get_string(&spec_json) || !r.get_u64(&seed) || !r.get_u32(&crc) || !r.get_u32(&base))
     return Status::corruption("truncated seeded model header");
-  if (!use_model(spec_json, &st)) return st;
-  const bool on_the_way = view_version_ >= base && view_version_ <= frame.header.model_version;
+  auto spec = ModelSpec::from_json(spec_json);
+  if (!spec) return spec.status();
+  const bool same_model = net_ && net_->spec() == spec.value();
+  const bool on_the_way = same_model && view_version_ >= base && view_version_ <= frame.header.model_version;
   if (!on_the_way) {
-    auto seeded = read_state(*make_initial_model(net_->spec(), seed));
+    auto built = make_initial_model(spec.value(), seed);
+    auto seeded = read_state(*built);
     if (const uint32_t got = state_crc(seeded); got != crc)
       return Status::corruption("the model built from seed " + std::to_string(seed) + " has CRC " +
                                 std::to_string(got) + ", the coordinator's " + std::to_string(crc) +
                                 " (another CPU or LibTorch?); the next task brings the full model");
+    if (!same_model) {
+      net_ = built;
+      layout_ = layout_of(*net_);
+    }
     view_ = seeded;
     view_version_ = base;
   }
