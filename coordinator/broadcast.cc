@@ -37,6 +37,19 @@ void Broadcaster::reset(const at::Tensor& view, int64_t version) {
   std::fill(client_version_.begin(), client_version_.end(), -1);
 }
 
+void Broadcaster::restructure(const at::Tensor& view) {
+  const int64_t old = version_;
+  auto ranks = rank_version_;
+  auto clients = client_version_;
+  reset(view, old + 1);
+  for (size_t r = 0; r < ranks.size(); ++r)
+    if (ranks[r] == old) rank_version_[r] = version_;
+  // A client's version only bounds the steps its frames carry (the rank applies them): one
+  // that held any view is served from its rank's cut view like the others.
+  for (size_t c = 0; c < clients.size(); ++c)
+    if (clients[c] >= 0) client_version_[c] = version_;
+}
+
 void Broadcaster::set_seed_start(uint64_t seed) { seed_ = SeedStart{seed, version_, crc_}; }
 
 void Broadcaster::advance(const at::Tensor& global, const StateLayout& layout, uint64_t seed) {

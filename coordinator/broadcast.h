@@ -43,6 +43,11 @@ class Broadcaster {
 
   // A new view (start, resume, pruning): steps, seed and every party's version are forgotten.
   void reset(const at::Tensor& view, int64_t version);
+  // A pruning plan cut the model down: `view` is the old view sliced and refitted, one
+  // version on. Steps and seed are forgotten; ranks that held the old view hold the new one
+  // (a worker cuts its view with the plan) unless forget_rank says otherwise, and so does
+  // every client that held any view.
+  void restructure(const at::Tensor& view);
   // The view is the model make_initial_model(spec, seed) builds (the caller checked its CRC).
   void set_seed_start(uint64_t seed);
   // Moves the view towards `global`; call once per round before frame_for.

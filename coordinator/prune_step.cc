@@ -39,7 +39,7 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
 
 Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report) {
   const auto& o = pruning_.options();
-  const auto sampled = sample_clients(options_.clients, options_.fraction,
+  const auto sampled = sample_clients(options_.clients, o.stats_fraction > 0 ? o.stats_fraction : options_.fraction,
                                       mix_seed(options_.seed, kStreamStats), round);
   advance_view(mix_seed(options_.seed, kStreamCodec, round, 1), report);
   auto task = task_for_round(round, report->lr);
@@ -52,7 +52,8 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   const int input_tap = PruningSchedule::input_tap(*net_);
   RoundCollection stats(round, FrameKind::kStats, *report);
   dispatch(sampled, task, [&](int64_t c, protocol::TrainTask* t) {
-    t->skip_input = input_tap >= 0 && pruning_.has_input_stats(c);  // input statistics: once per client
+    // Input statistics: once per client, and never when the input is scored by its weights.
+    t->skip_input = input_tap >= 0 && (pruning_.has_input_stats(c) || o.input_l1);
   }, stats);
   if (auto st = collect(stats); !st) return st;
   if (auto st = stats.all_failed_error(); !st) return st;
@@ -86,13 +87,15 @@ Status Coordinator::adopt_plan(const pruning::StructurePlan& plan, int64_t round
   if (!gather) return gather.status();
   auto slim = pruning::apply_plan(model(), plan);
   if (!slim) return slim.status();
-  const auto view = pruning::slice_flat(broadcast_.view(), gather.value());
-  global_ = pruning::slice_flat(global_, gather.value());
+  const auto slim_layout = layout_of(*slim.value());
+  auto view = pruning::slice_and_patch(broadcast_.view(), gather.value(), slim_layout, plan);
+  if (!view) return view.status();
+  global_ = read_state(*slim.value());  // sliced and refitted
   pruning_.adopted(plan, round, PruningSchedule::input_tap(*net_));
   net_ = slim.value();
-  layout_ = layout_of(*net_);
+  layout_ = slim_layout;
   optimizer_.remap(gather.value(), layout_.param_count());
-  broadcast_.reset(view, broadcast_.version() + 1);
+  broadcast_.restructure(view.value());
   ++model_version_;
   return Status::ok();
 }
@@ -107,7 +110,10 @@ void Coordinator::send_plan(const pruning::StructurePlan& plan) {
   h.codecs = {protocol::CodecId::kNone};
   const auto frame = protocol::encode_frame(h, payload);
   for (int r = 1; r < transport_.world_size(); ++r)
-    if (alive_[r] && !send_to(r, frame)) log_warning("plan to " + transport::peer_name(r) + " not delivered");
+    if (!alive_[r] || !send_to(r, frame)) {
+      if (alive_[r]) log_warning("plan to " + transport::peer_name(r) + " not delivered");
+      broadcast_.forget_rank(r);  // its view is not cut: it gets the full model
+    }
 }
 
 }  // namespace xfed::coordinator

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "pruning/criteria.h"
+#include "pruning/refit.h"
 
 namespace xfed::coordinator {
 
@@ -37,7 +38,7 @@ bool PruningSchedule::due(int64_t round, const NetImpl& model, std::optional<dou
 
 bool PruningSchedule::needs_stats() const {
   return pruning::needs_class_stats(options_->criterion) ||
-         options_->criterion == pruning::Criterion::kTaylor;
+         options_->criterion == pruning::Criterion::kTaylor || options_->refit;
 }
 
 int PruningSchedule::input_tap(const NetImpl& model) {
@@ -66,10 +67,15 @@ Result<PruningSchedule::Step> PruningSchedule::plan(int64_t, NetImpl& model,
                                                     uint64_t seed) const {
   const auto& o = *options_;
   auto scores = pruning::score_layers(o.criterion, model, evidence, o.rho, seed,
-                                      pruning::RhoOptions{o.input_rho, o.rho.absolute});
+                                      pruning::RhoOptions{o.input_rho, o.rho.absolute}, o.input_l1);
   if (!scores) return scores.status().prefixed("pruning");
   auto plan = pruning::make_plan(model, scores.value().scores, o, original_size_, structure_version_ + 1);
   if (!plan) return plan.status().prefixed("pruning");
+  if (o.refit) {
+    auto patches = pruning::refit_consumers(model, plan.value(), evidence, {o.refit_ridge});
+    if (!patches) return patches.status().prefixed("pruning");
+    plan.value().patches = std::move(patches).value();
+  }
   return Step{std::move(plan).value(), scores.value().di};
 }
 

@@ -17,8 +17,10 @@ const std::map<std::string, Criterion>& names() {
 }
 
 // Sum over a layer's taps of one DI-derived score.
+at::Tensor weight_l1(NetImpl& model, int layer, int64_t units, bool incoming);
+
 Result<LayerScores> from_stats(Criterion c, NetImpl& model, const Evidence& ev, const RhoOptions& rho,
-                               const RhoOptions& input_rho) {
+                               const RhoOptions& input_rho, bool input_by_weights) {
   const auto tap_layer = model.tap_layers();
   const auto layers = model.prunable_layers();
   if (ev.taps.size() != tap_layer.size())
@@ -28,6 +30,11 @@ Result<LayerScores> from_stats(Criterion c, NetImpl& model, const Evidence& ev, 
   for (const auto& l : layers) out.scores.push_back(at::zeros({l.units}, at::kDouble));
   out.di.assign(layers.size(), 0.0);
   for (size_t t = 0; t < tap_layer.size(); ++t) {
+    const int layer = tap_layer[t];
+    if (input_by_weights && layers[layer].name == "input") {
+      out.scores[layer] = weight_l1(model, layer, layers[layer].units, false);
+      continue;
+    }
     if (!ev.taps[t]) return Status::error("no class statistics for layer " + layers[tap_layer[t]].name);
     auto s = di_scores(*ev.taps[t], layers[tap_layer[t]].name == "input" ? input_rho : rho);
     if (!s) return s.status().prefixed("layer " + layers[tap_layer[t]].name);
@@ -101,8 +108,9 @@ bool needs_class_stats(Criterion c) {
 }
 
 Result<LayerScores> score_layers(Criterion c, NetImpl& model, const Evidence& ev,
-                                 const RhoOptions& rho, uint64_t seed, const RhoOptions& input_rho) {
-  if (needs_class_stats(c)) return from_stats(c, model, ev, rho, input_rho);
+                                 const RhoOptions& rho, uint64_t seed, const RhoOptions& input_rho,
+                                 bool input_by_weights) {
+  if (needs_class_stats(c)) return from_stats(c, model, ev, rho, input_rho, input_by_weights);
   if (auto st = check_criterion(c, model); !st) return st;
   const auto layers = model.prunable_layers();
   LayerScores out;

@@ -37,9 +37,10 @@ struct LayerScores {
   std::vector<double> di;          // per layer (sum over its taps); empty without stats
 };
 
-// `input_rho` applies to the layer named "input" (if any), `rho` to all others.
+// `input_rho` applies to the layer named "input" (if any), `rho` to all others;
+// `input_by_weights`: that layer is scored by l1 whatever the criterion (no statistics).
 Result<LayerScores> score_layers(Criterion c, NetImpl& model, const Evidence& evidence,
                                  const RhoOptions& rho, uint64_t seed,
-                                 const RhoOptions& input_rho = {});
+                                 const RhoOptions& input_rho = {}, bool input_by_weights = false);
 
 }  // namespace xfed::pruning

@@ -11,16 +11,12 @@ struct Scatter {
 };
 
 Result<Scatter> scatter(const ClassStats& s) {
+  auto m = centered_moments(s);
+  if (!m) return m.status();
   const auto present = s.counts.gt(0).nonzero().squeeze(1);
-  if (present.numel() == 0) return Status::error("no samples in the class statistics");
   const auto counts = s.counts.index_select(0, present);
   const auto sums = s.sums.index_select(1, present);
-  Scatter out;
-  out.n = counts.sum().item<double>();
-  const auto mu = sums.sum(1) / out.n;                     // M
-  out.sbar = s.second - out.n * at::outer(mu, mu);
-  out.sbar = (out.sbar + out.sbar.t()) / 2;                // exact symmetry for Cholesky
-  out.delta = (sums / counts - mu.unsqueeze(1)) * counts.sqrt();
+  Scatter out{m.value().sbar, (sums / counts - m.value().mean.unsqueeze(1)) * counts.sqrt(), m.value().n};
   return out;
 }
 
@@ -32,6 +28,17 @@ double choose_rho(const at::Tensor& sbar, const RhoOptions& o) {
 }
 
 }  // namespace
+
+Result<Moments> centered_moments(const ClassStats& s) {
+  const auto present = s.counts.gt(0).nonzero().squeeze(1);
+  if (present.numel() == 0) return Status::error("no samples in the class statistics");
+  Moments out;
+  out.n = s.counts.index_select(0, present).sum().item<double>();
+  out.mean = s.sums.index_select(1, present).sum(1) / out.n;
+  out.sbar = s.second - out.n * at::outer(out.mean, out.mean);
+  out.sbar = (out.sbar + out.sbar.t()) / 2;  // exact symmetry for Cholesky
+  return out;
+}
 
 Result<DiScores> di_scores(const ClassStats& stats, const RhoOptions& rho_options) {
   auto sc = scatter(stats);

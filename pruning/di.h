@@ -28,6 +28,14 @@ struct RhoOptions {
   double absolute = 0.0;            // > 0: use this rho instead
 };
 
+// N, mu and Sbar of a layer's statistics (classes with no samples left out).
+struct Moments {
+  double n = 0;
+  at::Tensor mean;  // float64 [M]
+  at::Tensor sbar;  // float64 [M, M], exactly symmetric
+};
+Result<Moments> centered_moments(const ClassStats& stats);
+
 struct DiScores {
   double di = 0;
   double rho = 0;

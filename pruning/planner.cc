@@ -33,6 +33,8 @@ const std::vector<KeySpec>& key_specs() {
       {"floor", 0, 1, false, [](PruneOptions& o, double v) { o.floor = v; }},
       {"rho", 1e-12, 1e12, false, [](PruneOptions& o, double v) { o.rho.scale = v; }},
       {"rho_abs", 1e-300, 1e300, false, [](PruneOptions& o, double v) { o.rho.absolute = v; }},
+      {"input_l1", 0, 1, true, [](PruneOptions& o, double v) { o.input_l1 = v == 1; }},
+      {"stats_fraction", 1e-6, 1, false, [](PruneOptions& o, double v) { o.stats_fraction = v; }},
       {"input_rho", 1e-12, 1e12, false, [](PruneOptions& o, double v) { o.input_rho = v; }},
       {"stats_samples", 0, 1e12, true,
        [](PruneOptions& o, double v) { o.stats_samples = static_cast<int64_t>(v); }},
@@ -41,6 +43,8 @@ const std::vector<KeySpec>& key_specs() {
       {"input", 0, 1, true, [](PruneOptions& o, double v) { o.prune_input = v == 1; }},
       {"restart_lr", 0, 1, true, [](PruneOptions& o, double v) { o.restart_lr = v == 1; }},
       {"bf16", 0, 1, true, [](PruneOptions& o, double v) { o.bf16_stats = v == 1; }},
+      {"refit", 0, 1, true, [](PruneOptions& o, double v) { o.refit = v == 1; }},
+      {"refit_ridge", 0, 1e6, false, [](PruneOptions& o, double v) { o.refit_ridge = v; }},
   };
   return keys;
 }
@@ -92,7 +96,9 @@ std::vector<int64_t> keep_counts(const std::vector<int64_t>& units, double f, co
 
 StructurePlan plan_for(NetImpl& model, const std::vector<at::Tensor>& scores,
                        const std::vector<int64_t>& keep, int64_t version) {
-  StructurePlan p{version, model.spec(), {}};
+  StructurePlan p;
+  p.version = version;
+  p.from = model.spec();
   for (size_t l = 0; l < keep.size(); ++l) p.kept.push_back(top_units(scores[l], keep[l]));
   return p;
 }

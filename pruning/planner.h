@@ -10,6 +10,10 @@
 //   min_units=N     never fewer units in a layer (4)        floor=A   stop if the last
 //                   test accuracy fell below A (0: never)
 //   rho=X           rho = X tr(Sbar)/M (5)                  rho_abs=X absolute rho
+//   input_l1=1      input features scored by the L1 norm of their outgoing weights (their
+//                   effect on the first hidden layer) instead of DiLOSS; their statistics
+//                   (784 x 784 for an image) are then never gathered
+//   stats_fraction=F  of the clients sampled for a stats round (default: --fraction)
 //   input_rho=X     rho scale for the input features (0.05: 784 strongly correlated
 //                   pixels need a small ridge for DI to see their redundancy)
 //   stats_samples=N per client per stats round (1000; 0 = all)
@@ -17,6 +21,10 @@
 //   spatial=1       conv taps: positions as samples instead of global average pooling
 //   input=0         do not prune the input features (mlp)
 //   restart_lr=1    restart the client learning-rate decay at each pruning step
+//   refit=1         compensation: the consumer of each cut layer is refitted on the kept
+//                   units by least squares (pruning/refit.h); the plan carries its weights.
+//                   Gathers statistics also for criteria that need none (l1, bn, random)
+//   refit_ridge=X   its ridge, X tr(S)/M (0.001)
 //   bf16=0          statistics of the float32 activations as they are (float32 BLAS Gram)
 //                   instead of bfloat16-rounded ones on bf16 matrix units (pruning/bf16.h)
 // The last step is shrunk (same fraction for every layer) so that the model lands on the
@@ -48,12 +56,16 @@ struct PruneOptions {
   double floor = 0.0;
   RhoOptions rho;
   double input_rho = 0.05;
+  bool input_l1 = false;
+  double stats_fraction = 0;  // 0: the run's --fraction
   int64_t stats_samples = 1000;
   double noise = 0.0;
   bool spatial = false;
   bool prune_input = true;
   bool restart_lr = false;
   bool bf16_stats = true;
+  bool refit = false;
+  double refit_ridge = 1e-3;
 
   static Result<PruneOptions> parse(const std::string& spec);
   bool is_step_round(int64_t round) const {

@@ -1,11 +1,45 @@
 #include "pruning/structure_plan.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace xfed::pruning {
 
 constexpr uint64_t kMaxLayers = 1024;
 constexpr uint64_t kMaxUnits = uint64_t{1} << 24;
+constexpr uint64_t kMaxPatches = 1024;
+constexpr uint64_t kMaxPatchValues = uint64_t{1} << 28;
+
+namespace {
+
+void write_patches(ByteWriter& w, const std::vector<TensorPatch>& patches) {
+  w.put_varint(patches.size());
+  for (const auto& p : patches) {
+    w.put_string(p.tensor);
+    w.put_varint(p.values.size());
+    for (float v : p.values) w.put_f32(v);
+  }
+}
+
+Status read_patches(ByteReader& r, std::vector<TensorPatch>* patches) {
+  uint64_t count;
+  if (!r.get_varint(&count) || count > kMaxPatches) return Status::corruption("malformed patch count");
+  patches->assign(count, {});
+  for (auto& p : *patches) {
+    uint64_t n;
+    if (!r.get_string(&p.tensor, 1024) || !r.get_varint(&n) || n > kMaxPatchValues || n * 4 > r.remaining())
+      return Status::corruption("truncated or malformed refitted tensor");
+    p.values.resize(n);
+    for (auto& v : p.values)
+      if (!r.get_f32(&v)) return Status::corruption("truncated refitted tensor " + p.tensor);
+    if (!std::all_of(p.values.begin(), p.values.end(), [](float v) { return std::isfinite(v); }))
+      return Status::corruption("refitted tensor " + p.tensor + " holds a non-finite value");
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 void write_index_lists(ByteWriter& w, const std::vector<std::vector<int64_t>>& lists) {
   w.put_varint(lists.size());
@@ -42,6 +76,7 @@ void StructurePlan::write(ByteWriter& w) const {
   w.put_varint(static_cast<uint64_t>(version));
   w.put_string(from.to_json());
   write_index_lists(w, kept);
+  if (!patches.empty()) write_patches(w, patches);
 }
 
 Result<StructurePlan> StructurePlan::read(ByteReader& r) {
@@ -54,6 +89,9 @@ Result<StructurePlan> StructurePlan::read(ByteReader& r) {
   p.version = static_cast<int64_t>(version);
   p.from = from.value();
   if (auto st = read_index_lists(r, &p.kept); !st) return st.prefixed("plan");
+  if (!r.done()) {  // plans without refitted weights end here
+    if (auto st = read_patches(r, &p.patches); !st) return st.prefixed("plan");
+  }
   return p;
 }
 

@@ -47,6 +47,13 @@ Status check(NetImpl& model, const StructurePlan& plan) {
 
 }  // namespace
 
+at::Tensor slice_named(at::Tensor t, const std::string& name, const std::vector<AxisBinding>& bindings,
+                       const StructurePlan& plan) {
+  for (const auto& b : bindings)
+    if (b.tensor == name) t = t.index_select(b.dim, expanded_index(plan.kept[b.layer], b.block));
+  return t;
+}
+
 std::vector<int64_t> layer_units(const NetImpl& model) {
   std::vector<int64_t> u;
   for (const auto& l : model.prunable_layers()) u.push_back(l.units);
@@ -69,6 +76,11 @@ Result<Net> apply_plan(NetImpl& model, const StructurePlan& plan) {
     XFED_CHECK(sliced.sizes() == target[i].second.sizes(), "surgery: " + source[i].first + " shape");
     target[i].second.copy_(sliced);
   }
+  if (plan.patches.empty()) return slim;
+  const auto layout = layout_of(*slim);
+  auto flat = read_state(*slim);
+  if (auto st = apply_patches(flat, layout, plan.patches); !st) return st;
+  write_state(*slim, flat);
   return slim;
 }
 
@@ -93,6 +105,40 @@ at::Tensor slice_flat(const at::Tensor& old_flat, const at::Tensor& gather) {
   const auto inside = gather.lt(n);
   const int64_t keep = inside.all().item<bool>() ? gather.numel() : inside.to(at::kLong).argmin().item<int64_t>();
   return old_flat.index_select(0, gather.narrow(0, 0, keep));
+}
+
+}  // namespace xfed::pruning
+
+namespace xfed::pruning {
+namespace {
+
+const TensorSlot* find_slot(const StateLayout& layout, const std::string& name) {
+  for (const auto& slot : layout.slots)
+    if (slot.name == name) return &slot;
+  return nullptr;
+}
+
+}  // namespace
+
+Status apply_patches(at::Tensor& flat, const StateLayout& slim_layout, const std::vector<TensorPatch>& patches) {
+  for (const auto& p : patches) {  // check all before writing any
+    const auto* slot = find_slot(slim_layout, p.tensor);
+    if (!slot) return Status::corruption("plan refits tensor '" + p.tensor + "', which the pruned model lacks");
+    if (static_cast<int64_t>(p.values.size()) != slot->numel || slot->offset + slot->numel > flat.numel())
+      return Status::corruption("plan refits tensor '" + p.tensor + "' with " + std::to_string(p.values.size()) +
+                                " values; it has " + std::to_string(slot->numel));
+  }
+  auto* data = flat.data_ptr<float>();
+  for (const auto& p : patches)
+    std::copy(p.values.begin(), p.values.end(), data + find_slot(slim_layout, p.tensor)->offset);
+  return Status::ok();
+}
+
+Result<at::Tensor> slice_and_patch(const at::Tensor& old_flat, const at::Tensor& gather,
+                                   const StateLayout& slim_layout, const StructurePlan& plan) {
+  auto flat = slice_flat(old_flat, gather).contiguous();
+  if (auto st = apply_patches(flat, slim_layout, plan.patches); !st) return st;
+  return flat;
 }
 
 }  // namespace xfed::pruning

@@ -73,7 +73,7 @@ TEST(Prefixes, ClientStatesAreRefused) {
 
 TEST(Prefixes, StructurePlansAreRefused) {
   const auto net = testing::tiny_model();
-  pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}};
+  pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}, {}};
   Bytes b;
   ByteWriter w(&b);
   plan.write(w);

@@ -51,6 +51,28 @@ TEST(PrunedSimulation, ShrinksWhileEveryPartyStaysInStep) {
   EXPECT_EQ(r.kept[1].size(), static_cast<size_t>(r.model->spec().widths[0]));
 }
 
+// Refitted plans (the plan carries the consumers' new weights): every worker cuts and patches
+// the view it holds as the coordinator cuts and patches its own, so after the seeded start
+// no client needs a full model, and no update is dropped for a CRC mismatch.
+TEST(PrunedSimulation, RefittedPlansNeedNoFullModel) {
+  auto c = pruned_config();
+  c.prune += ",refit=1";
+  c.compress = "topk:0.2,qsgd:8";
+  c.downlink = "topk:0.5,qsgd:8";
+  Recorder rec;
+  const auto r = simulate(c, 2, &rec);
+  int steps = 0;
+  for (const auto& round : rec.rounds) {
+    EXPECT_EQ(round.dropped + round.missing, 0) << "round " << round.round;
+    EXPECT_EQ(round.downloads_full, 0) << "round " << round.round;
+    EXPECT_EQ(round.bytes_down_full, 0) << "round " << round.round;
+    steps += round.per_layer.count("pruned");
+  }
+  EXPECT_GE(steps, 2);
+  EXPECT_LE(r.summary.params, 0.3 * rec.rounds.front().params);
+  EXPECT_GT(r.summary.final_accuracy, 0.6);
+}
+
 TEST(PrunedSimulation, DeterministicAcrossThreadCounts) {
   auto c = pruned_config();
   c.compress = "topk:0.2,qsgd:8";
@@ -72,10 +94,12 @@ TEST(PrunedSimulation, DeterministicAcrossThreadCounts) {
 // step with the clients' sliced residuals), the lr origin (restart_lr), which clients already
 // sent their input statistics (fraction 0.5: not all) and those statistics, and the kept
 // units in the original numbering (what --save-model exports).
-TEST(PrunedSimulation, ResumeOfAPrunedRunIsBitIdentical) {
+class ResumePruned : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ResumePruned, ResumeOfAPrunedRunIsBitIdentical) {
   xfed::testing::TempDir dir;
   auto c = pruned_config();
-  c.prune += ",restart_lr=1";
+  c.prune += GetParam();
   c.fraction = 0.5;
   c.compress = "topk:0.2,qsgd:8";
   Recorder full;
@@ -95,6 +119,8 @@ TEST(PrunedSimulation, ResumeOfAPrunedRunIsBitIdentical) {
   EXPECT_EQ(resumed.summary.total_bytes_up, uninterrupted.summary.total_bytes_up);
   EXPECT_EQ(resumed.kept, uninterrupted.kept) << "kept units, original numbering";
 }
+
+INSTANTIATE_TEST_SUITE_P(Schedules, ResumePruned, ::testing::Values(",restart_lr=1", ",restart_lr=1,refit=1"));
 
 // bf16=0 reaches the clients: the layer DIs of the first pruning step move off the
 // bfloat16 statistics' values, by about bfloat16's precision.

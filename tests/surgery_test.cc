@@ -25,7 +25,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.arch; }
 // Keeps a random ~half of every layer's units (at least one).
 StructurePlan random_plan(NetImpl& net, uint64_t seed) {
   at::manual_seed(seed);
-  StructurePlan p{1, net.spec(), {}};
+  StructurePlan p{1, net.spec(), {}, {}};
   for (auto u : layer_units(net)) p.kept.push_back(top_units(at::rand({u}, at::kDouble), std::max<int64_t>(1, u / 2)));
   return p;
 }
@@ -86,10 +86,10 @@ INSTANTIATE_TEST_SUITE_P(AllModels, Surgery,
 
 TEST(Surgery, InputPruningComposesAcrossPlans) {
   auto net = make_model(make_spec("mlp", 1, 4, 4, 10, {8, 6}).value());
-  StructurePlan first{1, net->spec(), {{1, 3, 5, 7, 9, 11, 13, 15}, {0, 1, 2, 3}, {0, 1, 2}}};
+  StructurePlan first{1, net->spec(), {{1, 3, 5, 7, 9, 11, 13, 15}, {0, 1, 2, 3}, {0, 1, 2}}, {}};
   auto slim = apply_plan(*net, first).value();
   EXPECT_EQ(slim->spec().input_kept, (std::vector<int64_t>{1, 3, 5, 7, 9, 11, 13, 15}));
-  StructurePlan second{2, slim->spec(), {{0, 2, 7}, {0, 1}, {2}}};
+  StructurePlan second{2, slim->spec(), {{0, 2, 7}, {0, 1}, {2}}, {}};
   auto slimmer = apply_plan(*slim, second).value();
   EXPECT_EQ(slimmer->spec().input_kept, (std::vector<int64_t>{1, 5, 15}));
   EXPECT_EQ(slimmer->num_params(), 3 * 2 + 2 + 2 * 1 + 1 + 1 * 10 + 10);
@@ -97,7 +97,7 @@ TEST(Surgery, InputPruningComposesAcrossPlans) {
 
 TEST(StructurePlan, RoundTripsAndValidates) {
   auto net = make_model(make_spec("mlp", 1, 4, 4, 10, {8, 6}).value());
-  StructurePlan p{3, net->spec(), {{0, 5, 15}, {2, 3}, {0}}};
+  StructurePlan p{3, net->spec(), {{0, 5, 15}, {2, 3}, {0}}, {}};
   Bytes b;
   ByteWriter w(&b);
   p.write(w);
@@ -109,7 +109,7 @@ TEST(StructurePlan, RoundTripsAndValidates) {
   EXPECT_TRUE(p.validate(layer_units(*net)));
   for (const auto& bad : std::vector<std::vector<std::vector<int64_t>>>{
            {{0, 5, 16}, {2}, {0}}, {{0}, {3, 2}, {0}}, {{0}, {}, {0}}, {{0}, {1}}})
-    EXPECT_FALSE((StructurePlan{3, net->spec(), bad}.validate(layer_units(*net))));
+    EXPECT_FALSE((StructurePlan{3, net->spec(), bad, {}}.validate(layer_units(*net))));
   Bytes cut(b.begin(), b.end() - 1);
   ByteReader r2(cut);
   EXPECT_FALSE(StructurePlan::read(r2));

@@ -114,88 +114,6 @@ void Worker::send_failure(const protocol::FrameHeader& task, const protocol::Tas
                 std::to_string(task.client) + " failed (" + failure.reason + "): " + st.message());
 }
 
-// Builds the model of `spec_json` unless this worker has it already.
-bool Worker::use_model(const std::string& spec_json, Status* error) {
-  auto spec = ModelSpec::from_json(spec_json);
-  if (!spec) {
-    *error = spec.status();
-    return false;
-  }
-  if (!net_ || net_->spec() != spec.value()) {
-    net_ = make_model(spec.value());
-    layout_ = layout_of(*net_);
-    view_version_ = -1;
-  }
-  return true;
-}
-
-Status Worker::load_full_model(ByteReader& r, const Frame& frame) {
-  std::string spec_json;
-  Status st;
-  if (!r.get_string(&spec_json)) return Status::corruption("truncated model spec");
-  if (!use_model(spec_json, &st)) return st;
-  auto view = at::empty({layout_.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, layout_, frame.header.codecs, view.data_ptr<float>()); !st)
-    return st;
-  view_ = view;
-  return Status::ok();
-}
-
-// The initial model from its seed, unless this worker already holds a version the steps
-// lead on from; then the steps.
-Status Worker::build_seeded_model(ByteReader& r, const Frame& frame) {
-  std::string spec_json;
-  uint64_t seed;
-  uint32_t crc, base;
-  if (!r.get_string(&spec_json) || !r.get_u64(&seed) || !r.get_u32(&crc) || !r.get_u32(&base))
-    return Status::corruption("truncated seeded model header");
-  auto spec = ModelSpec::from_json(spec_json);
-  if (!spec) return spec.status();
-  const bool same_model = net_ && net_->spec() == spec.value();
-  const bool on_the_way = same_model && view_version_ >= base && view_version_ <= frame.header.model_version;
-  if (!on_the_way) {
-    auto built = make_initial_model(spec.value(), seed);
-    auto seeded = read_state(*built);
-    if (const uint32_t got = state_crc(seeded); got != crc)
-      return Status::corruption("the model built from seed " + std::to_string(seed) + " has CRC " +
-                                std::to_string(got) + ", the coordinator's " + std::to_string(crc) +
-                                " (another CPU or LibTorch?); the next task brings the full model");
-    if (!same_model) {
-      net_ = built;
-      layout_ = layout_of(*net_);
-    }
-    view_ = seeded;
-    view_version_ = base;
-  }
-  return apply_steps(r, frame, base);
-}
-
-Status Worker::apply_delta(ByteReader& r, const Frame& frame) {
-  uint32_t base;
-  if (!r.get_u32(&base)) return Status::corruption("truncated delta header");
-  if (!net_ || view_version_ < base || view_version_ > frame.header.model_version)
-    return Status::stale("delta against version " + std::to_string(base) + " but this worker holds " +
-                         std::to_string(view_version_));
-  return apply_steps(r, frame, base);
-}
-
-// The frame holds the steps from `base` to its model version, one after the other; this
-// worker applies those past the version it holds, in order, as the coordinator did.
-Status Worker::apply_steps(ByteReader& r, const Frame& frame, int64_t base) {
-  const int64_t target = frame.header.model_version;
-  if (target < base) return Status::corruption("delta ends before it starts");
-  auto view = view_;
-  auto step = at::empty({layout_.total}, at::kFloat);
-  for (int64_t v = base + 1; v <= target; ++v) {
-    if (auto st = compression::decode_next_state(r, layout_, frame.header.codecs, step.data_ptr<float>()); !st)
-      return st;
-    if (v > view_version_) view = view + step;  // new tensors: tasks still training hold the old one
-  }
-  if (!r.done()) return Status::corruption("trailing bytes after the model steps");
-  view_ = view;
-  return Status::ok();
-}
-
 std::optional<protocol::TaskFailure> Worker::prepare(const Frame& frame, Job* job) {
   using protocol::FailureKind;
   const auto fail = [](FailureKind kind, const std::string& why) {
@@ -383,14 +301,6 @@ void Worker::save_client_state(uint32_t round) {
   if (!reply.text.empty()) log_error(me + ": " + reply.text);
   if (auto st = transport_.send(0, reply.frame(round, static_cast<uint32_t>(transport_.rank()))); !st)
     log_warning(me + ": could not confirm the saved client state: " + st.message());
-}
-
-Status Worker::handle_plan(const Frame& frame) {
-  auto r = frame.payload_reader();
-  auto plan = pruning::StructurePlan::read(r);
-  if (!plan) return plan.status();
-  state_moved_ = true;
-  return options_.client_state->add_plan(plan.value());
 }
 
 }  // namespace xfed::worker

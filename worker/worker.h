@@ -8,7 +8,9 @@
 // task's uplink pipeline and the client's error-feedback state (error_feedback.h), plus
 // the CRC of the view, so the coordinator can prove the client did not drift. A stats task
 // gathers pruning evidence instead (stats_collector.h); a plan frame registers a structure
-// change so the clients' EF state is sliced like the model. A control frame stops the worker
+// change so the clients' EF state is sliced like the model, and cuts the view down (writing
+// the plan's refitted weights over it) when the view is the one the plan was made from, so
+// the next task needs only the steps since (worker_view.cc). A control frame stops the worker
 // or asks it to save its clients' state for a checkpoint, which it confirms
 // (client_state_file.h), or says where the run goes on from (a restarted coordinator: the
 // clients' state is restored from the file at its checkpoint).
@@ -103,6 +105,7 @@ class Worker {
   Result<Bytes> train_and_encode(const Job& job, NetImpl& net);
   Result<Bytes> gather_stats(const Job& job, NetImpl& net);
   Status handle_plan(const protocol::Frame& frame);
+  Status restructure_view(const pruning::StructurePlan& plan, int64_t version);
   // A control frame; false when it says shut down.
   bool handle_control(const protocol::Frame& frame);
   void save_client_state(uint32_t round);

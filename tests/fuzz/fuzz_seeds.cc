@@ -110,11 +110,16 @@ void files() {
 
 void plans_and_stats() {
   const auto net = testing::tiny_model();
-  pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}};
+  pruning::StructurePlan plan{1, net->spec(), {{0, 2, 5, 7, 9, 15}, {1, 3, 4, 7}, {0, 1, 3}}, {}};
   Bytes p{1};
   ByteWriter pw(&p);
   plan.write(pw);
   seed("plan", 0, p);
+  plan.patches = {{"layers.1.bias", {0.5f, -1.f, 2.f, 0.f}}};
+  Bytes refit{1};
+  ByteWriter rw(&refit);
+  plan.write(rw);
+  seed("plan", 2, refit);
   pruning::Evidence ev;
   at::manual_seed(2);
   for (int64_t units : {8, 4, 16}) {
