@@ -16,11 +16,17 @@ vgg       the same kind of cut on a BatchNorm model (vgg at half width, where th
 criteria  every criterion through the full iterative schedule (mlp, iid, 10 % of params).
 seeds     the mlp iid rows of the schedule table with seeds 2 and 3.
 stats     bench_pruning_stats on the one-shot model: stats-round cost, federated vs central.
+restated  issue #14: mean of seeds 1-3 (two runs at a time), loss against the unpruned run
+          at budgets 50 ... 10 % of params (mlp) and 10 % of FLOPs (lenet5), for the default
+          `di` and `l1` schedules and the best DI schedule found (refit, lr restart, pixels
+          by their outgoing weights, early large steps); then the headline run, compressed
+          both ways and pruned, against the dense uncompressed unpruned run.
 
 Usage: bench/pruning.py [--tables schedule,budget,...] [--skip-lenet]   (after ./launch/setup.sh)
        XFED_BIN=DIR bench/pruning.py ...   binaries from DIR instead of build/bin
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("XFED_BIN", os.path.join(ROOT, "build", "bin"))  # override: a frozen copy
@@ -171,7 +177,75 @@ def stats_bench(at_round):
     subprocess.run([os.path.join(BIN, "bench_pruning_stats"), model], check=True)
 
 
-TABLES = ["schedule", "budget", "oneshot", "vgg", "criteria", "seeds", "stats"]
+DI_BEST = "refit=1,restart_lr=1,input_l1=1,warmup=2,every=2,fraction=0.4,input_fraction=0.4"
+HEADLINE = ["--compress", "topk:0.1,qsgd:4,zstd", "--downlink", "nonzero,qsgd:4,zstd",
+            "--prune", "di:target=0.1,stats_fraction=0.3," + DI_BEST]
+SEEDS = [1, 2, 3]
+
+
+def parallel(jobs):
+    """run() for each flag list, two at a time (accuracies do not depend on it)."""
+    with ThreadPoolExecutor(2) as ex:
+        return list(ex.map(run, jobs))
+
+
+def training_flops(rounds):
+    """Client training FLOPs relative to the unpruned model: round r trains the model that
+    round r - 1 left (every round trains the same samples)."""
+    f0 = rounds[0]["flops"]
+    return sum([f0] + [r["flops"] for r in rounds[:-1]]) / (f0 * len(rounds))
+
+
+def wire_bytes(summary):
+    return summary["total_bytes_up"] + summary["total_bytes_down"] + summary["total_bytes_other"]
+
+
+def restated_budgets(model, key, budgets, rows):
+    """One line per budget: mean loss over SEEDS (and the spread) per row."""
+    base = ["--model", model]
+    unpruned = parallel([base + ["--seed", str(s)] for s in SEEDS])
+    ref = [u[1]["final_accuracy"] for u in unpruned]
+    print(f"| {model} | unpruned, seeds 1 / 2 / 3 | " + " / ".join(f"{100 * a:.2f} %" for a in ref) +
+          " |" + " |" * (len(rows) - 1), flush=True)
+    for b in budgets:
+        jobs = [base + ["--seed", str(s), "--prune", f"{c}:{key}={b}" + ("," + extra if extra else "")]
+                for _, c, extra in rows for s in SEEDS]
+        out = parallel(jobs)
+        cells = []
+        for i in range(len(rows)):
+            d = [100 * (out[i * len(SEEDS) + j][1]["final_accuracy"] - ref[j]) for j in range(len(SEEDS))]
+            cells.append(f"{statistics.mean(d):+.2f} pp (±{statistics.stdev(d):.2f})")
+        unit = "params" if key == "target" else "FLOPs"
+        print(f"| {model} | {100 * b:.0f} % of {unit} | " + " | ".join(cells) + " |", flush=True)
+
+
+def headline():
+    (rounds, s), (_, dense) = parallel([HEADLINE, []])
+    print("| run | final acc | vs dense | params | client training FLOPs | total bytes |")
+    print("|---|---|---|---|---|---|")
+    print(f"| dense, uncompressed, unpruned | {100 * dense['final_accuracy']:.2f} % | | 100 % | 100 % | "
+          f"{wire_bytes(dense) / 1e6:.1f} MB |")
+    print(f"| `{' '.join(HEADLINE)}` | {100 * s['final_accuracy']:.2f} % | "
+          f"{100 * (s['final_accuracy'] - dense['final_accuracy']):+.2f} pp | "
+          f"{100 * s['params'] / rounds[0]['params']:.1f} % | {100 * training_flops(rounds):.1f} % | "
+          f"{wire_bytes(s) / 1e6:.2f} MB ({100 * wire_bytes(s) / wire_bytes(dense):.2f} %) |", flush=True)
+
+
+def restated(lenet):
+    rows = [("`di` (default schedule)", "di", ""), ("`di` best", "di", DI_BEST),
+            ("`l1` (default schedule)", "l1", "")]
+    print(f"`di` best = `{DI_BEST}`; loss vs the unpruned run of the same seed, mean of seeds "
+          "1-3 (± their standard deviation), 40 rounds, iid\n")
+    print("| model | budget | " + " | ".join(r[0] for r in rows) + " |")
+    print("|---|---|" + "---|" * len(rows))
+    restated_budgets("mlp", "target", [0.5, 0.4, 0.3, 0.2, 0.1], rows)
+    if lenet:
+        restated_budgets("lenet5", "target_flops", [0.1], rows)
+    print()
+    headline()
+
+
+TABLES = ["schedule", "budget", "oneshot", "vgg", "criteria", "seeds", "stats", "restated"]
 
 
 def main():
@@ -196,6 +270,7 @@ def main():
         "criteria": iterative_table,
         "seeds": lambda: seeds_table([2, 3]),
         "stats": lambda: stats_bench(args.oneshot_round),
+        "restated": lambda: restated(lenet),
     }
     for name in TABLES:
         if name in tables:
