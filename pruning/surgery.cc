@@ -3,7 +3,8 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
-#include <map>
+#include <algorithm>
+
 
 #include "core/model_state.h"
 
@@ -17,19 +18,6 @@ at::Tensor expanded_index(const std::vector<int64_t>& kept, int64_t block) {
   for (auto u : kept)
     for (int64_t j = 0; j < block; ++j) idx.push_back(u * block + j);
   return at::tensor(idx, at::kLong);
-}
-
-at::Tensor slice_tensor(at::Tensor t, const std::vector<const AxisBinding*>& bindings,
-                        const StructurePlan& plan) {
-  for (const auto* b : bindings) t = t.index_select(b->dim, expanded_index(plan.kept[b->layer], b->block));
-  return t;
-}
-
-// Tensor name -> its bindings.
-std::map<std::string, std::vector<const AxisBinding*>> by_tensor(const std::vector<AxisBinding>& all) {
-  std::map<std::string, std::vector<const AxisBinding*>> m;
-  for (const auto& b : all) m[b.tensor].push_back(&b);
-  return m;
 }
 
 // Named parameters then buffers, as (name, tensor).
@@ -63,7 +51,6 @@ std::vector<int64_t> layer_units(const NetImpl& model) {
 Result<Net> apply_plan(NetImpl& model, const StructurePlan& plan) {
   if (auto st = check(model, plan); !st) return st;
   const auto bindings = model.axis_bindings();
-  const auto index = by_tensor(bindings);
   Net slim = make_model(model.spec_after(plan.kept));
   auto target = named_state(*slim);
   auto source = named_state(model);
@@ -71,8 +58,7 @@ Result<Net> apply_plan(NetImpl& model, const StructurePlan& plan) {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < source.size(); ++i) {
     XFED_CHECK_EQ(target[i].first, source[i].first, "surgery: tensor order");
-    const auto it = index.find(source[i].first);
-    const auto sliced = it == index.end() ? source[i].second : slice_tensor(source[i].second, it->second, plan);
+    const auto sliced = slice_named(source[i].second, source[i].first, bindings, plan);
     XFED_CHECK(sliced.sizes() == target[i].second.sizes(), "surgery: " + source[i].first + " shape");
     target[i].second.copy_(sliced);
   }
@@ -87,13 +73,11 @@ Result<Net> apply_plan(NetImpl& model, const StructurePlan& plan) {
 Result<at::Tensor> flat_gather_index(NetImpl& model, const StructurePlan& plan) {
   if (auto st = check(model, plan); !st) return st;
   const auto bindings = model.axis_bindings();
-  const auto index = by_tensor(bindings);
   const auto layout = layout_of(model);
   std::vector<at::Tensor> parts;
   for (const auto& slot : layout.slots) {
     auto positions = at::arange(slot.offset, slot.offset + slot.numel, at::kLong).view(slot.shape);
-    const auto it = index.find(slot.name);
-    if (it != index.end()) positions = slice_tensor(positions, it->second, plan);
+    positions = slice_named(positions, slot.name, bindings, plan);
     parts.push_back(positions.reshape({-1}));
   }
   return at::cat(parts);
@@ -121,16 +105,17 @@ const TensorSlot* find_slot(const StateLayout& layout, const std::string& name) 
 }  // namespace
 
 Status apply_patches(at::Tensor& flat, const StateLayout& slim_layout, const std::vector<TensorPatch>& patches) {
-  for (const auto& p : patches) {  // check all before writing any
+  std::vector<int64_t> offsets;  // all checked before any is written
+  for (const auto& p : patches) {
     const auto* slot = find_slot(slim_layout, p.tensor);
     if (!slot) return Status::corruption("plan refits tensor '" + p.tensor + "', which the pruned model lacks");
     if (static_cast<int64_t>(p.values.size()) != slot->numel || slot->offset + slot->numel > flat.numel())
       return Status::corruption("plan refits tensor '" + p.tensor + "' with " + std::to_string(p.values.size()) +
                                 " values; it has " + std::to_string(slot->numel));
+    offsets.push_back(slot->offset);
   }
   auto* data = flat.data_ptr<float>();
-  for (const auto& p : patches)
-    std::copy(p.values.begin(), p.values.end(), data + find_slot(slim_layout, p.tensor)->offset);
+  for (size_t i = 0; i < patches.size(); ++i) std::copy(patches[i].values.begin(), patches[i].values.end(), data + offsets[i]);
   return Status::ok();
 }
 
