@@ -166,5 +166,24 @@ TEST(Chunks, AFrameInterruptedByANewOneIsAbandonedAndTheNewOneArrives) {
   EXPECT_EQ(a.abandoned(), 1);
 }
 
+// A chunk header is a peer's claim: 40 bytes declaring a 1 GiB frame cost what arrived, not
+// what was declared (the assembler grows with the chunks).
+TEST(Chunks, ADeclaredSizeCostsNoMemoryOnlyArrivedBytesDo) {
+  Bytes claim;
+  ByteWriter w(&claim);
+  w.put_u64(uint64_t{1} << 30);  // total
+  w.put_u64(0);                  // offset
+  const Bytes data(20, 7);
+  w.put_u32(crc32_of(data.data(), data.size()));
+  w.put_bytes(data.data(), data.size());
+  transport::ChunkAssembler a(uint64_t{1} << 30);
+  auto got = a.add(claim);
+  ASSERT_TRUE(got.is_ok()) << got.message();
+  EXPECT_FALSE(got.value()) << "more is due";
+  EXPECT_LE(a.held_bytes(), 64u) << "the 1 GiB was never allocated";
+  const Bytes frame = frame_of(3 * transport::kChunkBytes + 5, 8);
+  EXPECT_EQ(feed(a, frame), frame);
+}
+
 }  // namespace
 }  // namespace xfed::app

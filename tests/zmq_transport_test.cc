@@ -191,7 +191,7 @@ TEST(ZmqTransport, InsecureModeWorksPlaintextAndAWorkerIsTheKeyItClaims) {
 TEST(ZmqTransport, AMessageAboveTheCapIsNeverReadAndLaterOnesStillArrive) {
   Fleet fleet;
   auto options = fleet.coordinator("tcp://127.0.0.1:*");
-  options.max_message_bytes = 100000;  // ZMQ_MAXMSGSIZE: zmq drops the connection, not xfed
+  options.max_frame_bytes = 100000;  // the frame is dropped, loudly; the connection stays
   auto coordinator = make_zmq_coordinator_transport(options);
   ASSERT_TRUE(coordinator.is_ok()) << coordinator.message();
   auto worker = make_zmq_worker_transport(fleet.worker_at(coordinator.value()->endpoint(), fleet.worker));

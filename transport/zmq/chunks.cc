@@ -27,25 +27,26 @@ Result<std::optional<Bytes>> ChunkAssembler::add(const Bytes& chunk) {
     ByteReader peek(chunk.data() + 8, 8);
     if (peek.get_u64(&at) && at == 0) {
       ++abandoned_;
-      frame_.clear();
+      frame_ = Bytes();
       filled_ = 0;
     }
   }
   const bool valid = r.get_u64(&total) && r.get_u64(&offset) && r.get_u32(&crc) && n > 0 &&
                      total <= max_frame_bytes_ && offset == filled_ && offset + n <= total &&
-                     (filled_ == 0 || frame_.size() == total) && crc32_of(data, n) == crc;
+                     (filled_ == 0 || total_ == total) && crc32_of(data, n) == crc;
   if (!valid) {
-    frame_.clear();
+    frame_ = Bytes();
     filled_ = 0;
     return Status::corruption("a chunk that does not continue its frame, or fails its CRC (the frame is dropped)");
   }
-  if (offset == 0) frame_.resize(total);
-  std::copy(data, data + n, frame_.begin() + static_cast<std::ptrdiff_t>(offset));
+  total_ = total;
+  // Grown by what arrived, never by what a header declares: a peer's claim costs no memory.
+  frame_.insert(frame_.end(), data, data + n);
   filled_ += n;
   if (filled_ < total) return std::optional<Bytes>();
   filled_ = 0;
   Bytes whole = std::move(frame_);
-  frame_.clear();
+  frame_ = Bytes();
   return std::optional<Bytes>(std::move(whole));
 }
 

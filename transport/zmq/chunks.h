@@ -5,7 +5,8 @@
 // size above the cap) or fails its CRC drops the partial frame with an error: bytes from a
 // peer are outside input, and a partial frame is never delivered. A chunk at offset 0 always
 // starts a new frame: a partial one left by a peer that reconnected or restarted is
-// abandoned (counted), so the frame after an interruption is never lost. Pure; no zmq.
+// abandoned (counted), so the frame after an interruption is never lost. Memory grows with
+// the bytes that arrived, never with the size a header declares. Pure; no zmq.
 #pragma once
 
 #include <cstdint>
@@ -30,11 +31,14 @@ class ChunkAssembler {
   Result<std::optional<Bytes>> add(const Bytes& chunk);
   // Partial frames dropped because a new frame began before they were complete.
   int64_t abandoned() const { return abandoned_; }
+  // Memory the partial frame holds (at most twice the bytes that arrived for it).
+  size_t held_bytes() const { return frame_.capacity(); }
 
  private:
   uint64_t max_frame_bytes_;
-  Bytes frame_;
+  Bytes frame_;  // the chunks so far (its size: filled_)
   size_t filled_ = 0;
+  uint64_t total_ = 0;  // the size the frame's first chunk declared
   int64_t abandoned_ = 0;
 };
 

@@ -25,7 +25,7 @@ void ZmqTransportImpl::take(Incoming in) {
     return;
   }
   auto& peer = peers_[from];
-  peer.route = in.route;
+  if (in.route != peer.route) return replaced(from, in.route);
   peer.heard = Clock::now();
   handle(from, in.type, std::move(in.payload));
 }
@@ -43,6 +43,8 @@ void ZmqTransportImpl::admit(const std::string& route, const std::string& user_i
     why = "key " + key + " is not on the coordinator's authorized list";
   } else if (!options_.insecure && hello.value().public_key != user_id) {
     why = "the hello names key " + hello.value().public_key + " but the connection is authenticated as " + user_id;
+  } else if (const int holder = rank_on_route(route); holder != 0 && holder != it->second) {
+    why = "its connection is bound to another worker's key";
   } else if (options_.admit) {
     why = options_.admit(it->second, hello.value().introduction);
   }
@@ -54,14 +56,15 @@ void ZmqTransportImpl::admit(const std::string& route, const std::string& user_i
   const int rank = it->second;
   auto& peer = peers_[rank];
   const bool again = peer.alive && peer.route == route;  // a repeated hello: its welcome was on the way
-  if (options_.insecure) {
-    for (auto r = rank_of_route_.begin(); r != rank_of_route_.end();)
-      r = r->second == rank ? rank_of_route_.erase(r) : std::next(r);
-    rank_of_route_[route] = rank;
-  }
+  if (peer.alive && !again)
+    log_warning("edge: " + peer_name(rank) + "'s key said hello on a new connection (a restarted or second "
+                "process): it replaces the old one, whose work in progress is lost");
+  if (options_.insecure) rank_of_route_[route] = rank;  // old routes stay its: they are told they were replaced
   peer.route = route;
   peer.heard = Clock::now();
   if (!again) {
+    drop_queued_for(rank);  // meant for the process that was there before
+    peer.reset_flow(peer.heard);
     std::lock_guard<std::mutex> lock(mu_);
     peer.alive = true;
     ++peer.joins;
@@ -74,6 +77,12 @@ void ZmqTransportImpl::admit(const std::string& route, const std::string& user_i
   transmit(rank, Wire::kWelcome, encode_welcome({rank, world_}));
 }
 
+int ZmqTransportImpl::rank_on_route(const std::string& route) const {
+  for (size_t r = 1; r < peers_.size(); ++r)
+    if (peers_[r].alive && peers_[r].route == route) return static_cast<int>(r);
+  return 0;
+}
+
 // Heartbeats to the workers that are quiet, and the loss of those silent too long.
 void ZmqTransportImpl::tick_coordinator(Clock::time_point now) {
   const auto silence = options_.heartbeat * options_.liveness;
@@ -84,8 +93,17 @@ void ZmqTransportImpl::tick_coordinator(Clock::time_point now) {
       lose(static_cast<int>(r), "silent for " + ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(silence)));
       continue;
     }
-    if (now - peer.sent >= options_.heartbeat) transmit(static_cast<int>(r), Wire::kHeartbeat, {});
+    if (now - peer.sent_at >= options_.heartbeat) transmit(static_cast<int>(r), Wire::kHeartbeat, {});
   }
+}
+
+// The key of `rank` is admitted on another connection: this one belongs to a process it
+// replaced (or that would hijack it). It is told so, and nothing it sends counts.
+void ZmqTransportImpl::replaced(int rank, const std::string& route) {
+  log_warning("edge: dropped a message from an old connection of " + peer_name(rank) + "'s key");
+  transmit_to(route, Wire::kRefused,
+              encode_refusal("another process with this worker's key (" + peer_name(rank) +
+                             ") connected after it and replaced it"));
 }
 
 void ZmqTransportImpl::lose(int rank, const std::string& why) {

@@ -28,10 +28,20 @@ namespace xfed::transport::zmq_detail {
 
 using Clock = std::chrono::steady_clock;
 enum class Wire : uint8_t {
-  kFrame = 0, kHeartbeat = 1, kHello = 2, kWelcome = 3, kChunk = 4, kRefused = 5, kHelloPlease = 6
+  kFrame = 0, kHeartbeat = 1, kHello = 2, kWelcome = 3, kChunk = 4, kRefused = 5, kHelloPlease = 6, kAck = 7
 };
-inline constexpr uint8_t kLastWire = 6;
-inline constexpr int kReceiveHighWater = 1000;  // messages queued per peer before zmq stops reading it
+inline constexpr uint8_t kLastWire = 7;
+// Flow control: a peer has at most kWindow frames and chunks unacknowledged in flight (so
+// zmq's queues hold at most that many, and heartbeats never wait behind a whole model); a
+// receiver acknowledges what its I/O thread took (u64: how many so far) while less than
+// kBacklogBytes of that peer's frames wait for recv, and holds its acks above that. A peer
+// that sends past twice its window ignores the protocol: the excess is dropped.
+inline constexpr uint64_t kWindow = 16;
+inline constexpr int64_t kBacklogBytes = int64_t{16} << 20;
+inline constexpr int kReceiveHighWater = 4 * static_cast<int>(kWindow);  // messages zmq queues per peer
+// The largest zmq message part a peer may send (ZMQ_MAXMSGSIZE): a chunk, or a hello with
+// its introduction; larger frames travel in chunks.
+inline constexpr int64_t kMaxWireMessage = static_cast<int64_t>(kChunkBytes + kChunkHeaderBytes) + (64 << 10);
 
 inline Status set_int(void* s, int option, int value, const char* name) {
   return zmq_check(zmq_setsockopt(s, option, &value, sizeof value), std::string("zmq_setsockopt ") + name);
@@ -40,8 +50,10 @@ inline Status set_text(void* s, int option, const std::string& value, const char
   return zmq_check(zmq_setsockopt(s, option, value.data(), value.size()), std::string("zmq_setsockopt ") + name);
 }
 inline bool carries_payload(Wire t) {
-  return t == Wire::kFrame || t == Wire::kWelcome || t == Wire::kChunk || t == Wire::kHello || t == Wire::kRefused;
+  return t == Wire::kFrame || t == Wire::kWelcome || t == Wire::kChunk || t == Wire::kHello || t == Wire::kRefused ||
+         t == Wire::kAck;
 }
+inline bool windowed(Wire t) { return t == Wire::kFrame || t == Wire::kChunk; }
 inline std::string ms_text(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
 // One zmq message part; owns it.
@@ -97,6 +109,7 @@ class ZmqTransportImpl : public ZmqTransport {
   std::string endpoint() const override { return endpoint_; }
   Status send(int dest, Bytes bytes) override;
   Received recv(const RecvOptions& options) override;
+  Received take_received(const RecvOptions& options);
   uint64_t joins(int rank) const override;
   ZmqTraffic traffic() const override {
     return {messages_sent_, bytes_sent_, messages_received_, bytes_received_};
@@ -109,10 +122,23 @@ class ZmqTransportImpl : public ZmqTransport {
 
  private:
   struct Peer {  // the coordinator as seen by a worker is peer 0
-    std::string route;  // ROUTER routing id (coordinator side)
-    Clock::time_point heard{}, sent{};
+    // Coordinator: the ROUTER routing id of the connection this worker's key was admitted
+    // on; only its hello (authenticated as that key) sets it.
+    std::string route;
+    Clock::time_point heard{}, sent_at{};
     bool alive = false;  // admitted and not lost; written by the I/O thread under mu_
     uint64_t joins = 0;  // admissions, under mu_
+    // Flow control (I/O thread), reset when a worker is admitted anew or welcomed back.
+    uint64_t sent = 0, acked = 0;          // our frames and chunks handed to zmq / acknowledged
+    uint64_t received = 0, ack_sent = 0;   // its frames and chunks taken / acknowledged to it
+    Clock::time_point acked_at{};          // when its acknowledgements last moved
+    int64_t backlog = 0;                   // bytes of its frames waiting for recv, under mu_
+    bool overrun_warned = false;
+    void reset_flow(Clock::time_point now) {
+      sent = acked = received = ack_sent = 0;
+      acked_at = now;
+      overrun_warned = false;
+    }
   };
   Status open_coordinator_socket(Status st);
   Status open_worker_socket(Status st);
@@ -133,10 +159,22 @@ class ZmqTransportImpl : public ZmqTransport {
   bool transmit(int dest, Wire type, const Bytes& payload);
   bool transmit_to(const std::string& route, Wire type, const Bytes& payload);
   void take_chunk(int from, const Bytes& payload);
+  void take_ack(int from, const Bytes& payload);
+  // False (and dropped, loudly) for a frame or chunk past twice the peer's window.
+  bool within_window(int from);
+  void send_acks();
+  // True once nothing sent before close is waiting for a live peer's acknowledgement (a
+  // peer whose acknowledgements stalled for the liveness period is given up on).
+  bool drained(Clock::time_point now);
+  void drop_queued_for(int rank);
+  void forgive_own_pause(Clock::time_point now, Clock::time_point last_turn);
   void tick();
   void tick_coordinator(Clock::time_point now);
   void tick_worker(Clock::time_point now);
   void lose(int rank, const std::string& why);
+  // Coordinator: a message on a connection other than the one `rank`'s key was admitted on.
+  void replaced(int rank, const std::string& route);
+  int rank_on_route(const std::string& route) const;  // the live rank admitted there, or 0
   void unwelcome(const std::string& why);
   void refused(const std::string& why);
   void push_in(Received r);
@@ -168,7 +206,8 @@ class ZmqTransportImpl : public ZmqTransport {
   std::deque<Outgoing> outbox_;
   bool closed_ = false;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> all_sent_{true};  // I/O thread: nothing left in sending_
+  std::atomic<bool> all_sent_{true};  // I/O thread: nothing queued or unacknowledged to a live peer
+  std::atomic<bool> acks_held_{false};  // I/O thread held acks for a backlog: recv wakes it
   std::atomic<uint64_t> messages_sent_{0}, bytes_sent_{0}, messages_received_{0}, bytes_received_{0};
   bool welcomed_ = false, ever_welcomed_ = false;
   std::string refusal_;  // worker: why the coordinator would not admit it

@@ -23,8 +23,9 @@ Status ZmqTransportImpl::open() {
   }
   socket_ = zmq_socket(context_, coordinator_ ? ZMQ_ROUTER : ZMQ_DEALER);
   if (!socket_) return zmq_check(-1, "zmq_socket");
-  const auto max = static_cast<int64_t>(options_.max_message_bytes);
+  const int64_t max = kMaxWireMessage;
   Status st = set_int(socket_, ZMQ_LINGER, 0, "ZMQ_LINGER");
+  if (st) st = set_int(socket_, ZMQ_HANDSHAKE_IVL, static_cast<int>(options_.handshake_timeout.count()), "ZMQ_HANDSHAKE_IVL");
   if (st) st = zmq_check(zmq_setsockopt(socket_, ZMQ_MAXMSGSIZE, &max, sizeof max), "zmq_setsockopt ZMQ_MAXMSGSIZE");
   if (st) st = set_int(socket_, ZMQ_SNDHWM, 0, "ZMQ_SNDHWM");  // never drop our own frames
   if (st) st = set_int(socket_, ZMQ_RCVHWM, kReceiveHighWater, "ZMQ_RCVHWM");
@@ -58,8 +59,12 @@ Status ZmqTransportImpl::open_coordinator_socket(Status st) {
 }
 
 Status ZmqTransportImpl::open_worker_socket(Status st) {
-  // A stable routing id: a reconnected worker takes over its route (ROUTER_HANDOVER).
-  if (st) st = set_text(socket_, ZMQ_ROUTING_ID, "w" + options_.keys.public_key, "ZMQ_ROUTING_ID");
+  // A random routing id, secret to this socket and the coordinator (CURVE encrypts it): a
+  // zmq reconnection keeps it and takes over its old route (ROUTER_HANDOVER); no other peer
+  // can name it.
+  auto nonce = generate_curve_key_pair();
+  if (!nonce) return nonce.status();
+  if (st) st = set_text(socket_, ZMQ_ROUTING_ID, "r" + nonce.value().public_key, "ZMQ_ROUTING_ID");
   if (!options_.insecure) {
     if (st) st = set_text(socket_, ZMQ_CURVE_SERVERKEY, options_.server_public_key, "ZMQ_CURVE_SERVERKEY");
     if (st) st = set_text(socket_, ZMQ_CURVE_PUBLICKEY, options_.keys.public_key, "ZMQ_CURVE_PUBLICKEY");
@@ -146,6 +151,12 @@ Status ZmqTransportImpl::send(int dest, Bytes bytes) {
 }
 
 Received ZmqTransportImpl::recv(const RecvOptions& options) {
+  Received r = take_received(options);
+  if (r.ok() && acks_held_) wake();  // its backlog shrank: the I/O thread may acknowledge again
+  return r;
+}
+
+Received ZmqTransportImpl::take_received(const RecvOptions& options) {
   if (options.source != kAnySource && (options.source < 0 || options.source >= world_))
     return Received{Received::Kind::kError, {},
                     Status::error("receive from rank " + std::to_string(options.source) + ": no such rank (world " +
@@ -166,6 +177,7 @@ Received ZmqTransportImpl::recv(const RecvOptions& options) {
   if (it == inbox_.end()) return Received{Received::Kind::kError, {}, Status::peer_lost("transport closed")};
   Received r = std::move(*it);
   inbox_.erase(it);
+  if (r.ok()) peers_[r.message.source].backlog -= static_cast<int64_t>(r.message.bytes.size());
   return r;
 }
 
@@ -178,6 +190,7 @@ uint64_t ZmqTransportImpl::joins(int rank) const {
 void ZmqTransportImpl::push_in(Received r) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (r.ok()) peers_[r.message.source].backlog += static_cast<int64_t>(r.message.bytes.size());
     inbox_.push_back(std::move(r));
   }
   arrived_.notify_all();
@@ -186,11 +199,13 @@ void ZmqTransportImpl::push_in(Received r) {
 void ZmqTransportImpl::serve() {
   const auto tick_every = std::max(std::chrono::milliseconds(1), options_.heartbeat / 2);
   auto next_tick = Clock::now();
+  auto last_turn = Clock::now();
   bool busy = false;
-  while (!stop_) {
+  while (!(stop_ && drained(Clock::now()))) {
     zmq_pollitem_t items[3] = {{socket_, 0, ZMQ_POLLIN, 0}, {wake_rx_, 0, ZMQ_POLLIN, 0}, {monitor_, 0, ZMQ_POLLIN, 0}};
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now());
     if (zmq_poll(items, monitor_ ? 3 : 2, busy ? 0 : std::max<long>(0, wait.count())) < 0) continue;
+    forgive_own_pause(Clock::now(), last_turn);
     if (items[1].revents & ZMQ_POLLIN) {
       Part drain;
       while (drain.receive(wake_rx_)) {
@@ -198,17 +213,44 @@ void ZmqTransportImpl::serve() {
     }
     if (items[0].revents & ZMQ_POLLIN) receive_ready();
     if (monitor_ && (items[2].revents & ZMQ_POLLIN)) read_monitor();
+    send_acks();
     busy = flush_outgoing();
-    all_sent_ = sending_.empty();
     if (Clock::now() >= next_tick) {
       tick();
       next_tick = Clock::now() + tick_every;
     }
-  }
-  while (flush_outgoing()) {  // what callers sent before the end still leaves (within the linger)
+    last_turn = Clock::now();
   }
   if (!sending_.empty())
-    log_warning("edge: " + std::to_string(sending_.size()) + " frame(s) not sent before the transport closed (disconnected)");
+    log_warning("edge: " + std::to_string(sending_.size()) + " frame(s) not delivered before the transport closed");
+}
+
+// A turn of the I/O loop that came long after the last one: this process was paused or
+// starved, and its peers' messages could not be read meanwhile. Their silence starts now.
+void ZmqTransportImpl::forgive_own_pause(Clock::time_point now, Clock::time_point last_turn) {
+  if (now - last_turn <= options_.heartbeat) return;
+  for (auto& peer : peers_) peer.heard = peer.acked_at = now;
+}
+
+bool ZmqTransportImpl::drained(Clock::time_point now) {
+  const auto stall = options_.heartbeat * options_.liveness;
+  bool done = true;
+  for (size_t i = 0; i < peers_.size(); ++i) {
+    auto& peer = peers_[i];
+    const bool queued = std::any_of(sending_.begin(), sending_.end(), [&](const Outgoing& o) {
+      return static_cast<size_t>(o.dest) == i;
+    });
+    if (!peer.alive || (!queued && peer.acked == peer.sent)) continue;
+    if (now - peer.acked_at > stall) {
+      log_warning("edge: " + peer_name(static_cast<int>(i)) + " acknowledged nothing for " +
+                  ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(stall)) + "; closing without it");
+      std::lock_guard<std::mutex> lock(mu_);
+      peer.alive = false;
+      continue;
+    }
+    done = false;
+  }
+  return done;
 }
 
 // One message off the socket: [routing id] type [payload]; nullopt when none is waiting or
@@ -256,11 +298,59 @@ void ZmqTransportImpl::receive_ready() {
 }
 
 void ZmqTransportImpl::handle(int from, Wire type, Bytes payload) {
-  if (type == Wire::kFrame) {
-    push_in(Received{Received::Kind::kMessage, Message{from, std::move(payload)}, Status::ok()});
-  } else if (type == Wire::kChunk) {
-    take_chunk(from, payload);
+  if (type == Wire::kAck) return take_ack(from, payload);
+  if (!windowed(type) || !within_window(from)) return;
+  if (type == Wire::kChunk) return take_chunk(from, payload);
+  if (static_cast<int64_t>(payload.size()) > options_.max_frame_bytes) {
+    log_warning("edge: dropped a frame of " + std::to_string(payload.size()) + " bytes from " + peer_name(from) +
+                " (above the limit of " + std::to_string(options_.max_frame_bytes) + ")");
+    return;
   }
+  push_in(Received{Received::Kind::kMessage, Message{from, std::move(payload)}, Status::ok()});
+}
+
+bool ZmqTransportImpl::within_window(int from) {
+  auto& peer = peers_[from];
+  if (peer.received - peer.ack_sent >= 2 * kWindow) {
+    if (!peer.overrun_warned)
+      log_warning("edge: " + peer_name(from) + " sends past its flow-control window; its excess is dropped");
+    peer.overrun_warned = true;
+    return false;
+  }
+  ++peer.received;
+  return true;
+}
+
+void ZmqTransportImpl::take_ack(int from, const Bytes& payload) {
+  ByteReader r(payload.data(), payload.size());
+  uint64_t count = 0;
+  if (!r.get_u64(&count)) return log_warning("edge: dropped a malformed acknowledgement from " + peer_name(from));
+  auto& peer = peers_[from];
+  count = std::min(count, peer.sent);
+  if (count > peer.acked) {
+    peer.acked = count;
+    peer.acked_at = Clock::now();
+  }
+}
+
+// Acknowledges what each peer sent, unless too much of it waits for recv (then recv wakes us).
+void ZmqTransportImpl::send_acks() {
+  bool held = false;
+  for (size_t i = coordinator_ ? 1 : 0; i < peers_.size(); ++i) {
+    auto& peer = peers_[i];
+    if (peer.received == peer.ack_sent || (coordinator_ && !peer.alive)) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (peer.backlog > kBacklogBytes && !stop_) {
+        held = true;
+        continue;
+      }
+    }
+    Bytes count;
+    ByteWriter(&count).put_u64(peer.received);
+    if (transmit(static_cast<int>(i), Wire::kAck, count)) peer.ack_sent = peer.received;
+  }
+  acks_held_ = held;
 }
 
 bool ZmqTransportImpl::flush_outgoing() {
@@ -269,29 +359,51 @@ bool ZmqTransportImpl::flush_outgoing() {
     for (auto& o : outbox_) sending_.push_back(std::move(o));
     outbox_.clear();
   }
-  if (!coordinator_ && !welcomed_) return false;  // held until the coordinator admits us again
-  std::set<int> waiting;  // destinations done for this turn: one chunk each, frames in order
-  for (auto it = sending_.begin(); it != sending_.end();) {
-    if (waiting.count(it->dest)) {
-      ++it;
-      continue;
+  bool sent_any = false;
+  if (coordinator_ || welcomed_) {  // a worker holds its frames until the coordinator admits it again
+    std::set<int> done;  // destinations finished for this turn: one chunk each, frames in order
+    for (auto it = sending_.begin(); it != sending_.end();) {
+      auto& peer = peers_[it->dest];
+      if (coordinator_ && !peer.alive) {  // lost: the receiver was told; its frames are void
+        it = sending_.erase(it);
+        continue;
+      }
+      if (done.count(it->dest) || peer.sent - peer.acked >= kWindow) {
+        done.insert(it->dest);
+        ++it;
+        continue;
+      }
+      const bool whole = it->payload.size() <= kChunkBytes;
+      const Bytes chunk = whole ? Bytes() : make_chunk(it->payload, it->offset);
+      if (peer.sent == peer.acked) peer.acked_at = Clock::now();  // waiting for acknowledgements starts
+      if (!transmit(it->dest, whole ? Wire::kFrame : Wire::kChunk, whole ? it->payload : chunk)) {
+        done.insert(it->dest);  // not routable now (reconnecting): tried again, liveness decides
+        ++it;
+        continue;
+      }
+      ++peer.sent;
+      sent_any = true;
+      if (!whole) {
+        done.insert(it->dest);  // one chunk per turn: other destinations and heartbeats pass between
+        it->offset += chunk.size() - kChunkHeaderBytes;
+      }
+      it = whole || it->offset == it->payload.size() ? sending_.erase(it) : std::next(it);
     }
-    if (it->type != Wire::kFrame || it->payload.size() <= kChunkBytes) {
-      if (!transmit(it->dest, it->type, it->payload) && !coordinator_) return false;  // retried on the next tick
-      it = sending_.erase(it);
-      continue;
-    }
-    const Bytes chunk = make_chunk(it->payload, it->offset);  // one per turn: heartbeats pass between
-    if (!transmit(it->dest, Wire::kChunk, chunk) && !coordinator_) return false;  // retried on the next tick
-    waiting.insert(it->dest);
-    it->offset += chunk.size() - kChunkHeaderBytes;
-    it = it->offset == it->payload.size() ? sending_.erase(it) : std::next(it);
   }
-  return !sending_.empty();
+  all_sent_ = sending_.empty() && std::all_of(peers_.begin(), peers_.end(), [](const Peer& p) {
+                return !p.alive || p.acked == p.sent;
+              });
+  return sent_any && !sending_.empty();
+}
+
+void ZmqTransportImpl::drop_queued_for(int rank) {
+  sending_.erase(std::remove_if(sending_.begin(), sending_.end(), [&](const Outgoing& o) { return o.dest == rank; }),
+                 sending_.end());
+  assembling_.erase(rank);
 }
 
 void ZmqTransportImpl::take_chunk(int from, const Bytes& payload) {
-  auto& assembler = assembling_.try_emplace(from, static_cast<uint64_t>(options_.max_message_bytes)).first->second;
+  auto& assembler = assembling_.try_emplace(from, static_cast<uint64_t>(options_.max_frame_bytes)).first->second;
   const int64_t abandoned = assembler.abandoned();
   auto frame = assembler.add(payload);
   if (assembler.abandoned() != abandoned)
@@ -328,11 +440,7 @@ void ZmqTransportImpl::tick() {
 bool ZmqTransportImpl::transmit(int dest, Wire type, const Bytes& payload) {
   auto& peer = peers_[coordinator_ ? dest : 0];
   const bool ok = transmit_to(peer.route, type, payload);
-  if (ok) {
-    peer.sent = Clock::now();
-  } else if (coordinator_) {
-    lose(dest, zmq_check(-1, "zmq_send").message());
-  }
+  if (ok) peer.sent_at = Clock::now();
   return ok;
 }
 

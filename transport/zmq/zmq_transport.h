@@ -18,17 +18,32 @@
 //   queues the frame for it, recv takes from what it received. Each wire message is one
 //   zmq frame: a type byte, then the payload.
 // - Heartbeats both ways every `heartbeat` of silence (any traffic counts); a peer not heard
-//   from for `liveness` heartbeats is lost. The coordinator reports a lost worker once (as
-//   kPeerLost to a kAnySource receiver) and sends to it fail until it is admitted again
-//   (joins() counts admissions). A worker that loses its coordinator keeps its frames and
-//   says hello until it is welcomed again (zmq reconnects with backoff and jitter); only
-//   after `reconnect_timeout` without a welcome is the coordinator reported lost.
-// - Frames above 1 MiB travel in chunks (total, offset, CRC-32, bytes), one per turn of the
-//   I/O loop and destination, so heartbeats pass between them and zmq's queues hold one
-//   chunk, not a model; a chunk out of order or with a bad CRC drops its frame, loudly.
-// - ZMQ_MAXMSGSIZE caps what a peer may send before it is read; ZMQ_ROUTER_MANDATORY makes a
-//   send to a vanished worker an error, not a silent drop; ZMQ_ROUTER_HANDOVER lets a
-//   reconnected worker (same routing id, derived from its key) take over its old route.
+//   from for `liveness` heartbeats is lost, and only that: a send zmq cannot route at once
+//   (a reconnection under way) is tried again, never taken for a loss. A pause of this
+//   process itself (SIGSTOP, a starved I/O thread) is not its peers' silence: they get a
+//   fresh liveness period. The coordinator reports a lost worker once (as kPeerLost to a
+//   kAnySource receiver) and sends to it fail until it is admitted again (joins() counts
+//   admissions). A worker that loses its coordinator keeps its frames and says hello until
+//   it is welcomed again (zmq reconnects with backoff and jitter); only after
+//   `reconnect_timeout` without a welcome is the coordinator reported lost.
+// - Identity is the key, everywhere. A worker's routing id is random per socket (secret:
+//   CURVE encrypts it), never derived from anything a peer can know; the coordinator binds a
+//   rank to the connection its key's hello came on, acts on a message only when the
+//   connection's authenticated key (ZAP User-Id) is that rank's and the connection is the
+//   one admitted, and sends only there. A second process with the same key that says hello
+//   replaces the first (a restart), and the first is told so and stops.
+// - Frames above 1 MiB travel in chunks (total, offset, CRC-32, bytes); at most kWindow
+//   frames and chunks per peer are unacknowledged at once (flow control, zmq_endpoint.h), so
+//   heartbeats pass between them and zmq's queues hold a few chunks, not a model. A chunk out
+//   of order or with a bad CRC drops its frame, loudly.
+// - Memory per peer is bounded by what the protocol allows it: one frame being assembled
+//   (grown by the chunks that arrived, at most `max_frame_bytes`), kBacklogBytes of its
+//   frames waiting for recv plus one window, and zmq's queue of kReceiveHighWater messages
+//   of at most kMaxWireMessage bytes each. Connections that do not finish their handshake
+//   within `handshake_timeout` are closed.
+// - Closing waits until every frame sent before it is acknowledged by its live peer, or that
+//   peer's acknowledgements stalled for the liveness period (no fixed linger that a slow CPU
+//   would outlast).
 #pragma once
 
 #include <chrono>
@@ -57,9 +72,10 @@ struct ZmqOptions {
   std::chrono::milliseconds connect_timeout{30000};
   // Worker: how long it keeps saying hello to a coordinator it lost before it gives up.
   std::chrono::milliseconds reconnect_timeout{120000};
-  int64_t max_message_bytes = (int64_t{1} << 30) + 64;
-  // At close, how long frames still queued may take to leave (then they are dropped); none
-  // when the peer is already known to be gone.
+  int64_t max_frame_bytes = int64_t{1} << 30;  // the largest frame a peer may send (others: dropped)
+  std::chrono::milliseconds handshake_timeout{10000};
+  // At close, after every frame was acknowledged, how long zmq may take to deliver our own
+  // last acknowledgements.
   std::chrono::milliseconds linger{2000};
 };
 
@@ -75,7 +91,7 @@ class ZmqTransport : public Transport {
   // The endpoint actually bound (a "tcp://127.0.0.1:*" bind learns its port here).
   virtual std::string endpoint() const = 0;
   virtual void close() = 0;
-  // Waits (at most `timeout`) until every frame sent so far has been handed to zmq.
+  // Waits (at most `timeout`) until every frame sent so far to a live peer is acknowledged.
   virtual void flush(std::chrono::milliseconds timeout) = 0;
   // Coordinator: waits until every authorized worker has connected (a send to a worker not
   // yet heard from fails); a timeout names how many are missing. Worker: returns at once.

@@ -5,7 +5,7 @@
 namespace xfed::transport::zmq_detail {
 
 void ZmqTransportImpl::handle_worker_side(Wire type, const Bytes& payload) {
-  if (type == Wire::kFrame || type == Wire::kChunk) return handle(0, type, payload);
+  if (windowed(type) || type == Wire::kAck) return handle(0, type, payload);
   if (type == Wire::kHelloPlease) return unwelcome("the coordinator asks this worker to say hello again");
   if (type == Wire::kRefused) {
     auto why = decode_refusal(payload);
@@ -22,6 +22,7 @@ void ZmqTransportImpl::handle_worker_side(Wire type, const Bytes& payload) {
     std::lock_guard<std::mutex> lock(mu_);
     rank_ = welcome.value().rank;
     world_ = welcome.value().world;
+    if (!welcomed_) peers_[0].reset_flow(Clock::now());  // a new admission: counting starts again
     welcomed_ = ever_welcomed_ = true;
     peers_[0].alive = true;
   }
@@ -40,6 +41,7 @@ void ZmqTransportImpl::refused(const std::string& why) {
     if (!refusal_.empty()) return;
     refusal_ = text;
     report = ever_welcomed_;
+    peers_[0].alive = false;  // nothing it sends counts any more: closing waits for no acknowledgement
   }
   gave_up_ = true;
   if (report) push_in(Received{Received::Kind::kError, Message{0, {}}, Status::usage(text)});
@@ -90,7 +92,7 @@ void ZmqTransportImpl::tick_worker(Clock::time_point now) {
     transmit(0, Wire::kHello, encode_hello(hello));
     return;
   }
-  if (now - coordinator.sent >= options_.heartbeat) transmit(0, Wire::kHeartbeat, {});
+  if (now - coordinator.sent_at >= options_.heartbeat) transmit(0, Wire::kHeartbeat, {});
 }
 
 Status ZmqTransportImpl::wait_welcome() {
