@@ -3,8 +3,10 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "core/check.h"
@@ -91,6 +93,10 @@ void add_run_control_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--round-timeout", c->round_timeout,
                   "seconds to wait for clients per round (0: wait for all)")
       ->check(number_in(0, kMaxSeconds));
+  app->add_option("--straggler-timeout", c->straggler_timeout,
+                  "with --round-timeout 0: clients still silent this many seconds after a round's last "
+                  "answer are missing, as are workers silent that long in the check before round 1 (0: no limit)")
+      ->check(number_in(0, kMaxSeconds));
   app->add_option("--min-clients", c->min_clients,
                   "updates needed to close a round at the deadline (at most --clients)")
       ->check(whole_in(1, 1000000));
@@ -127,10 +133,28 @@ std::string flag_value(const nlohmann::json& v, const std::string& where) {
   throw UsageError(where + ": unsupported value type (use strings, numbers, booleans or arrays)");
 }
 
+// JSON itself allows a key twice (the last wins); a config must not: which value was meant?
+// `lr_decay` and `lr-decay` are the same key. TOML refuses duplicates itself.
+nlohmann::json parse_json_config(const std::string& text, const std::string& path) {
+  std::vector<std::set<std::string>> seen;  // per open object
+  const auto refuse_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) seen.emplace_back();
+    if (event == Event::object_end && !seen.empty()) seen.pop_back();
+    if (event != Event::key || seen.empty()) return true;
+    std::string key = parsed.get<std::string>();
+    std::replace(key.begin(), key.end(), '_', '-');
+    if (!seen.back().insert(key).second)
+      throw UsageError("--config " + path + ": the key '" + parsed.get<std::string>() + "' is given twice");
+    return true;
+  };
+  return nlohmann::json::parse(text, refuse_duplicates);
+}
+
 nlohmann::json parse_config_text(const std::string& text, const std::string& path) {
   const bool is_json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   try {
-    if (is_json) return nlohmann::json::parse(text);
+    if (is_json) return parse_json_config(text, path);
     const auto table = toml::parse(text, path);
     std::ostringstream os;
     os << toml::json_formatter{table};
@@ -138,6 +162,8 @@ nlohmann::json parse_config_text(const std::string& text, const std::string& pat
   } catch (const toml::parse_error& e) {
     throw UsageError("--config " + path + ": " + std::string(e.description()) + " (line " +
                      std::to_string(e.source().begin.line) + ")");
+  } catch (const UsageError&) {
+    throw;
   } catch (const std::exception& e) {
     throw UsageError("--config " + path + ": " + e.what());
   }
@@ -174,12 +200,33 @@ CLI::Validator whole_in(int64_t lo, int64_t hi) {
                         "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
 }
 
+// tcp://HOST:PORT with PORT in 1..65535 ('*' too for --bind: any free port); "" when valid.
+static std::string check_endpoint(const std::string& text, bool bind) {
+  const std::string scheme = "tcp://";
+  const auto colon = text.rfind(':');
+  const std::string expected = bind ? "tcp://HOST:PORT (PORT 1..65535, or * for any free port)" : "tcp://HOST:PORT (PORT 1..65535)";
+  if (text.rfind(scheme, 0) != 0 || colon == std::string::npos || colon <= scheme.size())
+    return "'" + text + "': expected " + expected;
+  const std::string port = text.substr(colon + 1);
+  if (bind && port == "*") return "";
+  int64_t value = 0;
+  if (!parse_int64(port, &value) || value < 1 || value > 65535)
+    return "'" + text + "': the port '" + port + "' is not in 1..65535";
+  return "";
+}
+
+static CLI::Validator endpoint_of(bool bind) {
+  return CLI::Validator([=](std::string& text) { return check_endpoint(text, bind); }, "tcp://HOST:PORT");
+}
+
 void add_data_flags(CLI::App* app, RunConfig* config) { add_dataset_flags(app, config); }
 
 void add_edge_flags(CLI::App* app, EdgeConfig* e, bool coordinator) {
   app->add_option("--key", e->key_file, "this process's key pair: NAME.key from `xfed keygen --out NAME`");
   if (coordinator) {
-    app->add_option("--bind", e->endpoint, "where workers connect: tcp://HOST:PORT (tcp://0.0.0.0:5555)")->required();
+    app->add_option("--bind", e->endpoint, "where workers connect: tcp://HOST:PORT (tcp://0.0.0.0:5555)")
+        ->required()
+        ->check(endpoint_of(true));
     app->add_option("--authorized-keys", e->authorized_keys,
                     "the workers' public keys, one a line ('#' comments): the only keys admitted")
         ->required();
@@ -187,7 +234,7 @@ void add_edge_flags(CLI::App* app, EdgeConfig* e, bool coordinator) {
                     "seconds to wait before round 1 for every authorized worker (then late ones join as they come)")
         ->check(number_in(0, kMaxSeconds));
   } else {
-    app->add_option("--connect", e->endpoint, "the coordinator: tcp://HOST:PORT")->required();
+    app->add_option("--connect", e->endpoint, "the coordinator: tcp://HOST:PORT")->required()->check(endpoint_of(false));
     app->add_option("--server-key", e->server_key, "the coordinator's public key: its NAME.pub, or the Z85 text");
     app->add_option("--client", e->clients,
                     "the clients this worker trains: K or K1,K2,... (partitions of the dataset); without it, "

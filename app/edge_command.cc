@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "app/edge_admission.h"
+#include "app/interrupt.h"
 #include "app/resume_check.h"
 #include "app/roles.h"
 #include "app/run_outputs.h"
@@ -84,6 +85,7 @@ Status wait_for_workers(transport::ZmqTransport& t, const EdgeConfig& e, const E
 }  // namespace
 
 int coordinator_command(RunConfig c, const EdgeConfig& e) {
+  catch_interrupts();  // first: before any thread starts
   set_log_verbose(c.verbose);
   use_single_intraop_thread();
   c.transport = kTransport;
@@ -95,6 +97,7 @@ int coordinator_command(RunConfig c, const EdgeConfig& e) {
   auto admission = std::make_shared<EdgeAdmission>(c.clients, setup.coordinator.run_identity);
   options.admit = [admission](int rank, const Bytes& introduction) { return admission->admit(rank, introduction); };
   setup.coordinator.home_rank_of = [admission](int64_t client) { return admission->rank_of(client); };
+  setup.coordinator.stop_requested = [] { return interrupted() != 0; };
   auto made = transport::make_zmq_coordinator_transport(options);
   if (!made) throw UsageError("xfed coordinator: " + made.message());
   auto& t = *made.value();
@@ -164,7 +167,7 @@ int worker_command(RunConfig c, const EdgeConfig& e) {
   std::optional<TrainTestData> own;
   RunSetup setup;
   if (clients.empty()) {
-    own = load_data(c);
+    own = load_data(c, /*with_test=*/false);
     setup.coordinator.run_identity = run_identity(c, own->train);
   } else {
     setup = make_run_setup(c);

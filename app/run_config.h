@@ -45,6 +45,7 @@ struct RunConfig {
   std::string save_model;
   int64_t eval_every = 1;
   double round_timeout = 0.0;
+  double straggler_timeout = 600.0;  // with no --round-timeout: clients silent this long after the last answer are missing
   int64_t min_clients = 1;
   double max_update_norm = 0.0;   // 0: no limit
   // synthetic dataset

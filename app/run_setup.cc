@@ -57,18 +57,18 @@ std::vector<int64_t> labels_of(const Dataset& d) {
 
 }  // namespace
 
-TrainTestData load_data(const RunConfig& c) {
+TrainTestData load_data(const RunConfig& c, bool with_test) {
   if (c.dataset == "synthetic") return make_synthetic(synthetic_options(c));
   if (c.dataset == "cifar10")
-    return load_cifar10_dir(c.data_dir.empty() ? "data/cifar-10-batches-bin" : c.data_dir)
+    return load_cifar10_dir(c.data_dir.empty() ? "data/cifar-10-batches-bin" : c.data_dir, with_test)
         .value_or_throw<UsageError>();
   if (c.dataset == "mnist")
     return load_mnist_dir(c.data_dir.empty() ? "/usr/share/datasets/mnist" : c.data_dir, "mnist",
-                          0.1307, 0.3081)
+                          0.1307, 0.3081, with_test)
         .value_or_throw<UsageError>();
   if (c.dataset == "fashion-mnist")
     return load_mnist_dir(c.data_dir.empty() ? "/usr/share/datasets/fashion-mnist" : c.data_dir,
-                          "fashion-mnist", 0.2860, 0.3530)
+                          "fashion-mnist", 0.2860, 0.3530, with_test)
         .value_or_throw<UsageError>();
   throw UsageError("--dataset '" + c.dataset + "': expected fashion-mnist, mnist, cifar10 or synthetic");
 }
@@ -78,14 +78,6 @@ int worker_threads(const RunConfig& c, int64_t clients_per_round) {
   return static_cast<int>(std::clamp<int64_t>(t, 1, std::max<int64_t>(1, clients_per_round)));
 }
 
-void check_output_paths(const RunConfig& c) {
-  if (!c.metrics.empty()) check_output_file(c.metrics, "--metrics").throw_as<UsageError>();
-  if (!c.save_model.empty()) {
-    check_output_file(c.save_model, "--save-model").throw_as<UsageError>();
-    check_output_file(c.save_model + ".json", "--save-model").throw_as<UsageError>();
-  }
-  if (!c.checkpoint_dir.empty()) check_output_dir(c.checkpoint_dir, "--checkpoint-dir").throw_as<UsageError>();
-}
 
 RunSetup make_run_setup(const RunConfig& c) {
   if (c.min_clients > c.clients)
@@ -129,6 +121,7 @@ RunSetup make_run_setup(const RunConfig& c) {
   }
   if (!c.link.empty()) o.links = coordinator::parse_links(c.link).value_or_throw<UsageError>();
   o.round_timeout_s = c.round_timeout;
+  o.straggler_timeout_s = c.straggler_timeout;
   o.min_clients = c.min_clients;
   o.max_update_norm = c.max_update_norm;
   o.eval_every = c.eval_every;

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "app/output_paths.h"
 #include "app/run_config.h"
 #include "coordinator/coordinator.h"
 #include "core/client_data.h"
@@ -22,9 +23,9 @@ struct RunSetup {
   worker::ResumePoint resume;  // --resume: the checkpoint's round (0: none) and structure
 };
 
-TrainTestData load_data(const RunConfig& config);
-// Before anything runs: every output path can be written (exit 2 now, not after training).
-void check_output_paths(const RunConfig& config);
+// with_test false: the training data alone, its test files not even looked for (an edge
+// device training on its own data).
+TrainTestData load_data(const RunConfig& config, bool with_test = true);
 RunSetup make_run_setup(const RunConfig& config);
 // The initial global model: a pure function of (spec, seed) (core/model.h).
 using ::xfed::make_initial_model;

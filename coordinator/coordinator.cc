@@ -22,15 +22,6 @@ using protocol::FrameKind;
 
 std::string client_name(int64_t c) { return "client " + std::to_string(c); }
 
-// Why an update must not be averaged in, if it must not: a norm above the limit. (NaN/Inf
-// never get this far: the state decoder refuses them.)
-std::optional<std::string> refusal_of(const at::Tensor& delta, double max_norm) {
-  if (max_norm <= 0) return std::nullopt;
-  const double norm = delta.norm().item<double>();
-  if (norm <= max_norm) return std::nullopt;
-  return "its update's norm " + exact_number(norm) + " is above --max-update-norm " + exact_number(max_norm);
-}
-
 }  // namespace
 
 
@@ -68,6 +59,7 @@ void Coordinator::refresh_ranks() {
     joins_[r] = joins;
     alive_[r] = true;
     broadcast_.forget_rank(r);
+    ledger_.void_rank(r);
   }
 }
 
@@ -98,7 +90,12 @@ Result<RunSummary> Coordinator::run() {
     totals_.seconds = seconds_before + seconds_since(start);
     status = save_round_checkpoint(r);
   }
-  shutdown_workers();
+  // Rounds ran, and not one update arrived in any: nothing was trained (a deadline no
+  // client can meet, say). That is a failed run, not a result.
+  if (status && first_round <= options_.rounds && !aggregated_)
+    status = Status::error("coordinator: no update arrived in any of rounds " + std::to_string(first_round) + ".." +
+                           std::to_string(options_.rounds) + " (is --round-timeout long enough for one local training?)");
+  shutdown_workers(status.code() == StatusCode::kInterrupted ? status.message() : "");
   if (!status) return status;
   if (!last_eval_.test_accuracy) evaluate_into(&last_eval_);
   RunSummary s = totals_;
@@ -211,6 +208,7 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
       continue;
     }
     broadcast_.mark_sent(c, ranks[i]);
+    ledger_.sent(c, SentTask{static_cast<uint32_t>(round), phase.expected(), ranks[i]});
     report->bytes_down += size;
     report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
     count_download(kind, size, report);
@@ -232,105 +230,6 @@ void Coordinator::close_phase(RoundCollection& phase) {
   phase.report().seconds_link += phase.link_seconds(options_.links);
 }
 
-Status Coordinator::collect(RoundCollection& phase) {
-  using Kind = transport::Received::Kind;
-  const int64_t round = phase.round();
-  const bool has_deadline = options_.round_timeout_s > 0;
-  constexpr double kLongestWait = 1e6;  // seconds: the deadline stays far inside the clock's range
-  std::optional<Clock::time_point> deadline;
-  if (has_deadline)
-    deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(
-                                  std::min(options_.round_timeout_s, kLongestWait) * 1000));
-  while (phase.waiting()) {
-    auto got = receive_until(deadline);
-    if (got.kind == Kind::kTimeout) break;
-    if (got.kind == Kind::kError) {
-      if (got.message.source <= 0) return got.status.prefixed("coordinator");
-      log_warning("round " + std::to_string(round) + ": " + got.status.message());
-      lose_rank(got.message.source, phase);
-      if (alive_workers() == 0) return Status::peer_lost("coordinator: every worker is gone");
-      continue;
-    }
-    if (auto st = accept(std::move(got.message), phase); !st) {
-      ++phase.report().dropped;
-      ++phase.report().dropped_kinds[st.code()];
-      log_warning(st.message() + " (dropped: " + status_code_name(st.code()) + ")");
-    }
-  }
-  if (phase.waiting() && has_deadline)
-    log_warning("round " + std::to_string(round) + ": " + std::to_string(phase.still_expected()) +
-                " client(s) missed the " + std::to_string(options_.round_timeout_s) + " s deadline");
-  phase.count_missing();
-  return Status::ok();
-}
-
-Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
-  const auto start = Clock::now();
-  const int64_t round = phase.round();
-  const std::string from = "frame from " + transport::peer_name(message.source);
-  const auto size = static_cast<int64_t>(message.bytes.size());
-  auto decoded = protocol::decode_frame(std::move(message.bytes), options_.max_frame_bytes);
-  if (!decoded) return decoded.status().prefixed(from);
-  const auto& f = decoded.value();
-  const auto& h = f.header;
-  if (h.kind != phase.expected() && h.kind != FrameKind::kFailure)
-    return Status::stale(from + ": unexpected " + protocol::frame_kind_name(h.kind) + " frame");
-  if (h.round != round)
-    return Status::stale(from + ": late update for round " + std::to_string(h.round));
-  if (!phase.rank_of(h.client))
-    return Status::stale(from + ": update for " + client_name(h.client) +
-                         ", which is not expected this round");
-  if (h.model_version != broadcast_.version())
-    return Status::stale(from + ": update against model version " +
-                         std::to_string(h.model_version) + ", current is " +
-                         std::to_string(broadcast_.version()));
-  auto r = f.payload_reader();
-  if (h.kind == FrameKind::kFailure) return accept_failure(h.client, r, phase);
-  protocol::UpdateMeta meta;
-  if (!meta.read(r) || meta.samples == 0)
-    return Status::corruption(from + ": truncated or empty update metadata");
-  if (meta.base_crc != broadcast_.crc())
-    return Status::corruption(from + ": " + client_name(h.client) +
-                         " used a model that differs from the coordinator's (CRC mismatch)");
-  if (h.kind == FrameKind::kStats) return accept_stats(h.client, r, meta, size, phase).prefixed(from);
-  auto delta = at::empty({layout_.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, layout_, h.codecs, delta.data_ptr<float>()); !st)
-    return st.prefixed(from);
-  if (auto why = refusal_of(delta, options_.max_update_norm)) {
-    record_failure(h.client, protocol::TaskFailure{protocol::FailureKind::kRejected, *why}, phase);
-    return Status::ok();
-  }
-  phase.add_update(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta}, meta, size,
-                   seconds_since(start), layout_.total * static_cast<int64_t>(sizeof(float)));
-  return Status::ok();
-}
-
-// A client that could not do its task: no longer waited for, counted with its reason.
-Status Coordinator::accept_failure(int64_t client, ByteReader& r, RoundCollection& phase) {
-  protocol::TaskFailure failure;
-  if (!failure.read(r)) return Status::corruption(client_name(client) + ": malformed failure report");
-  record_failure(client, std::move(failure), phase);
-  return Status::ok();
-}
-
-void Coordinator::record_failure(int64_t client, protocol::TaskFailure failure, RoundCollection& phase) {
-  log_warning("round " + std::to_string(phase.round()) + ": " + client_name(client) + " failed (" +
-              protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
-  // Whatever model that rank holds may not be the one we think: a full model next time.
-  if (const auto rank = phase.rank_of(client)) broadcast_.task_failed(*rank);
-  phase.add_failure(client, std::move(failure));
-}
-
-transport::Received Coordinator::receive_until(std::optional<Clock::time_point> deadline) {
-  auto wait = std::chrono::milliseconds(-1);  // no deadline: as long as it takes
-  if (deadline)
-    wait = std::max(std::chrono::milliseconds(0),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()));
-  auto got = transport_.recv({transport::kAnySource, wait});
-  wire_bytes_ += static_cast<int64_t>(got.message.bytes.size());
-  return got;
-}
-
 Status Coordinator::send_to(int rank, Bytes frame) {
   const auto size = static_cast<int64_t>(frame.size());
   auto st = transport_.send(rank, std::move(frame));
@@ -341,6 +240,7 @@ Status Coordinator::send_to(int rank, Bytes frame) {
 void Coordinator::lose_rank(int rank, RoundCollection& phase) {
   if (rank <= 0 || rank >= static_cast<int>(alive_.size())) return;
   alive_[rank] = false;
+  ledger_.void_rank(rank);
   phase.lose_rank(rank);
 }
 
@@ -357,6 +257,7 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
     return Status::ok();
   }
   failed_rounds_ = 0;
+  aggregated_ = true;
   const auto start = Clock::now();
   int64_t samples = 0;
   for (const auto& u : updates) samples += u.samples;
@@ -381,8 +282,13 @@ void Coordinator::evaluate_into(RoundReport* report) {
   last_eval_ = *report;
 }
 
-void Coordinator::shutdown_workers() {
-  const auto frame = protocol::ControlMessage{protocol::ControlCommand::kShutdown, {}}.frame(0, 0);
+Status Coordinator::check_stop() const {
+  if (!options_.stop_requested || !options_.stop_requested()) return Status::ok();
+  return Status::error(StatusCode::kInterrupted, "coordinator: interrupted; the run stops here");
+}
+
+void Coordinator::shutdown_workers(const std::string& why) {
+  const auto frame = protocol::ControlMessage{protocol::ControlCommand::kShutdown, why}.frame(0, 0);
   for (int r = 1; r < transport_.world_size(); ++r) {
     if (!alive_[r]) continue;
     if (auto st = send_to(r, frame); !st)

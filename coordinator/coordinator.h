@@ -52,6 +52,7 @@
 #include "coordinator/sampler.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/strategy.h"
+#include "coordinator/task_ledger.h"
 #include "core/dataset.h"
 #include "core/metrics.h"
 #include "core/model.h"
@@ -88,7 +89,14 @@ struct CoordinatorOptions {
   double warmup_start_ratio = 0; // ratio in round 1 (0: 4 x target, at most 1)
   std::vector<Link> links;       // modelled client links; empty: no seconds_link
   std::optional<pruning::PruneOptions> prune;
-  double round_timeout_s = 0;    // 0: wait for every sampled client
+  double round_timeout_s = 0;    // 0: wait for every sampled client (while answers keep coming)
+  // With no round deadline: clients still silent this long after the round's last answer (or
+  // its tasks, when none came) are missing. A worker that is alive but never answers cannot
+  // hold a run forever. 0: no limit.
+  double straggler_timeout_s = 600;
+  // Polled while waiting (at least once a second): true ends the run at once, with every
+  // worker told to stop (an interrupted coordinator: Ctrl-C, SIGTERM). Null: never.
+  std::function<bool()> stop_requested;
   int64_t min_clients = 1;
   int64_t eval_every = 1;
   // Client -> worker rank for the whole run (a multi-process run: a client's error-feedback
@@ -140,6 +148,8 @@ class Coordinator {
                                     protocol::ControlCommand answer, std::chrono::seconds timeout,
                                     const std::string& what);
   Status check_worker_configs();
+  void forget_rejoined(std::set<int>& asked, const std::string& what);
+  std::chrono::seconds config_check_timeout() const;
   Status save_round_checkpoint(int64_t round);
   Status save_client_states(int64_t round);
   Status run_round(int64_t round, RoundReport* report);
@@ -152,9 +162,15 @@ class Coordinator {
   using PerClientTask = std::function<void(int64_t client, protocol::TrainTask* task)>;
   void dispatch(const std::vector<int64_t>& sampled, protocol::TrainTask task,
                 const PerClientTask& per_client, RoundCollection& phase);
-  // Receives until every client answered or the deadline passed.
+  // Receives until every client answered, the deadline passed, or the answers stopped for
+  // straggler_timeout_s.
   Status collect(RoundCollection& phase);
   Status accept(transport::Message message, RoundCollection& phase);
+  // The checks and decoding of a frame that answers the current task of its client.
+  Status accept_answer(const protocol::Frame& f, const std::string& from, int64_t size, RoundCollection& phase);
+  // Pending clients of ranks that joined again since their tasks went out (a new process,
+  // which never got them): missing now, not waited for.
+  void drop_tasks_of_rejoined(RoundCollection& phase);
   Status accept_failure(int64_t client, ByteReader& r, RoundCollection& phase);
   void record_failure(int64_t client, protocol::TaskFailure failure, RoundCollection& phase);
   // One frame from any worker, waiting at most until `deadline` (none: no limit).
@@ -164,7 +180,10 @@ class Coordinator {
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   void evaluate_into(RoundReport* report);
-  void shutdown_workers();
+  // kShutdown to every live worker; `why` (empty for a finished run) is what they print.
+  void shutdown_workers(const std::string& why);
+  // An error when stop_requested says so.
+  Status check_stop() const;
   int alive_workers() const;
   // Ranks that joined again since we last looked (transport joins()): alive, and holding no
   // model we can rely on (a full model next time).
@@ -190,10 +209,12 @@ class Coordinator {
   int64_t model_version_ = 0;
   std::vector<bool> alive_;  // per rank
   std::vector<uint64_t> joins_;  // per rank, transport joins() when last looked
+  TaskLedger ledger_;            // tasks sent and not answered yet
   std::vector<RoundObserver*> observers_;
   RunSummary totals_;
   RoundReport last_eval_;
   int failed_rounds_ = 0;
+  bool aggregated_ = false;  // some round of this run aggregated updates
   int64_t wire_bytes_ = 0;  // every frame this coordinator sent or received
   PruningSchedule pruning_;
 };

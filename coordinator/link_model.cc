@@ -29,10 +29,15 @@ Result<std::vector<Link>> parse_links(const std::string& spec) {
       return Status::usage("--link '" + spec + "': bad bandwidth in '" + item +
                            "' (e.g. 1mbit, 500kbit, 1gbit)");
     link.bits_per_second = v * scale;
+    // Below 1 bit/s (1e-320mbit) a transfer time is no longer a number; above 1 Pbit/s no link.
+    if (!(link.bits_per_second >= 1 && link.bits_per_second <= 1e15))
+      return Status::usage("--link '" + spec + "': the bandwidth in '" + item + "' is outside 1bit..1000000gbit");
     if (latency) {
       if (!parse_quantity(*latency, &v, &unit) || !(v >= 0) || !scale_of(unit, kTimes, kTimeScale, 3, &scale))
         return Status::usage("--link '" + spec + "': bad latency in '" + item + "' (e.g. 50ms)");
       link.latency_s = v * scale;
+      if (!(link.latency_s <= 1e6))
+        return Status::usage("--link '" + spec + "': the latency in '" + item + "' is above 1000000s");
     }
     links.push_back(link);
   }

@@ -70,6 +70,10 @@ void RoundCollection::add_failure(int64_t client, protocol::TaskFailure failure)
   ++report_.missing;
 }
 
+void RoundCollection::abandon(int64_t client) {
+  if (rank_of_.erase(client)) ++report_.missing;
+}
+
 void RoundCollection::lose_rank(int rank) {
   for (auto it = rank_of_.begin(); it != rank_of_.end();) {
     if (it->second == rank) {

@@ -43,6 +43,8 @@ class RoundCollection {
   void add_stats(int64_t client, pruning::Evidence evidence, const protocol::UpdateMeta& meta,
                  int64_t frame_bytes);
   void add_failure(int64_t client, protocol::TaskFailure failure);
+  // The client's answer came and was unusable (counted as a dropped frame): missing.
+  void abandon(int64_t client);
   // A rank is gone: its pending clients are missing.
   void lose_rank(int rank);
   // At the close: those still pending are counted missing (and stay listed as pending).

@@ -4,6 +4,8 @@
 // configuration check before round 1 (every rank must run the same settings: the same data
 // partition, the same model) and the save of the clients' state on a checkpoint round
 // (checkpoint_step.cc).
+#include <cmath>
+
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 
@@ -36,8 +38,13 @@ Result<Coordinator::WorkerAnswers> Coordinator::ask_workers(const protocol::Cont
     if (alive_[r] && send_to(r, frame)) answers.silent.insert(r);
   const auto deadline = Clock::now() + timeout;
   while (!answers.silent.empty()) {
-    auto got = receive_until(deadline);
-    if (got.kind == transport::Received::Kind::kTimeout) break;
+    auto got = receive_until(std::min(deadline, Clock::now() + std::chrono::seconds(1)));
+    forget_rejoined(answers.silent, what);
+    if (auto st = check_stop(); !st) return st;
+    if (got.kind == transport::Received::Kind::kTimeout) {
+      if (Clock::now() >= deadline) break;
+      continue;
+    }
     const int from = got.message.source;
     if (got.kind == transport::Received::Kind::kError) {
       if (from <= 0) return got.status.prefixed("coordinator");
@@ -57,6 +64,18 @@ Result<Coordinator::WorkerAnswers> Coordinator::ask_workers(const protocol::Cont
   return answers;
 }
 
+// A rank that joined again since it was asked is a new process that never got the question.
+void Coordinator::forget_rejoined(std::set<int>& asked, const std::string& what) {
+  for (auto it = asked.begin(); it != asked.end();) {
+    if (transport_.joins(*it) == joins_[*it]) {
+      ++it;
+      continue;
+    }
+    log_warning(what + ": " + transport::peer_name(*it) + " joined again before it answered");
+    it = asked.erase(it);
+  }
+}
+
 void Coordinator::announce_resume_point(int64_t first_round) {
   refresh_ranks();
   const protocol::ControlMessage resume{protocol::ControlCommand::kResume,
@@ -66,19 +85,31 @@ void Coordinator::announce_resume_point(int64_t first_round) {
     if (alive_[r]) (void)send_to(r, frame);  // a worker not there yet starts afresh anyway
 }
 
+// At most kConfigCheckTimeout, and no longer than the straggler bound.
+std::chrono::seconds Coordinator::config_check_timeout() const {
+  const double s = options_.straggler_timeout_s;
+  if (s <= 0 || s >= static_cast<double>(kConfigCheckTimeout.count())) return kConfigCheckTimeout;
+  return std::chrono::seconds(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(s))));
+}
+
 Status Coordinator::check_worker_configs() {
   using protocol::ControlCommand;
   if (options_.run_identity.empty()) return Status::ok();  // a library user's run: nothing to compare
   auto asked = ask_workers({ControlCommand::kCheckConfig, options_.run_identity}, 0,
-                           ControlCommand::kConfigChecked, kConfigCheckTimeout, "configuration check");
+                           ControlCommand::kConfigChecked, config_check_timeout(), "configuration check");
   if (!asked) return asked.status();
   for (const auto& [rank, reply] : asked.value().replies)
     if (!reply.text.empty())
-      return Status::usage(transport::peer_name(rank) + " runs another configuration than the coordinator: " +
-                           reply.text + " (every rank needs the same flags)");
-  for (int r : asked.value().silent)
-    return Status::timeout(transport::peer_name(r) + " did not answer the configuration check within " +
-                           std::to_string(kConfigCheckTimeout.count()) + " s");
+      return Status::usage(transport::peer_name(rank) + " " + reply.text);
+  const auto& silent = asked.value().silent;
+  if (!silent.empty() && asked.value().replies.empty())
+    return Status::timeout("no worker answered the configuration check within " +
+                           std::to_string(config_check_timeout().count()) + " s");
+  for (int r : silent) {  // alive but silent: the run goes on without it
+    log_warning(transport::peer_name(r) + " did not answer the configuration check within " +
+                std::to_string(config_check_timeout().count()) + " s; it gets no work");
+    alive_[r] = false;
+  }
   return Status::ok();
 }
 

@@ -13,6 +13,8 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kTimeout: return "timeout";
     case StatusCode::kPeerLost: return "peer lost";
     case StatusCode::kDiverged: return "diverged";
+    case StatusCode::kForbidden: return "forbidden";
+    case StatusCode::kInterrupted: return "interrupted";
   }
   return "unknown";
 }

@@ -27,6 +27,8 @@ enum class StatusCode : uint8_t {
   kTimeout,     // nothing arrived in time
   kPeerLost,    // the peer is gone or the transport closed
   kDiverged,    // training produced non-finite values
+  kForbidden,   // a peer sent what it may not (an answer for a task it was not given)
+  kInterrupted, // the user stopped the run (Ctrl-C, SIGTERM)
 };
 const char* status_code_name(StatusCode code);
 
@@ -43,6 +45,7 @@ class [[nodiscard]] Status {
   static Status timeout(std::string m) { return Status(StatusCode::kTimeout, std::move(m)); }
   static Status peer_lost(std::string m) { return Status(StatusCode::kPeerLost, std::move(m)); }
   static Status diverged(std::string m) { return Status(StatusCode::kDiverged, std::move(m)); }
+  static Status forbidden(std::string m) { return Status(StatusCode::kForbidden, std::move(m)); }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }

@@ -86,15 +86,23 @@ bool TaskFailure::read(ByteReader& r) {
   return r.get_string(&reason, kMaxReasonBytes) && r.done();
 }
 
+// A shutdown carries its reason only when it has one (a stop before the end: an interrupted
+// coordinator); without one it is the single byte it always was.
+static bool has_text(const ControlMessage& m) {
+  return carries_text(m.command) || (m.command == ControlCommand::kShutdown && !m.text.empty());
+}
+
 void ControlMessage::write(ByteWriter& w) const {
   w.put_u8(static_cast<uint8_t>(command));
-  if (carries_text(command)) w.put_string(text.substr(0, kMaxControlText));
+  if (has_text(*this)) w.put_string(text.substr(0, kMaxControlText));
 }
 
 bool ControlMessage::read(ByteReader& r) {
   if (!get_enum(r, ControlCommand::kShutdown, ControlCommand::kResume, &command)) return false;
   text.clear();
-  if (carries_text(command) && !r.get_string(&text, kMaxControlText)) return false;
+  const bool text_follows = carries_text(command) || (command == ControlCommand::kShutdown && !r.done());
+  if (text_follows && !r.get_string(&text, kMaxControlText)) return false;
+  if (command == ControlCommand::kShutdown && text_follows && text.empty()) return false;  // never written so
   return r.done();
 }
 

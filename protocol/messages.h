@@ -81,7 +81,8 @@ enum class ControlCommand : uint8_t {
 };
 
 // Control payload: u8 command, then for kClientStateSaved, kCheckConfig, kConfigChecked and
-// kResume a text (string, <= 64 KiB).
+// kResume a text (string, <= 64 KiB); a kShutdown may carry one too (why the run stops early:
+// the worker prints it), and without it is the one byte it always was.
 struct ControlMessage {
   ControlCommand command = ControlCommand::kShutdown;
   std::string text;  // an error, a run identity or a difference, per command

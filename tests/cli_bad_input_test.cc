@@ -31,12 +31,12 @@ const char* const kNumericFlags[] = {
     "--clients", "--fraction", "--rounds", "--local-epochs", "--batch", "--lr", "--momentum",
     "--weight-decay", "--lr-decay", "--server-lr", "--ef-momentum", "--sparsity-warmup",
     "--warmup-start-ratio", "--seed", "--threads", "--checkpoint-every", "--eval-every",
-    "--round-timeout", "--min-clients", "--synthetic-classes", "--synthetic-train",
+    "--round-timeout", "--straggler-timeout", "--min-clients", "--synthetic-classes", "--synthetic-train",
     "--synthetic-test", "--synthetic-noise", "--max-update-norm"};
 const char* const kBadValues[] = {"nan", "inf", "-1", "0", "4294967296"};
 const std::set<std::pair<std::string, std::string>> kValid = {
     {"--momentum", "0"}, {"--weight-decay", "0"}, {"--ef-momentum", "0"},
-    {"--warmup-start-ratio", "0"}, {"--round-timeout", "0"}, {"--synthetic-noise", "0"},
+    {"--warmup-start-ratio", "0"}, {"--round-timeout", "0"}, {"--straggler-timeout", "0"}, {"--synthetic-noise", "0"},
     {"--threads", "0"}, {"--sparsity-warmup", "0"}, {"--seed", "0"}, {"--seed", "4294967296"},
     {"--max-update-norm", "0"}, {"--max-update-norm", "4294967296"}};
 

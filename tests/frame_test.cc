@@ -150,6 +150,19 @@ TEST(ControlMessage, EveryCommandRoundTripsAndMalformedOnesAreRefused) {
     ByteReader longer(bytes);
     EXPECT_FALSE(ControlMessage{}.read(longer)) << "trailing bytes, command " << static_cast<int>(command);
   }
+  // A shutdown may say why the run stops early; without a reason it is the one byte it was.
+  const ControlMessage stop{ControlCommand::kShutdown, "interrupted (SIGTERM)"};
+  Bytes bytes;
+  ByteWriter w(&bytes);
+  stop.write(w);
+  ByteReader r(bytes);
+  ControlMessage back;
+  ASSERT_TRUE(back.read(r));
+  EXPECT_EQ(back.command, ControlCommand::kShutdown);
+  EXPECT_EQ(back.text, stop.text);
+  bytes.push_back(0);
+  ByteReader longer(bytes);
+  EXPECT_FALSE(ControlMessage{}.read(longer)) << "trailing bytes after the reason";
   for (uint8_t unknown : {uint8_t{0}, uint8_t{7}, uint8_t{255}}) {
     const Bytes bytes{unknown};
     ByteReader r(bytes);

@@ -10,11 +10,14 @@
 #include <gtest/gtest.h>
 
 #include "app/run_config.h"
+#include "app/roles.h"
 #include "app/run_setup.h"
 #include "app/simulation.h"
 #include "core/coding.h"
 #include "core/metrics.h"
+#include "transport/inproc/inproc_transport.h"
 #include "transport/transport.h"
+#include "worker/worker.h"
 
 namespace xfed::testing {
 
@@ -71,5 +74,69 @@ class HookedTransport : public transport::Transport {
   std::unique_ptr<transport::Transport> inner_;
   Hook hook_;
 };
+
+// Forwards to another transport, sending `rewrite(frame)` in place of each frame.
+class RewritingTransport : public transport::Transport {
+ public:
+  using Rewrite = std::function<Bytes(const Bytes&)>;
+  RewritingTransport(std::unique_ptr<transport::Transport> inner, Rewrite rewrite)
+      : inner_(std::move(inner)), rewrite_(std::move(rewrite)) {}
+  std::string name() const override { return "rewriting-" + inner_->name(); }
+  int rank() const override { return inner_->rank(); }
+  int world_size() const override { return inner_->world_size(); }
+  Status send(int dest, Bytes bytes) override { return inner_->send(dest, rewrite_(bytes)); }
+  transport::Received recv(const transport::RecvOptions& o) override { return inner_->recv(o); }
+
+ private:
+  std::unique_ptr<transport::Transport> inner_;
+  Rewrite rewrite_;
+};
+
+// Runs a federation where each worker rank's transport is wrapped: `hook_for(rank)` runs
+// before each send. `home_ranks`: client -> rank (empty: balanced each round).
+inline app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
+                                       const std::function<HookedTransport::Hook(int)>& hook_for, Recorder* rec,
+                                       std::vector<int> home_ranks = {}) {
+  auto setup = app::make_run_setup(c);
+  setup.coordinator.home_ranks = std::move(home_ranks);
+  auto hub = std::make_shared<transport::InProcHub>(1 + threads);
+  const auto options = app::worker_options(setup, std::make_shared<worker::ClientStateStore>(), "");
+  std::vector<std::thread> workers;
+  for (int rank = 1; rank <= threads; ++rank) {
+    workers.emplace_back([&, rank] {
+      app::use_single_intraop_thread();
+      HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
+      EXPECT_TRUE(app::run_worker(setup.clients, t, options));
+    });
+  }
+  auto t0 = transport::make_inproc_transport({hub, 0});
+  auto outcome = app::run_coordinator(setup, app::make_initial_model(setup.spec, c.seed), *t0,
+                                     rec ? std::vector<RoundObserver*>{rec} : std::vector<RoundObserver*>{});
+  for (auto& w : workers) w.join();
+  EXPECT_TRUE(outcome) << outcome.message();
+  return std::move(outcome).value();
+}
+
+// The same, every frame a worker sends replaced by `rewrite(frame)`.
+inline app::RunOutcome simulate_rewritten(const app::RunConfig& c, int threads,
+                                          const std::function<Bytes(const Bytes&)>& rewrite, Recorder* rec) {
+  auto setup = app::make_run_setup(c);
+  auto hub = std::make_shared<transport::InProcHub>(1 + threads);
+  const auto options = app::worker_options(setup, std::make_shared<worker::ClientStateStore>(), "");
+  std::vector<std::thread> workers;
+  for (int rank = 1; rank <= threads; ++rank) {
+    workers.emplace_back([&, rank] {
+      app::use_single_intraop_thread();
+      RewritingTransport t(transport::make_inproc_transport({hub, rank}), rewrite);
+      EXPECT_TRUE(app::run_worker(setup.clients, t, options));
+    });
+  }
+  auto t0 = transport::make_inproc_transport({hub, 0});
+  auto outcome = app::run_coordinator(setup, app::make_initial_model(setup.spec, c.seed), *t0,
+                                     rec ? std::vector<RoundObserver*>{rec} : std::vector<RoundObserver*>{});
+  for (auto& w : workers) w.join();
+  EXPECT_TRUE(outcome) << outcome.message();
+  return std::move(outcome).value();
+}
 
 }  // namespace xfed::testing

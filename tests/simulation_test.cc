@@ -21,6 +21,7 @@ namespace {
 using testing::HookedTransport;
 using testing::Recorder;
 using testing::simulate;
+using testing::simulate_hooked;
 using testing::small_config;
 using testing::TempDir;
 using namespace std::chrono_literals;
@@ -64,29 +65,6 @@ INSTANTIATE_TEST_SUITE_P(All, Strategies,
                            return n;
                          });
 
-// Runs a federation where each worker rank's transport is wrapped by `hook`.
-app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
-                                      const std::function<HookedTransport::Hook(int)>& hook_for,
-                                      Recorder* rec) {
-  auto setup = app::make_run_setup(c);
-  auto hub = std::make_shared<transport::InProcHub>(1 + threads);
-  const auto options = app::worker_options(setup, std::make_shared<worker::ClientStateStore>(), "");
-  std::vector<std::thread> workers;
-  for (int rank = 1; rank <= threads; ++rank) {
-    workers.emplace_back([&, rank] {
-      app::use_single_intraop_thread();
-      HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
-      EXPECT_TRUE(app::run_worker(setup.clients, t, options));
-    });
-  }
-  auto t0 = transport::make_inproc_transport({hub, 0});
-  auto outcome = app::run_coordinator(setup, app::make_initial_model(setup.spec, c.seed), *t0,
-                                     rec ? std::vector<RoundObserver*>{rec} : std::vector<RoundObserver*>{});
-  for (auto& w : workers) w.join();
-  EXPECT_TRUE(outcome) << outcome.message();
-  return std::move(outcome).value();
-}
-
 // Updates and pruning statistics are summed in client order, whatever order they arrive in:
 // the model and the layer DIs are bit-identical. (Client statistics without noise are sums of
 // float32 values, which float64 adds exactly in any order; with noise they are not.)
@@ -112,73 +90,6 @@ TEST(Simulation, ArrivalOrderDoesNotChangeTheModel) {
     EXPECT_EQ(di->second, ordered.rounds[i].per_layer.at("di")) << "round " << i + 1;
   }
   EXPECT_GT(pruning_rounds, 0);
-}
-
-// Before each genuine update the worker sends a set of broken frames. Every one is dropped
-// and counted, and the model is bit-identical to a clean run.
-TEST(Simulation, InvalidFramesAreDroppedAndNeverTouchTheModel) {
-  const auto c = small_config();
-  const auto reference = simulate(c, 2).summary.model_checksum;
-  auto corrupt = [](transport::Transport& inner, int dest, const Bytes& good) {
-    auto f = protocol::decode_frame(good).value();
-    if (f.header.kind != protocol::FrameKind::kUpdate) return;  // updates only: the rounds' counts
-    auto reencode = [&](protocol::FrameHeader h, Bytes payload) {
-      return protocol::encode_frame(h, payload);
-    };
-    const Bytes payload(f.payload(), f.payload() + f.payload_size);
-    auto h = f.header;
-    Bytes bad_crc = good;
-    bad_crc.back() ^= 0xff;
-    ASSERT_TRUE(inner.send(dest, bad_crc));
-    ASSERT_TRUE(inner.send(dest, Bytes(good.begin(), good.begin() + good.size() / 2)));
-    ASSERT_TRUE(inner.send(dest, Bytes{1, 2, 3}));
-    auto late = h;
-    late.round -= 1;
-    ASSERT_TRUE(inner.send(dest, reencode(late, payload)));
-    auto stranger = h;
-    stranger.client = 999;
-    ASSERT_TRUE(inner.send(dest, reencode(stranger, payload)));
-    ASSERT_TRUE(inner.send(dest, reencode(h, Bytes(payload.begin(), payload.end() - 4))));
-    auto wrong_kind = h;
-    wrong_kind.kind = protocol::FrameKind::kStats;
-    ASSERT_TRUE(inner.send(dest, reencode(wrong_kind, payload)));
-  };
-  Recorder rec;
-  auto r = simulate_hooked(c, 2, [&](int) { return corrupt; }, &rec);
-  EXPECT_EQ(r.summary.model_checksum, reference);
-  for (const auto& round : rec.rounds) {
-    EXPECT_EQ(round.dropped, 7 * 6);
-    // Each kind for its reason: bad CRC, cut frame, garbage, cut payload; late, stranger, kind.
-    EXPECT_EQ(round.dropped_kinds.at(StatusCode::kCorruption), 4 * 6);
-    EXPECT_EQ(round.dropped_kinds.at(StatusCode::kStale), 3 * 6);
-    EXPECT_EQ(round.clients, 6);
-  }
-}
-
-// An authenticated worker is still checked: before its real update, each round client 0's
-// rank sends the same update with its last value set to NaN. The decoder refuses it
-// (counted as a dropped, corrupt frame), the real update is taken, and the model is the one
-// of an undisturbed run.
-TEST(Simulation, AnUpdateWithNaNIsRefusedNotAveraged) {
-  auto c = small_config();
-  const auto reference = simulate(c, 2).summary.model_checksum;
-  Recorder rec;
-  auto poison = [](transport::Transport& inner, int dest, const Bytes& good) {
-    auto f = protocol::decode_frame(good).value();
-    if (f.header.kind != protocol::FrameKind::kUpdate || f.header.client != 0) return;
-    Bytes payload(f.payload(), f.payload() + f.payload_size);
-    const uint8_t nan[4] = {0x00, 0x00, 0xc0, 0x7f};  // a quiet NaN, little-endian float32
-    std::copy(nan, nan + 4, payload.end() - 4);
-    ASSERT_TRUE(inner.send(dest, protocol::encode_frame(f.header, payload)));
-  };
-  auto r = simulate_hooked(c, 2, [&](int) { return poison; }, &rec);
-  ASSERT_EQ(rec.rounds.size(), static_cast<size_t>(c.rounds));
-  for (const auto& round : rec.rounds) {
-    EXPECT_EQ(round.dropped, 1) << "round " << round.round;
-    EXPECT_EQ(round.dropped_kinds.at(StatusCode::kCorruption), 1) << "round " << round.round;
-    EXPECT_EQ(round.clients, 6) << "round " << round.round;
-  }
-  EXPECT_EQ(r.summary.model_checksum, reference);
 }
 
 // A norm limit below every honest update refuses them all: the round has no update, and the

@@ -59,13 +59,20 @@ Status save_client_state(ClientStateStore& store, const std::string& path, int64
   return write_file_atomically(path, protocol::encode_frame(h, store.serialize()));
 }
 
-void restore_client_state(ClientStateStore& store, const std::string& path, const ResumePoint& at) {
-  if (at.round == 0) return;
+Status restore_client_state(ClientStateStore& store, const std::string& path, const ResumePoint& at) {
+  if (at.round == 0) return Status::ok();
   const auto st = read_state_file(store, path, at);
-  if (st) return;
-  if (read_state_file(store, previous_of(path), at)) return;
-  log_warning(path + ": " + st.message() + "; the clients' error-feedback residuals start from zero");
+  if (st) return st;
+  const auto previous = read_state_file(store, previous_of(path), at);
+  if (previous) {
+    log_warning(path + ": " + st.message() + "; restored the clients' state of round " + std::to_string(at.round) +
+                " from " + previous_of(path) + " (the job stopped between the workers' save and the coordinator's)");
+    return previous;
+  }
   store.reset(at.structure_version);
+  return Status::usage("cannot resume: " + path + ": " + st.message() + ", and " + previous_of(path) + ": " +
+                       previous.message() + " (restore the files of the checkpoint's round " +
+                       std::to_string(at.round) + ", or start the run afresh without --resume)");
 }
 
 }  // namespace xfed::worker

@@ -7,9 +7,9 @@
 // is one client-state frame carrying the round it belongs to, written atomically; the
 // previous one is kept as FILE.prev. On --resume each worker reads its own file back, or
 // the previous one when the job was killed between the workers' save and the coordinator's
-// (so a resume is bit-identical); if neither belongs to the checkpoint's round and model
-// structure (a file from another run) the worker says so and its clients start from empty
-// residuals, as in round 1.
+// (so a resume is bit-identical, and says so); if neither belongs to the checkpoint's round
+// and model structure (missing, empty, truncated, damaged, from another run) the resume is
+// refused: the worker reports it in its answer to the configuration check.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +34,8 @@ struct ResumePoint {
   bool operator==(const ResumePoint& o) const { return round == o.round && structure_version == o.structure_version; }
 };
 
-// Fills the store from `path` if it belongs to `at`; otherwise logs why the clients start
-// afresh (and leaves the store empty, in `at`'s structure).
-void restore_client_state(ClientStateStore& store, const std::string& path, const ResumePoint& at);
+// Fills the store from `path` (or FILE.prev) if it belongs to `at`; otherwise an error that
+// names both files (and leaves the store empty, in `at`'s structure).
+Status restore_client_state(ClientStateStore& store, const std::string& path, const ResumePoint& at);
 
 }  // namespace xfed::worker

@@ -45,6 +45,30 @@ bool ClientStateStore::claim_save(int64_t round) {
 
 ClientState& ClientStateStore::get(int64_t client, int64_t numel, bool with_velocity) {
   std::lock_guard<std::mutex> lock(mu_);
+  return state_of(client, numel, with_velocity);
+}
+
+ClientStateStore::Lease ClientStateStore::lease(int64_t client, int64_t numel, bool with_velocity) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++leases_;
+  return Lease(*this, state_of(client, numel, with_velocity));
+}
+
+void ClientStateStore::release() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --leases_;
+  }
+  released_.notify_all();
+}
+
+std::unique_lock<std::mutex> ClientStateStore::lock_unleased() {
+  std::unique_lock<std::mutex> lock(mu_);
+  released_.wait(lock, [&] { return leases_ == 0; });
+  return lock;
+}
+
+ClientState& ClientStateStore::state_of(int64_t client, int64_t numel, bool with_velocity) {
   const bool fresh = states_.find(client) == states_.end();
   auto& s = states_[client];
   if (fresh) s.structure_version = structure_version_;
@@ -63,7 +87,7 @@ size_t ClientStateStore::size() const {
 }
 
 Bytes ClientStateStore::serialize() {
-  std::lock_guard<std::mutex> lock(mu_);
+  const auto lock = lock_unleased();
   Bytes out;
   ByteWriter w(&out);
   w.put_u64(static_cast<uint64_t>(structure_version_));
@@ -82,7 +106,7 @@ Bytes ClientStateStore::serialize() {
 }
 
 void ClientStateStore::reset(int64_t structure_version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  const auto lock = lock_unleased();
   clear(structure_version);
 }
 
@@ -94,7 +118,7 @@ void ClientStateStore::clear(int64_t structure_version) {
 }
 
 Status ClientStateStore::restore(ByteReader& r) {
-  std::lock_guard<std::mutex> lock(mu_);
+  const auto lock = lock_unleased();
   clear(0);
   uint64_t version, count;
   bool ok = r.get_u64(&version) && r.get_varint(&count) && count <= r.remaining();

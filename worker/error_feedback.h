@@ -9,7 +9,9 @@
 //
 // ClientStateStore holds r (and u) for every client that has trained, keyed by client id,
 // shared by the worker threads of one process; a client trains on at most one thread at a
-// time, so the entry itself needs no lock. State is flat float32 in the model's layout.
+// time. A worker thread takes a client's state as a Lease for as long as it updates it, and
+// serialize / restore / reset wait until no lease is out: a straggler past a deadline that
+// is still compressing never races a sibling thread saving the store for a checkpoint. State is flat float32 in the model's layout.
 // When the model is pruned, every plan is registered once (add_plan is idempotent) and a
 // client's state is sliced with the same indices as the model the next time it is used —
 // also after it missed several plans. State whose size still does not match is reset.
@@ -19,6 +21,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -39,8 +42,26 @@ struct ClientState {
 class ClientStateStore {
  public:
   // The client's state in the current structure: created (zeros) on first use, sliced by
-  // the plans it has not seen yet, reset if its size still does not match.
+  // the plans it has not seen yet, reset if its size still does not match. get() is for one
+  // thread; threads sharing the store take a lease.
   ClientState& get(int64_t client, int64_t numel, bool with_velocity);
+  class Lease {
+   public:
+    Lease(ClientStateStore& store, ClientState& state) : store_(&store), state_(&state) {}
+    Lease(Lease&& other) noexcept : store_(other.store_), state_(other.state_) { other.store_ = nullptr; }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (store_) store_->release();
+    }
+    ClientState& state() { return *state_; }
+
+   private:
+    ClientStateStore* store_;
+    ClientState* state_;
+  };
+  Lease lease(int64_t client, int64_t numel, bool with_velocity);
   // Registers a structure change (plan.version = the structure it produces).
   Status add_plan(const pruning::StructurePlan& plan);
   // The newest structure registered.
@@ -60,7 +81,12 @@ class ClientStateStore {
  private:
   void catch_up(ClientState& s);
   void clear(int64_t structure_version);  // with mu_ held
+  ClientState& state_of(int64_t client, int64_t numel, bool with_velocity);  // with mu_ held
+  void release();
+  std::unique_lock<std::mutex> lock_unleased();  // mu_, once no lease is out
   mutable std::mutex mu_;
+  std::condition_variable released_;
+  int leases_ = 0;
   int64_t saved_round_ = -1;
   std::unordered_map<int64_t, ClientState> states_;
   std::map<int64_t, at::Tensor> gathers_;  // structure version -> flat gather index

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "compression/state_codec.h"
+#include "core/check.h"
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/parse.h"
@@ -37,7 +38,7 @@ StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
 Worker::Worker(transport::Transport& transport, std::shared_ptr<const ClientDataSource> data,
                WorkerOptions options)
     : transport_(transport), data_(std::move(data)), options_(std::move(options)),
-      state_point_(options_.resumed_from) {
+      state_point_(options_.resumed_from), resume_failure_(options_.resume_failure) {
   if (!options_.client_state) options_.client_state = std::make_shared<ClientStateStore>();
   if (options_.threads > 1) {
     pool_nets_.resize(options_.threads);
@@ -86,7 +87,7 @@ Status Worker::run() {
     try {
       failure = prepare(frame.value(), &job);
     } catch (const std::exception& e) {  // out of memory, a failed check: still answer
-      failure = protocol::TaskFailure{protocol::FailureKind::kInternal, e.what()};
+      failure = protocol::TaskFailure{protocol::FailureKind::kInternal, one_line(e)};
       view_version_ = -1;  // the view may be half-updated: the next task brings a full one
     }
     if (failure) {
@@ -172,7 +173,7 @@ void Worker::run_job(const Job& job, Net& net) {
         log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
     }
   } catch (const std::exception& e) {  // out of memory, a failed check: still answer
-    failure = protocol::TaskFailure{FailureKind::kInternal, e.what()};
+    failure = protocol::TaskFailure{FailureKind::kInternal, one_line(e)};
   }
   if (failure) send_failure(h, *failure);
 }
@@ -200,9 +201,10 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   const auto& pipe = task.uplink;
   // Only clients with error feedback keep state (a lossless uplink sends everything).
   ClientState stateless;
-  auto& state = task.error_feedback && !pipe.lossless()
-                    ? options_.client_state->get(h.client, job.layout.total, task.ef_momentum > 0)
-                    : stateless;
+  std::optional<ClientStateStore::Lease> lease;  // held while the state changes (error_feedback.h)
+  if (task.error_feedback && !pipe.lossless())
+    lease.emplace(options_.client_state->lease(h.client, job.layout.total, task.ef_momentum > 0));
+  auto& state = lease ? lease->state() : stateless;
   auto update = compress_update(delta, job.layout, pipe, mix_seed(client_seed, kStreamCodec),
                                 task.error_feedback, task.ef_momentum, state);
   if (!update) return update.status();
@@ -243,7 +245,11 @@ bool Worker::handle_control(const Frame& frame) {
     log_warning(transport::peer_name(transport_.rank()) + ": ignored a malformed control frame");
     return true;
   }
-  if (control.command == ControlCommand::kShutdown) return false;
+  if (control.command == ControlCommand::kShutdown) {
+    if (!control.text.empty())
+      log_warning(transport::peer_name(transport_.rank()) + ": the coordinator stopped the run: " + control.text);
+    return false;
+  }
   if (control.command == ControlCommand::kSaveClientState) save_client_state(frame.header.round);
   if (control.command == ControlCommand::kCheckConfig) answer_config_check(control.text);
   if (control.command == ControlCommand::kResume) {
@@ -262,6 +268,7 @@ bool Worker::handle_control(const Frame& frame) {
 void Worker::resume_at(const ResumePoint& point) {
   if (!state_moved_ && state_point_ == point) return;
   const std::string me = transport::peer_name(transport_.rank());
+  resume_failure_.clear();
   log_info(me + ": the coordinator goes on after round " + std::to_string(point.round) +
            "; its clients' state follows");
   if (point.round == 0) {
@@ -269,8 +276,8 @@ void Worker::resume_at(const ResumePoint& point) {
   } else if (options_.client_state_file.empty()) {
     log_warning(me + ": no file to restore its clients' state from; their residuals start from zero");
     options_.client_state->reset(point.structure_version);
-  } else {
-    restore_client_state(*options_.client_state, options_.client_state_file, point);
+  } else if (auto st = restore_client_state(*options_.client_state, options_.client_state_file, point); !st) {
+    resume_failure_ = st.message();
   }
   state_point_ = point;
   state_moved_ = false;
@@ -280,9 +287,12 @@ void Worker::answer_config_check(const std::string& coordinator_identity) {
   const std::string me = transport::peer_name(transport_.rank());
   if (options_.run_identity.empty()) {
     // nothing to compare (the coordinator admitted this worker on what it brought)
-  } else if (const auto diff = first_difference(coordinator_identity, options_.run_identity))
-    config_difference_ = diff->key + " is '" + diff->other_value + "' on " + me + " and '" +
-                         diff->reference_value + "' on the coordinator";
+  } else if (const auto diff = first_difference(coordinator_identity, options_.run_identity)) {
+    config_difference_ = "runs another configuration than the coordinator: " + diff->key + " is '" +
+                         diff->other_value + "' on " + me + " and '" + diff->reference_value +
+                         "' on the coordinator (every rank needs the same flags)";
+  }
+  if (config_difference_.empty() && !resume_failure_.empty()) config_difference_ = resume_failure_;
   const protocol::ControlMessage reply{protocol::ControlCommand::kConfigChecked, config_difference_};
   if (auto st = transport_.send(0, reply.frame(0, static_cast<uint32_t>(transport_.rank()))); !st)
     log_warning(me + ": could not answer the configuration check: " + st.message());

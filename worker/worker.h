@@ -67,8 +67,11 @@ struct WorkerOptions {
   std::string run_identity;
   // The point the clients' state in `client_state` belongs to (restored by the caller on
   // --resume). A coordinator announcing another point (a restarted coordinator, while this
-  // worker lived on) makes the worker restore its file at that point, or start afresh.
+  // worker lived on) makes the worker restore its file at that point, or refuse to go on.
   ResumePoint resumed_from;
+  // Why the caller could not restore it (empty: it could): the answer to the configuration
+  // check, which refuses the resume.
+  std::string resume_failure;
 };
 
 class Worker {
@@ -124,6 +127,7 @@ class Worker {
   ResumePoint state_point_;                // what the clients' state belongs to...
   std::atomic<bool> state_moved_{false};   // ...unless tasks or plans changed it since
   std::string config_difference_;  // non-empty: this worker's configuration is not the coordinator's
+  std::string resume_failure_;     // non-empty: its clients' state could not be restored (the check says so)
   std::vector<Net> pool_nets_;       // one per pool thread
   std::unique_ptr<TaskPool> pool_;   // null: tasks run on run()'s thread
   std::pair<uint32_t, int> pool_phase_{0, -1};  // (round, task mode) of the tasks in the pool
