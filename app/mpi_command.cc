@@ -126,7 +126,7 @@ int mpi_command(RunConfig c) {
       stop_workers(*transport);
       throw;
     }
-    refuse_run(*transport, transport::peer_name(rank) + " could not start: " + e.what());
+    refuse_run(*transport, transport::peer_name(rank) + " could not start: " + one_line(e));
     return 2;
   }
   return rank == 0 ? coordinate(c, setup, *transport) : serve(c, setup, *transport);

@@ -15,9 +15,9 @@ std::string human_bytes(double b) {
   return buf;
 }
 
-ProgressPrinter::ProgressPrinter(std::FILE* out, int64_t original_params)
+ProgressPrinter::ProgressPrinter(std::FILE* out, int64_t original_params, bool may_redraw)
     : out_(out),
-      tty_(isatty(fileno(out))),
+      tty_(may_redraw && isatty(fileno(out))),
       start_(std::chrono::steady_clock::now()),
       original_params_(original_params) {}
 

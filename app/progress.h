@@ -13,8 +13,10 @@ namespace xfed::app {
 
 class ProgressPrinter : public RoundObserver {
  public:
-  // original_params: the unpruned model's size, for the pruning lines.
-  ProgressPrinter(std::FILE* out, int64_t original_params);
+  // original_params: the unpruned model's size, for the pruning lines. may_redraw false:
+  // plain lines even on a terminal (an MPI launcher gives its ranks a pseudo-terminal
+  // whatever its own output is, a redirected log included).
+  ProgressPrinter(std::FILE* out, int64_t original_params, bool may_redraw = true);
   void on_round(const RoundReport& report) override;
   void on_finish(const RunSummary& summary) override;
 

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "coordinator/coordinator.h"
+#include "core/check.h"
 #include "core/log.h"
 #include "worker/client_state_file.h"
 
@@ -40,7 +41,8 @@ worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<work
   options.run_identity = setup.coordinator.run_identity;
   options.thread_init = use_single_intraop_thread;
   if (!client_state_file.empty()) {
-    worker::restore_client_state(*options.client_state, client_state_file, setup.resume);
+    if (auto st = worker::restore_client_state(*options.client_state, client_state_file, setup.resume); !st)
+      options.resume_failure = st.message();
     options.resumed_from = setup.resume;
   }
   return options;
@@ -55,7 +57,7 @@ Status run_worker(std::shared_ptr<const ClientDataSource> data, transport::Trans
     if (!st && st.code() != StatusCode::kUsage) log_error(st.message());  // usage: the coordinator says it
     return st;
   } catch (const std::exception& e) {
-    const std::string why = me + " failed: " + e.what();
+    const std::string why = me + " failed: " + one_line(e);
     log_error(why);
     return Status::error(why);
   }

@@ -9,7 +9,8 @@
 namespace xfed::app {
 
 RunOutputs::RunOutputs(const RunConfig& config, const RunSetup& setup)
-    : config_(config), progress_(stdout, make_model(setup.spec)->num_params()) {
+    : config_(config),
+      progress_(stdout, make_model(setup.spec)->num_params(), config.transport.rfind("mpi", 0) != 0) {
   if (!config.metrics.empty())
     metrics_ = JsonlMetricsWriter::open(config.metrics, setup.resume.round).value_or_throw<UsageError>();
 }

@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "xfed: error: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "xfed: fatal: %s\n", e.what());
+    std::fprintf(stderr, "xfed: fatal: %s\n", xfed::one_line(e).c_str());
     return 1;
   }
 }

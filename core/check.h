@@ -6,6 +6,7 @@
 // (core/status.h); checks are for "this cannot happen unless the code is wrong".
 #pragma once
 
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,14 @@ class UsageError : public Error {
  public:
   using Error::Error;
 };
+
+// What an exception says, in one line: LibTorch appends a backtrace of many lines to its
+// errors (an allocation that failed, say) that a user cannot act on; out of memory says so.
+inline std::string one_line(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return "out of memory";
+  const std::string what = e.what();
+  return what.substr(0, what.find('\n'));
+}
 
 namespace detail {
 template <typename A, typename B>

@@ -43,7 +43,7 @@ Result<Dataset> decode_cifar10(const std::vector<uint8_t>& b, const std::string&
   return Dataset{x, labels, 10};
 }
 
-Result<TrainTestData> load_cifar10_dir(const std::string& dir) {
+Result<TrainTestData> load_cifar10_dir(const std::string& dir, bool with_test) {
   namespace fs = std::filesystem;
   std::vector<Dataset> train_parts;
   for (int i = 1; i <= 5; ++i) {
@@ -56,6 +56,7 @@ Result<TrainTestData> load_cifar10_dir(const std::string& dir) {
   if (train_parts.empty())
     return Status::io("missing data file " + (fs::path(dir) / "data_batch_1.bin").string() +
                          " (CIFAR-10 binary version; set --data-dir)");
+  if (!with_test) return TrainTestData{"cifar10", concat(train_parts), Dataset{}};
   const auto test_path = (fs::path(dir) / "test_batch.bin").string();
   if (!fs::exists(test_path)) return Status::io("missing data file " + test_path);
   auto test = read_cifar10_file(test_path);

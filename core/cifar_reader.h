@@ -18,6 +18,7 @@ constexpr int64_t kCifarRecordBytes = 1 + 3 * 32 * 32;
 Result<Dataset> read_cifar10_file(const std::string& path);
 // The same from the file's bytes (`path` names it in errors).
 Result<Dataset> decode_cifar10(const std::vector<uint8_t>& bytes, const std::string& path);
-Result<TrainTestData> load_cifar10_dir(const std::string& dir);
+// with_test false: the training batches alone (a device with its own data needs no test set).
+Result<TrainTestData> load_cifar10_dir(const std::string& dir, bool with_test = true);
 
 }  // namespace xfed

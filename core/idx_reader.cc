@@ -152,9 +152,10 @@ Result<IdxArray> read_idx(const std::string& path) {
 }
 
 Result<TrainTestData> load_mnist_dir(const std::string& dir, const std::string& name,
-                                     double mean, double stddev) {
+                                     double mean, double stddev, bool with_test) {
   auto train = load_split(dir, name, "train", mean, stddev);
   if (!train) return train.status();
+  if (!with_test) return TrainTestData{name, std::move(train).value(), Dataset{}};
   auto test = load_split(dir, name, "t10k", mean, stddev);
   if (!test) return test.status();
   return TrainTestData{name, std::move(train).value(), std::move(test).value()};

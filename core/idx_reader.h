@@ -25,7 +25,8 @@ Result<IdxArray> read_idx(const std::string& path);
 
 // Loads an MNIST-layout directory: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].
 // Images are scaled to [0,1] and normalized with the given mean/std.
+// with_test false: the training files alone (a device with its own data needs no test set).
 Result<TrainTestData> load_mnist_dir(const std::string& dir, const std::string& name,
-                                     double mean, double stddev);
+                                     double mean, double stddev, bool with_test = true);
 
 }  // namespace xfed

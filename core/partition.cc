@@ -1,6 +1,8 @@
 #include "core/partition.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -35,12 +37,28 @@ std::vector<Indices> by_class(const std::vector<int64_t>& labels, int64_t classe
   return out;
 }
 
+// For a tiny alpha every Gamma(alpha) draw can underflow to 0. Then the draws are made in log
+// space: Gamma(alpha) = Gamma(alpha + 1) * U^(1/alpha), so alpha * log g = alpha * log
+// Gamma(alpha + 1) + log U keeps their order finite, and p_i = exp((s_i - s_max) / alpha) is
+// the proportion (nearly one-hot, as the Dirichlet is in that limit), never an even split.
+std::vector<double> dirichlet_in_log_space(int64_t k, double alpha, std::mt19937_64& rng) {
+  std::gamma_distribution<double> gamma(alpha + 1, 1.0);
+  std::uniform_real_distribution<double> uniform(std::numeric_limits<double>::min(), 1.0);
+  std::vector<double> s(k);
+  for (auto& v : s) v = alpha * std::log(gamma(rng)) + std::log(uniform(rng));
+  const double top = *std::max_element(s.begin(), s.end());
+  double sum = 0;
+  for (auto& v : s) sum += (v = v == top ? 1.0 : std::exp((v - top) / alpha));
+  for (auto& v : s) v /= sum;
+  return s;
+}
+
 std::vector<double> dirichlet(int64_t k, double alpha, std::mt19937_64& rng) {
   std::gamma_distribution<double> gamma(alpha, 1.0);
   std::vector<double> p(k);
   double sum = 0;
   for (auto& v : p) sum += (v = gamma(rng));
-  if (sum <= 0) return std::vector<double>(k, 1.0 / k);  // alpha tiny: all underflowed
+  if (!(sum > 0)) return dirichlet_in_log_space(k, alpha, rng);
   for (auto& v : p) v /= sum;
   return p;
 }
@@ -96,13 +114,14 @@ Result<Partition> split_shards(const std::vector<int64_t>& labels, int64_t clien
   Indices order(shards);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
-  const int64_t shard_size = n / shards;  // the n % shards leftover samples are unused
+  // Every sample is used: the first n % shards shards (in label order) hold one more.
+  const int64_t base = n / shards, extra = n % shards;
+  const auto start = [&](int64_t shard) { return shard * base + std::min(shard, extra); };
   std::vector<Indices> parts(clients);
   for (int64_t s = 0; s < shards; ++s) {
     const int64_t shard = order[s];
     auto& dst = parts[s / per_client];
-    dst.insert(dst.end(), sorted.begin() + shard * shard_size,
-               sorted.begin() + (shard + 1) * shard_size);
+    dst.insert(dst.end(), sorted.begin() + start(shard), sorted.begin() + start(shard + 1));
   }
   return finish(std::move(parts));
 }

@@ -2,8 +2,10 @@
 //
 //   iid          seeded shuffle, then near-equal contiguous parts (sizes differ by <= 1)
 //   dirichlet:A  per class, proportions ~ Dir(A) over clients (label skew, Hsu et al. 2019);
-//                redrawn until every client holds >= kMinDirichletSamples samples
-//   shards:K     sort by label, cut into clients*K equal shards, deal K random shards to each
+//                redrawn until every client holds >= kMinDirichletSamples samples (or an
+//                error); a tiny A gives nearly one class per client, never an even split
+//   shards:K     sort by label, cut into clients*K shards of equal size (the first n % shards
+//                one sample larger: every sample is used), deal K random shards to each
 //                client (McMahan et al. 2017): at most K classes per client
 //
 // Pure functions of (labels, spec, clients, seed); a Partition is plain data. A bad spec

@@ -65,6 +65,34 @@ TEST(Partition, ShardsGiveExactCountsAndAtMostKClasses) {
   expect_disjoint_cover(p.value(), n);
 }
 
+// 100 samples in 40 shards: 20 shards of 3 and 20 of 2, every sample used, every class held.
+TEST(Partition, ShardsUseEverySampleWhenTheyDoNotDivideIt) {
+  const auto labels = balanced_labels(100, 10);
+  auto p = make_partition(labels, 10, PartitionSpec::parse("shards:10").value(), 4, 3);
+  ASSERT_TRUE(p) << p.message();
+  expect_disjoint_cover(p.value(), 100);
+  std::vector<int64_t> held(10, 0);
+  for (const auto& h : class_histograms(p.value(), labels, 10))
+    for (int k = 0; k < 10; ++k) held[k] += h[k];
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(held[k], 10) << "class " << k;
+  for (auto s : p.value().sizes()) EXPECT_TRUE(s >= 20 && s <= 30) << s;
+}
+
+// A tiny alpha is the Dirichlet's limit, nearly one client per class, never an even split:
+// with more clients than classes some client is left without data, which is an error; with
+// as many, each class goes (almost) whole to one client.
+TEST(Partition, ATinyAlphaGivesNearlyOneClientPerClassNotAnEvenSplit) {
+  const auto labels = balanced_labels(2000, 10);
+  for (const char* spec : {"dirichlet:1e-5", "dirichlet:1e-320"}) {
+    EXPECT_FALSE(make_partition(labels, 10, PartitionSpec::parse(spec).value(), 20, 4)) << spec;
+    auto two = make_partition(labels, 10, PartitionSpec::parse(spec).value(), 2, 4);
+    ASSERT_TRUE(two) << spec << ": " << two.message();
+    expect_disjoint_cover(two.value(), 2000);
+    for (const auto& h : class_histograms(two.value(), labels, 10))
+      for (auto count : h) EXPECT_TRUE(count <= 2 || count >= 198) << spec << ": a class split " << count;
+  }
+}
+
 TEST(Partition, DirichletCoversEverythingWithSkew) {
   const int64_t n = 2000;
   const auto labels = balanced_labels(n, 10);
