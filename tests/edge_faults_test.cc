@@ -35,81 +35,79 @@ bool wait_for_output(Process& p, const std::string& text, std::chrono::seconds t
   return true;
 }
 
+// A coordinator and two workers (clients 0 and 1) running `run`, two rounds done.
+class EdgeFaults : public EdgeRun {
+ protected:
+  void start(const std::string& run) {
+    authorize(2);
+    co_ = coordinator(run + "--metrics " + metrics());
+    w1_ = worker("w1", "0", run);
+    w2_ = worker("w2", "1", run);
+    ASSERT_TRUE(wait_for_rounds(metrics(), 2)) << co_->output();
+  }
+  std::string metrics() const { return dir_.file("edge.jsonl"); }
+  std::unique_ptr<Process> co_, w1_, w2_;
+};
+
 // A liveness far longer than a process start: the restarted worker is back before the old one
 // could be noticed gone. The tasks the killed process had can never be answered: they are
 // missing, and the new process (a new join: the full model) trains in the rounds after.
-TEST_F(EdgeRun, AWorkerRestartedBeforeItsLossIsNoticedIsTakenBackAndNoRoundWaitsForTheOldOne) {
-  authorize(2);
+TEST_F(EdgeFaults, AWorkerRestartedBeforeItsLossIsNoticedIsTakenBackAndNoRoundWaitsForTheOldOne) {
   const std::string run = kSlowRun + "--clients 2 --rounds 14 --heartbeat 1 --liveness 60 ";
-  auto co = coordinator(run + "--metrics " + dir_.file("edge.jsonl"));
-  auto w1 = worker("w1", "0", run);
-  auto w2 = worker("w2", "1", run);
-  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
-  w2->kill_now();
+  ASSERT_NO_FATAL_FAILURE(start(run));
+  w2_->kill_now();
   auto again = worker("w2", "1", run);
-  expect_exit(*co, 0, "coordinator");
-  for (auto* w : {w1.get(), again.get()}) expect_exit(*w, 0, "worker");
-  expect_complete_rounds(dir_.file("edge.jsonl"), 14);
-  const auto rounds = read_jsonl(dir_.file("edge.jsonl"));
+  expect_exit(*co_, 0, "coordinator");
+  for (auto* w : {w1_.get(), again.get()}) expect_exit(*w, 0, "worker");
+  expect_complete_rounds(metrics(), 14);
+  const auto rounds = read_jsonl(metrics());
   EXPECT_EQ(rounds[13]["clients"], 2) << "the restarted worker trains";
-  EXPECT_NE(co->output().find("replaces the old one"), std::string::npos) << co->output();
+  EXPECT_NE(co_->output().find("replaces the old one"), std::string::npos) << co_->output();
 }
 
 // The same key started twice by mistake: the second replaces the first, which is told so and
 // stops with a clear line (exit 2); the run goes on with the second.
-TEST_F(EdgeRun, TheSameWorkerStartedTwiceKeepsTheSecondAndTheFirstStopsSayingWhy) {
-  authorize(2);
+TEST_F(EdgeFaults, TheSameWorkerStartedTwiceKeepsTheSecondAndTheFirstStopsSayingWhy) {
   const std::string run = kSlowRun + "--clients 2 --rounds 14 ";
-  auto co = coordinator(run + "--metrics " + dir_.file("edge.jsonl"));
-  auto w1 = worker("w1", "0", run);
-  auto w2 = worker("w2", "1", run);
-  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
+  ASSERT_NO_FATAL_FAILURE(start(run));
   auto twin = std::make_unique<Process>(worker_command("w2", "1", run), dir_.file("twin.log"));
-  expect_exit(*w2, 2, "the first process of w2");
-  EXPECT_TRUE(std::regex_search(w2->output(), std::regex("refused this worker: another process with this worker's "
+  expect_exit(*w2_, 2, "the first process of w2");
+  EXPECT_TRUE(std::regex_search(w2_->output(), std::regex("refused this worker: another process with this worker's "
                                                           "key \\(worker [12]\\) connected after it and replaced it")))
-      << w2->output();
-  expect_exit(*co, 0, "coordinator");
-  for (auto* w : {w1.get(), twin.get()}) expect_exit(*w, 0, "worker");
-  expect_complete_rounds(dir_.file("edge.jsonl"), 14);
-  EXPECT_EQ(read_jsonl(dir_.file("edge.jsonl"))[13]["clients"], 2) << "the second process trains";
+      << w2_->output();
+  expect_exit(*co_, 0, "coordinator");
+  for (auto* w : {w1_.get(), twin.get()}) expect_exit(*w, 0, "worker");
+  expect_complete_rounds(metrics(), 14);
+  EXPECT_EQ(read_jsonl(metrics())[13]["clients"], 2) << "the second process trains";
 }
 
 // A coordinator stopped (SIGSTOP) for several times its liveness: on waking, the silence was
 // its own, not its workers'. It keeps them (or takes them back as they say hello) and ends
 // the run with its summary.
-TEST_F(EdgeRun, ACoordinatorPausedPastItsLivenessTakesItsWorkersBackAndFinishes) {
-  authorize(2);
+TEST_F(EdgeFaults, ACoordinatorPausedPastItsLivenessTakesItsWorkersBackAndFinishes) {
   const std::string run = kSlowRun + "--clients 2 --rounds 10 ";
-  auto co = coordinator(run + "--metrics " + dir_.file("edge.jsonl"));
-  auto w1 = worker("w1", "0", run);
-  auto w2 = worker("w2", "1", run);
-  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
-  co->signal(SIGSTOP);
-  ASSERT_TRUE(wait_for_output(*w1, "is silent")) << w1->output();  // the workers noticed: 5 x 0.2 s
+  ASSERT_NO_FATAL_FAILURE(start(run));
+  co_->signal(SIGSTOP);
+  ASSERT_TRUE(wait_for_output(*w1_, "is silent")) << w1_->output();  // the workers noticed: 5 x 0.2 s
   std::this_thread::sleep_for(3s);
-  co->signal(SIGCONT);
-  expect_exit(*co, 0, "coordinator");
-  for (auto* w : {w1.get(), w2.get()}) expect_exit(*w, 0, "worker");
-  expect_complete_rounds(dir_.file("edge.jsonl"), 10);
-  EXPECT_EQ(read_jsonl(dir_.file("edge.jsonl"))[9]["clients"], 2);
+  co_->signal(SIGCONT);
+  expect_exit(*co_, 0, "coordinator");
+  for (auto* w : {w1_.get(), w2_.get()}) expect_exit(*w, 0, "worker");
+  expect_complete_rounds(metrics(), 10);
+  EXPECT_EQ(read_jsonl(metrics())[9]["clients"], 2);
 }
 
 // SIGTERM (as Ctrl-C) on the coordinator: it tells its workers, which stop at once with a
 // line that says why, far inside their 120 s reconnect timeout; the coordinator exits 1.
-TEST_F(EdgeRun, SigtermOnTheCoordinatorStopsItsWorkersAtOnce) {
-  authorize(2);
+TEST_F(EdgeFaults, SigtermOnTheCoordinatorStopsItsWorkersAtOnce) {
   const std::string run = kSlowRun + "--clients 2 --rounds 200 ";
-  auto co = coordinator(run + "--metrics " + dir_.file("edge.jsonl"));
-  auto w1 = worker("w1", "0", run);
-  auto w2 = worker("w2", "1", run);
-  ASSERT_TRUE(wait_for_rounds(dir_.file("edge.jsonl"), 2)) << co->output();
-  co->signal(SIGTERM);
-  const auto code = co->wait_for(30s);
-  ASSERT_TRUE(code.has_value()) << co->output();
-  EXPECT_EQ(*code, 1) << co->output();
-  EXPECT_NE(co->output().find("SIGTERM"), std::string::npos) << co->output();
-  for (auto* w : {w1.get(), w2.get()}) {
+  ASSERT_NO_FATAL_FAILURE(start(run));
+  co_->signal(SIGTERM);
+  const auto code = co_->wait_for(30s);
+  ASSERT_TRUE(code.has_value()) << co_->output();
+  EXPECT_EQ(*code, 1) << co_->output();
+  EXPECT_NE(co_->output().find("SIGTERM"), std::string::npos) << co_->output();
+  for (auto* w : {w1_.get(), w2_.get()}) {
     const auto got = w->wait_for(30s);
     ASSERT_TRUE(got.has_value()) << w->output();
     EXPECT_EQ(*got, 0) << w->output();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -92,11 +93,12 @@ class RewritingTransport : public transport::Transport {
   Rewrite rewrite_;
 };
 
-// Runs a federation where each worker rank's transport is wrapped: `hook_for(rank)` runs
-// before each send. `home_ranks`: client -> rank (empty: balanced each round).
-inline app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
-                                       const std::function<HookedTransport::Hook(int)>& hook_for, Recorder* rec,
-                                       std::vector<int> home_ranks = {}) {
+// Runs a federation of `threads` worker ranks over the in-process transport, each rank's
+// transport made by `wrap(rank, its inproc transport)`. `home_ranks`: client -> rank (empty:
+// balanced each round).
+using WrapTransport = std::function<std::unique_ptr<transport::Transport>(int, std::unique_ptr<transport::Transport>)>;
+inline app::RunOutcome simulate_wrapped(const app::RunConfig& c, int threads, const WrapTransport& wrap,
+                                        Recorder* rec, std::vector<int> home_ranks = {}) {
   auto setup = app::make_run_setup(c);
   setup.coordinator.home_ranks = std::move(home_ranks);
   auto hub = std::make_shared<transport::InProcHub>(1 + threads);
@@ -105,8 +107,8 @@ inline app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
   for (int rank = 1; rank <= threads; ++rank) {
     workers.emplace_back([&, rank] {
       app::use_single_intraop_thread();
-      HookedTransport t(transport::make_inproc_transport({hub, rank}), hook_for(rank));
-      EXPECT_TRUE(app::run_worker(setup.clients, t, options));
+      const auto t = wrap(rank, transport::make_inproc_transport({hub, rank}));
+      EXPECT_TRUE(app::run_worker(setup.clients, *t, options));
     });
   }
   auto t0 = transport::make_inproc_transport({hub, 0});
@@ -117,26 +119,23 @@ inline app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
   return std::move(outcome).value();
 }
 
+// The same, `hook_for(rank)` running before each send of that rank.
+inline app::RunOutcome simulate_hooked(const app::RunConfig& c, int threads,
+                                       const std::function<HookedTransport::Hook(int)>& hook_for, Recorder* rec,
+                                       std::vector<int> home_ranks = {}) {
+  const WrapTransport wrap = [&](int rank, std::unique_ptr<transport::Transport> inner) {
+    return std::unique_ptr<transport::Transport>(std::make_unique<HookedTransport>(std::move(inner), hook_for(rank)));
+  };
+  return simulate_wrapped(c, threads, wrap, rec, std::move(home_ranks));
+}
+
 // The same, every frame a worker sends replaced by `rewrite(frame)`.
 inline app::RunOutcome simulate_rewritten(const app::RunConfig& c, int threads,
                                           const std::function<Bytes(const Bytes&)>& rewrite, Recorder* rec) {
-  auto setup = app::make_run_setup(c);
-  auto hub = std::make_shared<transport::InProcHub>(1 + threads);
-  const auto options = app::worker_options(setup, std::make_shared<worker::ClientStateStore>(), "");
-  std::vector<std::thread> workers;
-  for (int rank = 1; rank <= threads; ++rank) {
-    workers.emplace_back([&, rank] {
-      app::use_single_intraop_thread();
-      RewritingTransport t(transport::make_inproc_transport({hub, rank}), rewrite);
-      EXPECT_TRUE(app::run_worker(setup.clients, t, options));
-    });
-  }
-  auto t0 = transport::make_inproc_transport({hub, 0});
-  auto outcome = app::run_coordinator(setup, app::make_initial_model(setup.spec, c.seed), *t0,
-                                     rec ? std::vector<RoundObserver*>{rec} : std::vector<RoundObserver*>{});
-  for (auto& w : workers) w.join();
-  EXPECT_TRUE(outcome) << outcome.message();
-  return std::move(outcome).value();
+  const WrapTransport wrap = [&](int, std::unique_ptr<transport::Transport> inner) {
+    return std::unique_ptr<transport::Transport>(std::make_unique<RewritingTransport>(std::move(inner), rewrite));
+  };
+  return simulate_wrapped(c, threads, wrap, rec);
 }
 
 }  // namespace xfed::testing
