@@ -1,5 +1,7 @@
 #include "app/edge_command.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -68,14 +70,27 @@ std::string list_text(const std::vector<int64_t>& v) {
 }
 
 // Before round 1: every authorized worker, or as many as came within --wait-workers.
+// Waits in slices of a second, so that an interrupt ends the wait too.
+Status wait_for_every_worker(transport::ZmqTransport& t, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + ms(seconds);
+  Status st = Status::ok();
+  do {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    st = t.wait_for_workers(std::clamp(left, milliseconds(0), milliseconds(1000)));
+    if (interrupted()) return Status::error(StatusCode::kInterrupted, "xfed coordinator: interrupted before round 1");
+  } while (!st && std::chrono::steady_clock::now() < deadline);
+  return st;
+}
+
 Status wait_for_workers(transport::ZmqTransport& t, const EdgeConfig& e, const EdgeAdmission& admission) {
-  if (auto st = t.wait_for_workers(ms(e.wait_workers)); !st) {
+  if (auto st = wait_for_every_worker(t, e.wait_workers); !st) {
+    if (st.code() == StatusCode::kInterrupted) return st;
     int joined = 0;
     for (int r = 1; r < t.world_size(); ++r) joined += t.joins(r) > 0;
-    if (joined == 0)
-      return Status::timeout("xfed coordinator: no worker joined at " + t.endpoint() + " within " +
-                             std::to_string(e.wait_workers) + " s");
-    log_warning(st.message() + "; starting without them (they train once they join)");
+    const std::string within = " within " + exact_number(e.wait_workers) + " s";
+    if (joined == 0) return Status::timeout("xfed coordinator: no worker joined at " + t.endpoint() + within);
+    log_warning(std::to_string(t.world_size() - 1 - joined) + " of " + std::to_string(t.world_size() - 1) +
+                " workers did not join" + within + "; starting without them (they train once they join)");
   }
   if (const auto idle = admission.unserved(); !idle.empty())
     log_warning("no worker serves client(s) " + list_text(idle) + " yet: they count as missing until one does");
