@@ -56,6 +56,8 @@ TEST_F(MpiRun, OneModelOnEveryTransportAndNoHiddenBytes) {
     const std::string metrics = dir_.file("mpi" + std::to_string(ranks) + ".jsonl");
     const auto r = shell(mpirun(ranks) + kRun + "--threads " + ranks_threads.substr(2) + " --metrics " + metrics);
     ASSERT_EQ(r.code, 0) << r.out;
+    // Open MPI gives its ranks a pseudo-terminal even when the job's output is a log.
+    EXPECT_EQ(r.out.find("\033["), std::string::npos) << "a progress bar's escape codes in a redirected log";
     EXPECT_EQ(checksum_of(metrics), expected) << "mpirun -np " << ranks_threads;
     // Rank 0's MPI traffic is exactly the frames the metrics count.
     std::smatch m;

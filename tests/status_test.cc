@@ -5,11 +5,22 @@
 
 #include <filesystem>
 
+#include "core/check.h"
 #include "core/file_io.h"
 #include "core/status.h"
 
 namespace xfed {
 namespace {
+
+// LibTorch appends a backtrace of many lines to its errors: a user gets the first line, and
+// an allocation that failed says so.
+TEST(Status, AnExceptionIsOneLine) {
+  const std::runtime_error torch_like("[enforce fail at alloc_cpu.cpp:75] DefaultCPUAllocator: can't allocate memory\n"
+                                      "frame #0: c10::ThrowEnforceNotMet(...)\nframe #1: ...");
+  EXPECT_EQ(one_line(torch_like), "[enforce fail at alloc_cpu.cpp:75] DefaultCPUAllocator: can't allocate memory");
+  EXPECT_EQ(one_line(std::bad_alloc()), "out of memory");
+  EXPECT_EQ(one_line(std::runtime_error("plain")), "plain");
+}
 
 TEST(Status, KindSurvivesContextAndResults) {
   EXPECT_EQ(Status::ok().code(), StatusCode::kOk);
