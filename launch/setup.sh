@@ -2,6 +2,7 @@
 # Installs what xfed needs from Debian's packages (only when something is missing) and
 # builds Release into build/ (binary: build/bin/xfed). Safe to run any number of times.
 #   --sanitize    instead: clang with ASan + UBSan and the libFuzzer targets, in build-sanitize/
+#   --tsan        instead: clang with ThreadSanitizer, the concurrency tests only, in build-tsan/
 #   --target T    build only target T (quickstart: only the xfed binary, not the tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 BUILD_TYPE="${XFED_BUILD_TYPE:-Release}"
+# The tests of code that threads share: transports, the worker pool and simulations.
+TSAN_TARGETS=(transport_test transport_conformance_test zmq_transport_test simulation_test trainer_test)
 BUILD_DIR=build
 ARGS=(-DCMAKE_BUILD_TYPE="$BUILD_TYPE")
 TARGET=()
@@ -42,10 +45,14 @@ while [ $# -gt 0 ]; do
       BUILD_DIR=build-sanitize
       ARGS+=(-DCMAKE_CXX_COMPILER=clang++-14 -DXFED_SANITIZE=ON -DXFED_FUZZ=ON -DXFED_WERROR=ON
              -DXFED_BUILD_BENCH=OFF) ;;
+    --tsan)
+      BUILD_DIR=build-tsan
+      ARGS+=(-DCMAKE_CXX_COMPILER=clang++-14 -DXFED_TSAN=ON -DXFED_WERROR=ON -DXFED_BUILD_BENCH=OFF)
+      TARGET=(--target "${TSAN_TARGETS[@]}") ;;
     --target)
       [ $# -ge 2 ] || { echo "setup: --target needs a target name" >&2; exit 2; }
       TARGET=(--target "$2"); shift ;;
-    *) echo "setup: unknown option $1 (use --sanitize or --target T)" >&2; exit 2 ;;
+    *) echo "setup: unknown option $1 (use --sanitize, --tsan or --target T)" >&2; exit 2 ;;
   esac
   shift
 done

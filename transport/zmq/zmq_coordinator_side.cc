@@ -74,7 +74,7 @@ void ZmqTransportImpl::admit(const std::string& route, const std::string& user_i
                  inbox_.end());
   }
   arrived_.notify_all();
-  transmit(rank, Wire::kWelcome, encode_welcome({rank, world_}));
+  transmit(rank, Wire::kWelcome, encode_welcome({rank, world_.load()}));
 }
 
 int ZmqTransportImpl::rank_on_route(const std::string& route) const {

@@ -192,7 +192,7 @@ class ZmqTransportImpl : public ZmqTransport {
   std::map<std::string, int> rank_of_key_;
   std::map<std::string, int> rank_of_route_;  // coordinator, insecure: who said hello where
   std::string endpoint_;
-  int rank_ = 0, world_ = 0;
+  std::atomic<int> rank_{0}, world_{0};  // a worker learns both from its welcome (I/O thread)
   std::vector<Peer> peers_;  // by rank (worker: only [0] used)
   std::deque<Outgoing> sending_;         // I/O thread: frames being sent in chunks, in order
   std::map<int, ChunkAssembler> assembling_;  // I/O thread: per peer, the large frame arriving

@@ -37,7 +37,7 @@ Status ZmqTransportImpl::open() {
   if (!wake_rx_ || !wake_tx_) return zmq_check(-1, "zmq_socket (wake)");
   if (st = zmq_check(zmq_bind(wake_rx_, wake.c_str()), "zmq_bind " + wake); !st) return st;
   if (st = zmq_check(zmq_connect(wake_tx_, wake.c_str()), "zmq_connect " + wake); !st) return st;
-  peers_.assign(coordinator_ ? world_ : 1, Peer{});
+  peers_.assign(coordinator_ ? world_.load() : 1, Peer{});
   io_ = std::thread([this] { serve(); });
   return Status::ok();
 }

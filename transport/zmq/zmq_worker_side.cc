@@ -27,7 +27,7 @@ void ZmqTransportImpl::handle_worker_side(Wire type, const Bytes& payload) {
     peers_[0].alive = true;
   }
   unwelcome_since_.reset();
-  if (back) log_info("edge: " + peer_name(rank_) + " is welcomed back by the coordinator at " + options_.endpoint);
+  if (back) log_info("edge: " + peer_name(rank_.load()) + " is welcomed back by the coordinator at " + options_.endpoint);
   arrived_.notify_all();
 }
 
