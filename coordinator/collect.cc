@@ -43,21 +43,23 @@ Status Coordinator::collect(RoundCollection& phase) {
   const bool bounded_wait = !has_deadline && options_.straggler_timeout_s > 0;
   const Clock::time_point deadline = Clock::now() + after(has_deadline ? options_.round_timeout_s : kLongestWait);
   Clock::time_point last_answer = Clock::now();
+  // The bounds are checked before every receive, not only when one times out: frames that
+  // keep coming (a peer's junk) cannot hold a round open.
   while (phase.waiting()) {
     const Clock::time_point quiet_until =
         last_answer + after(bounded_wait ? options_.straggler_timeout_s : kLongestWait);
+    if (Clock::now() >= deadline) break;
+    if (Clock::now() >= quiet_until) {
+      log_warning("round " + std::to_string(round) + ": no answer for " + exact_number(options_.straggler_timeout_s) +
+                  " s (--straggler-timeout); " + std::to_string(phase.still_expected()) + " client(s) missing");
+      break;
+    }
     const Clock::time_point poll = Clock::now() + kRejoinCheck;
     auto got = receive_until(std::min({deadline, quiet_until, poll}));
     drop_tasks_of_rejoined(phase);
     if (auto st = check_stop(); !st) return st;
     const auto now = Clock::now();
-    if (got.kind == Kind::kTimeout) {
-      if (now >= deadline) break;
-      if (now < quiet_until) continue;
-      log_warning("round " + std::to_string(round) + ": no answer for " + exact_number(options_.straggler_timeout_s) +
-                  " s (--straggler-timeout); " + std::to_string(phase.still_expected()) + " client(s) missing");
-      break;
-    }
+    if (got.kind == Kind::kTimeout) continue;
     if (got.kind == Kind::kError) {
       if (got.message.source <= 0) return got.status.prefixed("coordinator");
       log_warning("round " + std::to_string(round) + ": " + got.status.message());

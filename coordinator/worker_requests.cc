@@ -37,14 +37,11 @@ Result<Coordinator::WorkerAnswers> Coordinator::ask_workers(const protocol::Cont
   for (int r = 1; r < transport_.world_size(); ++r)
     if (alive_[r] && send_to(r, frame)) answers.silent.insert(r);
   const auto deadline = Clock::now() + timeout;
-  while (!answers.silent.empty()) {
+  while (!answers.silent.empty() && Clock::now() < deadline) {  // frames that keep coming cannot extend it
     auto got = receive_until(std::min(deadline, Clock::now() + std::chrono::seconds(1)));
     forget_rejoined(answers.silent, what);
     if (auto st = check_stop(); !st) return st;
-    if (got.kind == transport::Received::Kind::kTimeout) {
-      if (Clock::now() >= deadline) break;
-      continue;
-    }
+    if (got.kind == transport::Received::Kind::kTimeout) continue;
     const int from = got.message.source;
     if (got.kind == transport::Received::Kind::kError) {
       if (from <= 0) return got.status.prefixed("coordinator");
