@@ -1,5 +1,7 @@
 #include "app/edge_command.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -70,6 +72,16 @@ std::string list_text(const std::vector<int64_t>& v) {
 }
 
 // Before round 1: every authorized worker, or as many as came within --wait-workers.
+// Every connection, authenticated or not yet, holds a descriptor until its handshake
+// succeeds or times out (10 s); at the limit libzmq retries its accepts (CPU) until timeouts
+// free some. The coordinator takes the hard limit, so that only a flood reaches it.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) log_warning("could not raise the open-file limit; it stays at its soft value");
+}
+
 // Waits in slices of a second, so that an interrupt ends the wait too.
 Status wait_for_every_worker(transport::ZmqTransport& t, double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + ms(seconds);
@@ -102,6 +114,7 @@ Status wait_for_workers(transport::ZmqTransport& t, const EdgeConfig& e, const E
 int coordinator_command(RunConfig c, const EdgeConfig& e) {
   catch_interrupts();  // first: before any thread starts
   set_log_verbose(c.verbose);
+  raise_open_file_limit();
   use_single_intraop_thread();
   c.transport = kTransport;
   check_output_paths(c);
