@@ -1,7 +1,8 @@
-// The ZeroMQ transport's insides, shared by its three files (not an interface: include only
+// The ZeroMQ transport's insides, shared by its four files (not an interface: include only
 // from transport/zmq/*.cc). zmq_transport.cc: the socket, the I/O thread, sending and
-// receiving, chunking; zmq_coordinator_side.cc: admission, heartbeats and losses of
-// workers; zmq_worker_side.cc: welcomes, refusals, losing and finding the coordinator.
+// receiving; zmq_flow.cc: windows, acknowledgements, chunks, closing; zmq_coordinator_side.cc:
+// admission, heartbeats and losses of workers; zmq_worker_side.cc: welcomes, refusals,
+// losing and finding the coordinator.
 #pragma once
 
 #include <zmq.h>
