@@ -40,6 +40,10 @@ inline constexpr uint8_t kLastWire = 7;
 inline constexpr uint64_t kWindow = 16;
 inline constexpr int64_t kBacklogBytes = int64_t{16} << 20;
 inline constexpr int kReceiveHighWater = 4 * static_cast<int>(kWindow);  // messages zmq queues per peer
+// Messages the I/O thread takes per turn: acknowledgements and heartbeats go out between
+// them, however slowly this CPU checks and copies a chunk (all the windows' chunks in one
+// turn took seconds on a slow CPU, and the peers took the silence for a loss).
+inline constexpr int kMessagesPerTurn = 4;
 // The largest zmq message part a peer may send (ZMQ_MAXMSGSIZE): a chunk, or a hello with
 // its introduction; larger frames travel in chunks.
 inline constexpr int64_t kMaxWireMessage = static_cast<int64_t>(kChunkBytes + kChunkHeaderBytes) + (64 << 10);

@@ -257,9 +257,11 @@ std::optional<Incoming> ZmqTransportImpl::read_message() {
   return in;
 }
 
-// Every message waiting on the socket.
+// Up to kMessagesPerTurn of the messages waiting (zmq_poll reports the rest at once).
 void ZmqTransportImpl::receive_ready() {
-  while (auto in = read_message()) {
+  for (int n = 0; n < kMessagesPerTurn; ++n) {
+    auto in = read_message();
+    if (!in) return;
     if (coordinator_) {
       if (!in->route.empty()) take(std::move(*in));
       continue;
