@@ -204,6 +204,7 @@ class ZmqTransportImpl : public ZmqTransport {
   std::optional<Clock::time_point> unwelcome_since_;  // worker, I/O thread: lost its coordinator
   bool gave_up_ = false;                              // worker, I/O thread
   int protocol_warned_ = 0;                           // worker, I/O thread
+  Clock::time_point last_tick_ = Clock::now();        // I/O thread
 
   mutable std::mutex mu_;
   std::condition_variable arrived_;

@@ -287,6 +287,8 @@ bool ZmqTransportImpl::transmit_to(const std::string& route, Wire type, const By
 
 void ZmqTransportImpl::tick() {
   const auto now = Clock::now();
+  forgive_own_pause(now, last_tick_);  // a pause may land anywhere in a turn: checked where losses are decided
+  last_tick_ = now;
   if (coordinator_)
     tick_coordinator(now);
   else
