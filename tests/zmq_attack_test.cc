@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "transport/zmq/greeting.h"
+#include "tests/zmq_options.h"
 #include "transport/zmq/zmq_transport.h"
 
 namespace xfed::transport {
@@ -23,24 +24,11 @@ namespace {
 using namespace std::chrono_literals;
 
 ZmqOptions coordinator_options(const CurveKeyPair& server, std::vector<std::string> authorized) {
-  ZmqOptions o;
-  o.endpoint = "tcp://127.0.0.1:*";
-  o.keys = server;
-  o.authorized = std::move(authorized);
-  o.heartbeat = 100ms;
-  o.liveness = 10;
-  return o;
+  return test_coordinator_options(server, std::move(authorized), 10);
 }
 
 ZmqOptions worker_options(const std::string& endpoint, const CurveKeyPair& server, const CurveKeyPair& keys) {
-  ZmqOptions o;
-  o.endpoint = endpoint;
-  o.keys = keys;
-  o.server_public_key = server.public_key;
-  o.heartbeat = 100ms;
-  o.liveness = 10;
-  o.connect_timeout = 10000ms;
-  return o;
+  return test_worker_options(endpoint, server, keys, 10);
 }
 
 int port_of(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/zmq_options.h"
 #include "transport/zmq/zmq_transport.h"
 
 namespace xfed::transport {
@@ -20,23 +21,10 @@ struct Fleet {
   CurveKeyPair worker = generate_curve_key_pair().value();
 
   ZmqOptions coordinator(const std::string& endpoint) const {
-    ZmqOptions o;
-    o.endpoint = endpoint;
-    o.keys = server;
-    o.authorized = {worker.public_key};
-    o.heartbeat = 100ms;
-    o.liveness = 5;
-    return o;
+    return test_coordinator_options(server, {worker.public_key}, 5, endpoint);
   }
   ZmqOptions worker_at(const std::string& endpoint, const CurveKeyPair& keys) const {
-    ZmqOptions o;
-    o.endpoint = endpoint;
-    o.keys = keys;
-    o.server_public_key = server.public_key;
-    o.heartbeat = 100ms;
-    o.liveness = 5;
-    o.connect_timeout = 10000ms;
-    return o;
+    return test_worker_options(endpoint, server, keys, 5);
   }
 };
 
@@ -165,6 +153,31 @@ TEST(ZmqTransport, AWorkerGivesUpOnASilentCoordinatorAfterItsReconnectTimeout) {
   EXPECT_EQ(gone.status.code(), StatusCode::kPeerLost);
   EXPECT_NE(gone.status.message().find("did not answer for 300 ms; giving up"), std::string::npos) << gone.status.message();
   EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+}
+
+// A receiver holds its acknowledgements while more than 16 MiB wait for its application;
+// a sender that closes meanwhile waits for it to read, however long past the liveness,
+// as long as it is alive (before: it gave up after the liveness and the rest was lost).
+TEST(ZmqTransport, ClosingWaitsForALiveReceiverThatReadsLate) {
+  Fleet fleet;
+  auto coordinator = make_zmq_coordinator_transport(fleet.coordinator("tcp://127.0.0.1:*"));
+  ASSERT_TRUE(coordinator.is_ok()) << coordinator.message();
+  auto worker = make_zmq_worker_transport(fleet.worker_at(coordinator.value()->endpoint(), fleet.worker));
+  ASSERT_TRUE(worker.is_ok()) << worker.message();
+  constexpr int kFrames = 48;  // 48 MiB: more than the receiver takes (16 MiB) plus a window before it reads
+  for (int i = 0; i < kFrames; ++i) ASSERT_TRUE(worker.value()->send(0, Bytes(1 << 20, static_cast<uint8_t>(i))));
+  std::thread closing([&] { worker.value().reset(); });
+  std::this_thread::sleep_for(1500ms);  // three times the liveness (5 x 100 ms) without a read
+  int arrived = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (arrived < kFrames && std::chrono::steady_clock::now() < deadline) {
+    const auto got = coordinator.value()->recv({kAnySource, 1000ms});
+    if (!got.ok()) continue;
+    ASSERT_EQ(got.message.bytes, Bytes(1 << 20, static_cast<uint8_t>(arrived))) << "frame " << arrived;
+    ++arrived;
+  }
+  closing.join();
+  EXPECT_EQ(arrived, kFrames) << "the closing worker gave up on a live coordinator";
 }
 
 TEST(ZmqTransport, InsecureModeWorksPlaintextAndAWorkerIsTheKeyItClaims) {

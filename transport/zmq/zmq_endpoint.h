@@ -44,6 +44,8 @@ inline constexpr int kReceiveHighWater = 4 * static_cast<int>(kWindow);  // mess
 // them, however slowly this CPU checks and copies a chunk (all the windows' chunks in one
 // turn took seconds on a slow CPU, and the peers took the silence for a loss).
 inline constexpr int kMessagesPerTurn = 4;
+// How long closing waits for a live peer whose acknowledgements do not move at all.
+inline constexpr std::chrono::seconds kCloseAckPatience{60};
 // The largest zmq message part a peer may send (ZMQ_MAXMSGSIZE): a chunk, or a hello with
 // its introduction; larger frames travel in chunks.
 inline constexpr int64_t kMaxWireMessage = static_cast<int64_t>(kChunkBytes + kChunkHeaderBytes) + (64 << 10);
@@ -86,9 +88,8 @@ inline void skip_rest(void* socket, Part& last) {
   }
 }
 
-struct Outgoing {
+struct Outgoing {  // a frame on its way: sent whole, or in chunks when larger than kChunkBytes
   int dest;
-  Wire type;
   Bytes payload;
   size_t offset = 0;  // chunks already sent
 };

@@ -13,8 +13,12 @@ void ZmqTransportImpl::forgive_own_pause(Clock::time_point now, Clock::time_poin
   for (auto& peer : peers_) peer.heard = peer.acked_at = now;
 }
 
+// Closing waits for every live peer to acknowledge what was sent to it. It gives up on a
+// peer that fell silent (lost, as anywhere else), or that is alive but has acknowledged
+// nothing for kCloseAckPatience (its application stopped reading); a live receiver that
+// reads slowly is waited for, however slow.
 bool ZmqTransportImpl::drained(Clock::time_point now) {
-  const auto stall = options_.heartbeat * options_.liveness;
+  const auto silence = options_.heartbeat * options_.liveness;
   bool done = true;
   for (size_t i = 0; i < peers_.size(); ++i) {
     auto& peer = peers_[i];
@@ -22,9 +26,14 @@ bool ZmqTransportImpl::drained(Clock::time_point now) {
       return static_cast<size_t>(o.dest) == i;
     });
     if (!peer.alive || (!queued && peer.acked == peer.sent)) continue;
-    if (now - peer.acked_at > stall) {
-      log_warning("edge: " + peer_name(static_cast<int>(i)) + " acknowledged nothing for " +
-                  ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(stall)) + "; closing without it");
+    std::string why;
+    if (now - peer.heard > silence)
+      why = " is silent for " + ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(now - peer.heard));
+    else if (now - peer.acked_at > kCloseAckPatience)
+      why = " is alive but acknowledged nothing for " +
+            ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(kCloseAckPatience));
+    if (!why.empty()) {
+      log_warning("edge: " + peer_name(static_cast<int>(i)) + why + "; closing without it");
       std::lock_guard<std::mutex> lock(mu_);
       peer.alive = false;
       continue;

@@ -143,7 +143,7 @@ Status ZmqTransportImpl::send(int dest, Bytes bytes) {
     const auto& peer = peers_[coordinator_ ? dest : 0];
     if (coordinator_ && !peer.alive)
       return Status::peer_lost("send to " + peer_name(dest) + ": not connected");
-    outbox_.push_back({dest, Wire::kFrame, std::move(bytes)});
+    outbox_.push_back({dest, std::move(bytes)});
     all_sent_ = false;
     if (wake_tx_) (void)zmq_send(wake_tx_, "", 0, ZMQ_DONTWAIT);
   }
