@@ -260,7 +260,7 @@ Result<Pipeline> Pipeline::read_descriptor(ByteReader& r, const std::vector<Code
   for (int i = 0; i < count; ++i) {
     uint8_t raw, bits = 0;
     uint64_t bucket = 512;
-    if (!r.get_u8(&raw) || raw > protocol::kMaxCodecId) return Status::corruption("bad codec descriptor");
+    if (!r.get_u8(&raw) || raw > kMaxCodecId) return Status::corruption("bad codec descriptor");
     const auto id = static_cast<CodecId>(raw);
     ids.push_back(id);
     if ((id == CodecId::kQsgd || id == CodecId::kUniform) &&

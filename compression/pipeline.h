@@ -21,12 +21,11 @@
 #include "compression/quantize.h"
 #include "core/coding.h"
 #include "core/status.h"
-#include "protocol/codec_ids.h"
+#include "compression/codec_ids.h"
 
 namespace xfed::compression {
 
-// Each stage of a pipeline is named on the wire by its codec id (protocol/codec_ids.h).
-using protocol::CodecId;
+// Each stage of a pipeline is named on the wire by its codec id (codec_ids.h).
 
 class Pipeline {
  public:

@@ -24,9 +24,13 @@
 
 #include "core/coding.h"
 #include "core/status.h"
-#include "protocol/codec_ids.h"
+#include "compression/codec_ids.h"
 
 namespace xfed::protocol {
+
+// The stages' codec ids, as frame headers carry them.
+using compression::CodecId;
+using compression::kMaxCodecId;
 
 constexpr uint32_t kFrameMagic = 0x44454658;  // "XFED" read as little-endian u32
 // Format versions (every one of them is still read):

@@ -9,11 +9,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteReader r(data, size);
   uint8_t k;
   if (!r.get_u8(&k) || k > 4) return 0;
-  std::vector<protocol::CodecId> ids;
+  std::vector<compression::CodecId> ids;
   for (uint8_t i = 0; i < k; ++i) {
     uint8_t id;
     if (!r.get_u8(&id)) return 0;
-    ids.push_back(static_cast<protocol::CodecId>(id));
+    ids.push_back(static_cast<compression::CodecId>(id));
   }
   uint16_t a, b;
   if (!r.get_u16(&a) || !r.get_u16(&b)) return 0;

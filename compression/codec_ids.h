@@ -1,10 +1,10 @@
-// Codec identifiers carried in frame headers, one per pipeline stage.
-// wire format: never change these values, only add.
+// Codec identifiers, one per compression stage: the stages own them, frame headers
+// (protocol/frame.h) carry them. Wire format: never change these values, only add.
 #pragma once
 
 #include <cstdint>
 
-namespace xfed::protocol {
+namespace xfed::compression {
 
 enum class CodecId : uint8_t {
   kNone = 0,
@@ -23,4 +23,4 @@ enum class CodecId : uint8_t {
 
 constexpr uint8_t kMaxCodecId = 11;
 
-}  // namespace xfed::protocol
+}  // namespace xfed::compression
