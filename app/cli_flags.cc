@@ -23,8 +23,9 @@ constexpr int64_t kMaxCount = int64_t{1} << 24;    // clients, rounds, epochs, b
 constexpr double kMaxSeconds = 1e6;                // ~11 days; nanoseconds stay in int64
 
 void add_dataset_flags(CLI::App* app, RunConfig* c) {
-  app->add_option("--dataset", c->dataset, "fashion-mnist | mnist | cifar10 | synthetic")
-      ->check(CLI::IsMember({"fashion-mnist", "mnist", "cifar10", "synthetic"}));
+  // Checked by the dataset registry (app/datasets.h), which knows the program's own datasets.
+  app->add_option("--dataset", c->dataset,
+                  "fashion-mnist | mnist | cifar10 | synthetic | a dataset your program registered");
   app->add_option("--data-dir", c->data_dir,
                   "dataset directory (default: /usr/share/datasets/fashion-mnist for "
                   "fashion-mnist)");
@@ -52,6 +53,9 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--lr-decay", c->lr_decay, "client lr multiplier per round")
       ->check(number_in(1e-6, 1));
   app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi");
+  app->add_option("--aggregate", c->aggregate,
+                  "how the round's updates are combined: mean (the sample-weighted mean) or an "
+                  "aggregator your program registered (NAME[:ARG])");
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")
       ->check(number_in(0, 1e3, true));

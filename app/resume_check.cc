@@ -3,12 +3,35 @@
 #include <filesystem>
 #include <sstream>
 
+#include "app/datasets.h"
+#include "coordinator/aggregator.h"
 #include "coordinator/checkpoint.h"
 #include "core/check.h"
+#include "core/model_spec.h"
 #include "core/parse.h"
 #include "core/run_identity.h"
 
 namespace xfed::app {
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+// "models: a,b; aggregators: c; datasets: d" — empty when the program registered nothing.
+std::string registered_names() {
+  std::string out;
+  if (const auto models = registered_arch_names(); !models.empty()) out += "models: " + joined(models);
+  if (const auto aggregators = coordinator::added_aggregator_names(); !aggregators.empty())
+    out += (out.empty() ? "" : "; ") + std::string("aggregators: ") + joined(aggregators);
+  if (const auto datasets = added_dataset_names(); !datasets.empty())
+    out += (out.empty() ? "" : "; ") + std::string("datasets: ") + joined(datasets);
+  return out;
+}
+
+}  // namespace
 
 std::string run_identity(const RunConfig& c, const Dataset& train) {
   std::ostringstream os;
@@ -32,6 +55,7 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("--lr-decay", exact_number(c.lr_decay));
   put("--strategy", c.strategy);
   put("--server-lr", exact_number(c.server_lr));
+  if (c.aggregate != "mean") put("--aggregate", c.aggregate);  // absent from older identities
   put("--compress", c.compress);
   put("--downlink", c.downlink);
   put("--no-error-feedback", c.no_error_feedback ? "true" : "false");
@@ -40,6 +64,8 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("--warmup-start-ratio", exact_number(c.warmup_start_ratio));
   put("--prune", c.prune);
   if (!c.transport.empty()) put("transport", c.transport);
+  // What the program registered beyond the built-ins: every process of a run must have it.
+  if (const auto added = registered_names(); !added.empty()) put("registered", added);
   if (c.dataset == "synthetic") {
     put("--synthetic-shape", c.synthetic_shape);
     put("--synthetic-noise", exact_number(c.synthetic_noise));

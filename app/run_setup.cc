@@ -5,20 +5,16 @@
 
 #include <thread>
 
+#include "app/datasets.h"
 #include "app/resume_check.h"
 #include "compression/pipeline.h"
-#include "core/cifar_reader.h"
 #include "core/file_io.h"
-#include "core/idx_reader.h"
 #include "core/parse.h"
 #include "core/rng.h"
-#include "core/synthetic.h"
 #include "pruning/planner.h"
 
 namespace xfed::app {
 namespace {
-
-constexpr int64_t kMaxSyntheticValues = int64_t{1} << 30;  // 4 GiB of float32
 
 std::vector<int64_t> positive_list(const std::string& text, char sep, const std::string& flag) {
   const auto list = parse_int_list(text, sep, 1, int64_t{1} << 24);
@@ -28,28 +24,6 @@ std::vector<int64_t> positive_list(const std::string& text, char sep, const std:
   return *list;
 }
 
-SyntheticOptions synthetic_options(const RunConfig& c) {
-  const auto shape = positive_list(c.synthetic_shape, 'x', "--synthetic-shape");
-  if (shape.size() != 3)
-    throw UsageError("--synthetic-shape '" + c.synthetic_shape + "': expected CxHxW, e.g. 1x28x28");
-  const double values = double(shape[0]) * double(shape[1]) * double(shape[2]) *
-                        double(c.synthetic_train + c.synthetic_test);
-  if (values > double(kMaxSyntheticValues))
-    throw UsageError("--synthetic-shape '" + c.synthetic_shape + "' with " +
-                     std::to_string(c.synthetic_train + c.synthetic_test) + " samples: " +
-                     short_number(values) + " values, at most " + std::to_string(kMaxSyntheticValues));
-  SyntheticOptions o;
-  o.channels = shape[0];
-  o.height = shape[1];
-  o.width = shape[2];
-  o.classes = c.synthetic_classes;
-  o.train_size = c.synthetic_train;
-  o.test_size = c.synthetic_test;
-  o.noise = c.synthetic_noise;
-  o.seed = mix_seed(c.seed, 101);
-  return o;
-}
-
 std::vector<int64_t> labels_of(const Dataset& d) {
   const auto l = d.labels.contiguous();
   return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel());
@@ -57,27 +31,10 @@ std::vector<int64_t> labels_of(const Dataset& d) {
 
 }  // namespace
 
-TrainTestData load_data(const RunConfig& c, bool with_test) {
-  if (c.dataset == "synthetic") return make_synthetic(synthetic_options(c));
-  if (c.dataset == "cifar10")
-    return load_cifar10_dir(c.data_dir.empty() ? "data/cifar-10-batches-bin" : c.data_dir, with_test)
-        .value_or_throw<UsageError>();
-  if (c.dataset == "mnist")
-    return load_mnist_dir(c.data_dir.empty() ? "/usr/share/datasets/mnist" : c.data_dir, "mnist",
-                          0.1307, 0.3081, with_test)
-        .value_or_throw<UsageError>();
-  if (c.dataset == "fashion-mnist")
-    return load_mnist_dir(c.data_dir.empty() ? "/usr/share/datasets/fashion-mnist" : c.data_dir,
-                          "fashion-mnist", 0.2860, 0.3530, with_test)
-        .value_or_throw<UsageError>();
-  throw UsageError("--dataset '" + c.dataset + "': expected fashion-mnist, mnist, cifar10 or synthetic");
-}
-
 int worker_threads(const RunConfig& c, int64_t clients_per_round) {
   int64_t t = c.threads > 0 ? c.threads : std::max(1u, std::thread::hardware_concurrency());
   return static_cast<int>(std::clamp<int64_t>(t, 1, std::max<int64_t>(1, clients_per_round)));
 }
-
 
 RunSetup make_run_setup(const RunConfig& c) {
   if (c.min_clients > c.clients)
@@ -108,6 +65,7 @@ RunSetup make_run_setup(const RunConfig& c) {
   o.task.batch = static_cast<uint32_t>(c.batch);
   o.lr_decay = c.lr_decay;
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
+  o.aggregate = coordinator::make_aggregator(c.aggregate).value_or_throw<UsageError>();
   o.task.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
   o.task.error_feedback = !c.no_error_feedback;
   o.task.ef_momentum = c.ef_momentum;

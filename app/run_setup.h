@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "app/datasets.h"
 #include "app/output_paths.h"
 #include "app/run_config.h"
 #include "coordinator/coordinator.h"
@@ -23,9 +24,6 @@ struct RunSetup {
   worker::ResumePoint resume;  // --resume: the checkpoint's round (0: none) and structure
 };
 
-// with_test false: the training data alone, its test files not even looked for (an edge
-// device training on its own data).
-TrainTestData load_data(const RunConfig& config, bool with_test = true);
 RunSetup make_run_setup(const RunConfig& config);
 // The initial global model: a pure function of (spec, seed) (core/model.h).
 using ::xfed::make_initial_model;

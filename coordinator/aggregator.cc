@@ -5,13 +5,14 @@
 #include <algorithm>
 
 #include "core/check.h"
+#include "core/parse.h"
+#include "core/registry.h"
 
 namespace xfed::coordinator {
+namespace {
 
-at::Tensor weighted_mean(std::vector<ClientUpdate>& updates) {
+at::Tensor sorted_weighted_mean(const std::vector<ClientUpdate>& updates) {
   XFED_CHECK(!updates.empty(), "weighted_mean of no updates");
-  std::sort(updates.begin(), updates.end(),
-            [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
   int64_t total = 0;
   for (const auto& u : updates) total += u.samples;
   XFED_CHECK_GT(total, 0, "weighted_mean: no samples");
@@ -21,6 +22,39 @@ at::Tensor weighted_mean(std::vector<ClientUpdate>& updates) {
     sum.add_(u.delta.to(at::kDouble), static_cast<double>(u.samples) / total);
   }
   return sum.to(at::kFloat);
+}
+
+void register_builtin_aggregators(Registry<AggregatorFactory>& r) {
+  r.add("mean", [](const std::optional<std::string>& arg) -> Result<Aggregator> {
+     if (arg) return Status::usage("--aggregate 'mean:" + *arg + "': mean takes no argument");
+     return Aggregator(sorted_weighted_mean);
+   }).throw_if_error();
+}
+
+Registry<AggregatorFactory>& aggregators() {
+  static Registry<AggregatorFactory> r("aggregator", register_builtin_aggregators);
+  return r;
+}
+
+}  // namespace
+
+Status register_aggregator(const std::string& name, AggregatorFactory factory) {
+  return aggregators().add(name, std::move(factory));
+}
+
+Result<Aggregator> make_aggregator(const std::string& spec) {
+  const auto [name, arg] = split_spec(spec);
+  auto factory = aggregators().find(name, "--aggregate");
+  if (!factory) return factory.status();
+  return factory.value()(arg);
+}
+
+std::vector<std::string> added_aggregator_names() { return aggregators().added_names(); }
+
+at::Tensor weighted_mean(std::vector<ClientUpdate>& updates) {
+  std::sort(updates.begin(), updates.end(),
+            [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
+  return sorted_weighted_mean(updates);
 }
 
 }  // namespace xfed::coordinator

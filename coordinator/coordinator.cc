@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -262,8 +263,14 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   int64_t samples = 0;
   for (const auto& u : updates) samples += u.samples;
   report->train_loss /= static_cast<double>(samples);
-  const auto mean = weighted_mean(updates);
-  optimizer_.step(global_, mean);
+  std::sort(updates.begin(), updates.end(),
+            [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
+  const auto delta = options_.aggregate ? options_.aggregate(updates) : weighted_mean(updates);
+  if (delta.numel() != updates.front().delta.numel() || delta.scalar_type() != at::kFloat)
+    return Status::error("round " + std::to_string(round) + ": the aggregator returned " +
+                         std::to_string(delta.numel()) + " values for a model of " +
+                         std::to_string(updates.front().delta.numel()));
+  optimizer_.step(global_, delta);
   if (!at::isfinite(global_).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +
                          ": the model diverged: aggregation produced non-finite values "

@@ -84,6 +84,7 @@ struct CoordinatorOptions {
   protocol::TrainTask task;
   double lr_decay = 1.0;         // client lr of round r = lr * lr_decay^(r-1)
   Strategy strategy;
+  Aggregator aggregate;          // the rule for the round's updates (null: the weighted mean)
   compression::Pipeline downlink;  // parsed once, at the edge (none by default)
   int64_t sparsity_warmup = 0;   // rounds over which the uplink ratio decays to its target
   double warmup_start_ratio = 0; // ratio in round 1 (0: 4 x target, at most 1)

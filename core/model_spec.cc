@@ -184,6 +184,11 @@ Status register_arch_name(const std::string& arch) {
   return Status::ok();
 }
 
+std::vector<std::string> registered_arch_names() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  return {registered_archs().begin(), registered_archs().end()};
+}
+
 bool is_registered_arch(const std::string& arch) {
   std::lock_guard<std::mutex> lock(registry_mutex());
   return registered_archs().count(arch) > 0;

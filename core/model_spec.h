@@ -37,5 +37,7 @@ Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_
 // what its factory makes of them. Built-in names cannot be registered. Thread-safe.
 Status register_arch_name(const std::string& arch);
 bool is_registered_arch(const std::string& arch);
+// The registered families' names, sorted.
+std::vector<std::string> registered_arch_names();
 
 }  // namespace xfed

@@ -2,14 +2,17 @@
 // Fashion-MNIST, 10 clients (Dirichlet 0.5 non-iid) on 2 worker threads, a top-k + 4-bit
 // uplink with error feedback and a compressed delta downlink.
 //   build/bin/example_custom_model [ROUNDS]
+// Given a subcommand instead, the program is the xfed command line with `tiny-cnn` built in,
+// on every transport:
+//   build/bin/example_custom_model simulate --model tiny-cnn …
+//   mpirun -np 3 build/bin/example_custom_model mpi --model tiny-cnn …
+//   build/bin/example_custom_model coordinator|worker --model tiny-cnn …
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "app/progress.h"
-#include "app/run_setup.h"
-#include "app/simulation.h"
+#include "xfed/xfed.h"
 
 // Any NetImpl subclass: a forward pass, its modules registered, built from a ModelSpec.
 struct TinyCnnImpl : xfed::NetImpl {
@@ -29,17 +32,18 @@ int main(int argc, char** argv) try {
   // Every party of the run (the coordinator, each worker thread) builds the model by name.
   xfed::register_model("tiny-cnn", [](const xfed::ModelSpec& s) { return std::make_shared<TinyCnnImpl>(s); })
       .throw_if_error();
-  xfed::app::RunConfig config;  // every flag of `xfed simulate`, as a field
+  if (argc > 1 && argv[1][0] >= 'a' && argv[1][0] <= 'z') return xfed::run_command_line(argc, argv);
+  xfed::RunConfig config;  // every flag of `xfed simulate`, as a field
   config.model = "tiny-cnn";
   config.rounds = argc > 1 ? std::atoi(argv[1]) : 10;
   config.partition = "dirichlet:0.5";
   config.compress = "topk:0.05,qsgd:4,zstd";
   config.downlink = "topk:0.1,qsgd:8,zstd";
-  const auto setup = xfed::app::make_run_setup(config);
-  xfed::app::use_single_intraop_thread();
-  const auto initial = xfed::app::make_initial_model(setup.spec, config.seed);
-  xfed::app::ProgressPrinter progress(stdout, initial->num_params());
-  auto run = xfed::app::run_simulation(setup, initial, /*threads=*/2, {&progress});
+  const auto setup = xfed::make_run_setup(config);
+  xfed::use_single_intraop_thread();
+  const auto initial = xfed::make_initial_model(setup.spec, config.seed);
+  xfed::ProgressPrinter progress(stdout, initial->num_params());
+  auto run = xfed::run_simulation(setup, initial, /*threads=*/2, {&progress});
   if (!run) return std::fprintf(stderr, "%s\n", run.message().c_str()), 1;
   std::printf("tiny-cnn: %.2f %% after %d rounds, %.0f x fewer uplink bytes than dense\n",
               100 * run.value().summary.final_accuracy, static_cast<int>(config.rounds),

@@ -35,6 +35,44 @@ TEST(WeightedMean, ArrivalOrderDoesNotChangeASingleBit) {
   }
 }
 
+// The aggregator registry: the built-in mean is a registration like a user's; names are
+// unique and well-formed; an unknown name lists the registered ones; a user rule is found.
+TEST(AggregatorRegistry, TheBuiltInMeanIsTheWeightedMeanAndTakesNoArgument) {
+  auto mean = make_aggregator("mean");
+  ASSERT_TRUE(mean.is_ok()) << mean.message();
+  std::vector<ClientUpdate> u{{0, 3, vec({1, 2, 3})}, {2, 1, vec({3, 0, -1})}};
+  EXPECT_TRUE(mean.value()(u).equal(weighted_mean(u)));
+  const auto with_arg = make_aggregator("mean:2");
+  ASSERT_FALSE(with_arg.is_ok());
+  EXPECT_EQ(with_arg.code(), StatusCode::kUsage);
+  EXPECT_NE(with_arg.message().find("takes no argument"), std::string::npos) << with_arg.message();
+}
+
+TEST(AggregatorRegistry, NamesAreUniqueAndWellFormedAndUnknownOnesListTheRegistered) {
+  const AggregatorFactory first = [](const std::optional<std::string>& arg) -> Result<Aggregator> {
+    const double scale = arg ? std::stod(*arg) : 1.0;
+    return Aggregator([scale](const std::vector<ClientUpdate>& u) { return u.front().delta * scale; });
+  };
+  ASSERT_TRUE(register_aggregator("first-client", first));
+  const auto again = register_aggregator("first-client", first);
+  EXPECT_EQ(again.code(), StatusCode::kUsage);
+  EXPECT_NE(again.message().find("the name is taken"), std::string::npos) << again.message();
+  EXPECT_EQ(register_aggregator("mean", first).code(), StatusCode::kUsage) << "a built-in's name is taken too";
+  for (const char* bad : {"", "Upper", "9lives", "has space", "colon:in"})
+    EXPECT_EQ(register_aggregator(bad, first).code(), StatusCode::kUsage) << "'" << bad << "'";
+  EXPECT_EQ(register_aggregator("no-factory", nullptr).code(), StatusCode::kUsage);
+
+  std::vector<ClientUpdate> u{{1, 5, vec({2, 4})}, {3, 1, vec({0, 0})}};
+  auto scaled = make_aggregator("first-client:0.5");
+  ASSERT_TRUE(scaled.is_ok()) << scaled.message();
+  EXPECT_TRUE(scaled.value()(u).equal(vec({1, 2})));
+  const auto unknown = make_aggregator("krum:1");
+  ASSERT_FALSE(unknown.is_ok());
+  EXPECT_EQ(unknown.message(),
+            "--aggregate 'krum': no aggregator of that name (registered: first-client, mean)");
+  EXPECT_EQ(added_aggregator_names(), std::vector<std::string>{"first-client"}) << "mean is built in";
+}
+
 using Kind = ServerOptimizerOptions::Kind;
 
 at::Tensor step_once(Kind kind, double lr, at::Tensor w, const at::Tensor& d, int64_t params) {

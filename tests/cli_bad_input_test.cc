@@ -142,6 +142,9 @@ TEST(CliBadInput, SizesFromFilesAreBounded) {
   testing::expect_usage_error("di-score --activations " + dir.file("nan.csv") + " --labels " + dir.file("y2.csv"),
                               "nan.csv:2: not a row of numbers");
   testing::expect_usage_error("simulate --dataset mnist --data-dir " + dir.path(), "mnist IDX files");
+  testing::expect_usage_error("simulate --dataset imagenet",
+                              "--dataset 'imagenet': no dataset of that name (registered: cifar10, fashion-mnist, "
+                              "mnist, synthetic)");
 }
 
 // A threshold that selects nothing: empty sparse tensors (once a memcpy from null, UB).

@@ -51,14 +51,14 @@ class EdgeRun : public ::testing::Test {
       list << transport::read_public_key_file(dir_.file("w" + std::to_string(w) + ".pub")).value() << "\n";
   }
   std::unique_ptr<Process> coordinator(const std::string& flags, const std::string& log = "coordinator.log") {
-    return std::make_unique<Process>(std::string(XFED_BINARY) + " coordinator --bind " + endpoint_ + " --key " +
+    return std::make_unique<Process>(binary_ + " coordinator --bind " + endpoint_ + " --key " +
                                          dir_.file("coordinator.key") + " --authorized-keys " +
                                          dir_.file("workers.txt") + " " + kQuickBeats + flags,
                                      dir_.file(log));
   }
   // `clients` empty: the device's own data (its --data-dir in `flags`).
   std::string worker_command(const std::string& key, const std::string& clients, const std::string& flags) const {
-    return std::string(XFED_BINARY) + " worker --connect " + endpoint_ + " --key " + dir_.file(key + ".key") +
+    return binary_ + " worker --connect " + endpoint_ + " --key " + dir_.file(key + ".key") +
            " --server-key " + dir_.file("coordinator.pub") + (clients.empty() ? "" : " --client " + clients) + " " +
            kQuickBeats + flags;
   }
@@ -71,6 +71,7 @@ class EdgeRun : public ::testing::Test {
     EXPECT_EQ(*got, code) << who << ":\n" << p.output();
   }
 
+  std::string binary_ = XFED_BINARY;  // the program the processes run (a test may pick an example)
   TempDir dir_;
   int port_ = 0;
   std::string endpoint_;

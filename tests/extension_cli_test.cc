@@ -1,0 +1,117 @@
+// Users' registrations on every transport, with real processes: the example programs
+// (examples/median_aggregator.cc, custom_model.cc, stripes_dataset.cc) are the xfed command
+// line with their aggregator, model or dataset built in; each gives one model under
+// simulate, mpirun -np 3 (and three edge workers), and a process without the registration
+// is told so before round 1.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "tests/edge_fixture.h"
+
+namespace xfed::testing {
+namespace {
+
+const std::string kMedianRun = kRun + "--aggregate median ";
+// tiny-cnn describes no prunable layers: trained and compressed, not pruned.
+const std::string kTinyCnnRun =
+    "--model tiny-cnn --dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 4 "
+    "--fraction 0.5 --compress topk:0.05,qsgd:4,zstd --downlink qsgd:8 ";
+
+class Extension : public EdgeRun {
+ protected:
+  static void SetUpTestSuite() {
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);  // CI runs as root
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+  }
+  std::string simulate(const std::string& run, const std::string& name) {
+    const auto r = run_command(binary_ + " simulate " + run + "--quiet --metrics " + dir_.file(name), 180);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return r.code == 0 ? checksum_of(dir_.file(name)) : "";
+  }
+  std::string mpi(const std::string& run, const std::string& name) {
+#ifdef XFED_MPIEXEC
+    const auto r = run_command(std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + binary_ + " mpi " + run +
+                                   "--metrics " + dir_.file(name),
+                               180);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return checksum_of(dir_.file(name));
+#else
+    (void)run, (void)name;
+    return "";  // built without MPI: the other transports still agree
+#endif
+  }
+  std::string edge(const std::string& run, const std::string& name) {
+    authorize(3);
+    auto co = coordinator(run + "--metrics " + dir_.file(name));
+    auto w1 = worker("w1", "0,3,6", run);
+    auto w2 = worker("w2", "1,4,7", run);
+    auto w3 = worker("w3", "2,5", run);
+    expect_exit(*co, 0, "coordinator");
+    for (auto* w : {w1.get(), w2.get(), w3.get()}) expect_exit(*w, 0, "worker");
+    return checksum_of(dir_.file(name));
+  }
+  void expect_one_model(const std::string& run) {
+    const auto sim = simulate(run, "sim.jsonl");
+    ASSERT_FALSE(sim.empty());
+    if (const auto m = mpi(run, "mpi.jsonl"); !m.empty()) {
+      EXPECT_EQ(m, sim) << "mpirun -np 3";
+    }
+    EXPECT_EQ(edge(run, "edge.jsonl"), sim) << "3 edge workers";
+  }
+};
+
+TEST_F(Extension, AUserAggregatorGivesOneModelOnEveryTransport) {
+  binary_ = XFED_EXAMPLE_MEDIAN;
+  expect_one_model(kMedianRun);
+  const auto median = checksum_of(dir_.file("sim.jsonl"));
+  binary_ = XFED_BINARY;
+  EXPECT_NE(simulate(kRun, "mean.jsonl"), median) << "--aggregate median changed nothing";
+}
+
+TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {
+  binary_ = XFED_EXAMPLE_CUSTOM_MODEL;
+  expect_one_model(kTinyCnnRun);
+}
+
+TEST_F(Extension, AUserDatasetTrainsAndGivesOneModelUnderMpi) {
+  binary_ = XFED_EXAMPLE_STRIPES;
+  const std::string run = "--dataset stripes --clients 4 --rounds 3 --fraction 1 ";
+  const auto sim = simulate(run, "sim.jsonl");
+  ASSERT_FALSE(sim.empty());
+  const double accuracy = read_jsonl(dir_.file("sim.jsonl")).back()["final_accuracy"].get<double>();
+  EXPECT_GE(accuracy, 0.9) << "stripes are separable: the data reached the clients";
+  if (const auto m = mpi(run, "mpi.jsonl"); !m.empty()) {
+    EXPECT_EQ(m, sim) << "mpirun -np 3";
+  }
+}
+
+TEST_F(Extension, WhatTheStockBinaryLacksIsOneLineNamingIt) {
+  const auto aggregate = xfed("simulate " + kMedianRun + "--quiet");
+  EXPECT_EQ(aggregate.code, 2) << aggregate.out;
+  EXPECT_NE(aggregate.out.find("--aggregate 'median': no aggregator of that name (registered: mean)"),
+            std::string::npos) << aggregate.out;
+  const auto model = xfed("simulate " + kTinyCnnRun + "--quiet");
+  EXPECT_EQ(model.code, 2) << model.out;
+  EXPECT_NE(model.out.find("--model 'tiny-cnn'"), std::string::npos) << model.out;
+}
+
+// A coordinator started from the program, a worker from the stock binary with the same
+// flags: the worker's run identity lacks the program's registrations and it is refused
+// before round 1, with the key that differs.
+TEST_F(Extension, AWorkerWithoutTheProgramsRegistrationsIsRefusedBeforeRoundOne) {
+  authorize(1);
+  binary_ = XFED_EXAMPLE_MEDIAN;
+  const std::string run = kRun + "--clients 2 --fraction 1 --rounds 2 ";
+  auto co = coordinator(run + "--min-clients 1");
+  binary_ = XFED_BINARY;
+  auto w1 = worker("w1", "0,1", run);
+  const auto got = w1->wait_for(120s);
+  ASSERT_TRUE(got.has_value()) << "the stock worker did not end:\n" << w1->output();
+  EXPECT_EQ(*got, 2) << w1->output();
+  EXPECT_NE(w1->output().find("registered"), std::string::npos) << w1->output();
+}
+
+}  // namespace
+}  // namespace xfed::testing
