@@ -15,9 +15,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # and they keep allocations until exit. Every error in xfed's own code still stops a test.
   export ASAN_OPTIONS="detect_container_overflow=0:detect_leaks=0:abort_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  # The example programs' end-to-end runs on every transport (Extension.*) are left to the
-  # Release suite: the same code paths as the edge and mpi tests, several minutes instrumented.
-  ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^Extension\.' "$@"
+  ctest --output-on-failure -j"$(nproc)" --timeout 900 "$@"
 elif [ "${1:-}" = "--tsan" ]; then
   shift
   ./launch/setup.sh --tsan
