@@ -1,6 +1,5 @@
 #include "core/model.h"
 
-#include <map>
 #include <mutex>
 
 #include "core/check.h"
@@ -8,6 +7,7 @@
 #include "core/models/mlp.h"
 #include "core/models/resnet.h"
 #include "core/models/vgg.h"
+#include "core/registry.h"
 #include "core/rng.h"
 
 namespace xfed {
@@ -44,24 +44,29 @@ void bind_batchnorm(std::vector<AxisBinding>* b, const std::string& bn, int laye
 
 namespace {
 
-std::mutex& factories_mutex() {
-  static std::mutex mu;
-  return mu;
+template <class Impl>
+ModelFactory builtin() {
+  return [](const ModelSpec& spec) -> Net { return std::make_shared<Impl>(spec); };
 }
 
-std::map<std::string, ModelFactory>& factories() {
-  static std::map<std::string, ModelFactory> f;
-  return f;
+// The four built-in families, added through the same registry as a program's own models.
+void register_builtin_models(Registry<ModelFactory>& r) {
+  r.add("mlp", builtin<MlpImpl>()).throw_if_error();
+  r.add("lenet5", builtin<LeNet5Impl>()).throw_if_error();
+  r.add("vgg", builtin<VggImpl>()).throw_if_error();
+  r.add("resnet20", builtin<ResNet20Impl>()).throw_if_error();
+}
+
+Registry<ModelFactory>& models() {
+  static Registry<ModelFactory> r("model", register_builtin_models);
+  return r;
 }
 
 }  // namespace
 
 Status register_model(const std::string& arch, ModelFactory factory) {
-  if (!factory) return Status::error("register_model: no factory for '" + arch + "'");
-  if (auto st = register_arch_name(arch); !st) return st;
-  std::lock_guard<std::mutex> lock(factories_mutex());
-  factories()[arch] = std::move(factory);
-  return Status::ok();
+  if (auto st = models().add(arch, std::move(factory)); !st) return st;
+  return register_arch_name(arch);  // make_spec and from_json accept it from now on
 }
 
 namespace {
@@ -74,18 +79,7 @@ std::mutex& global_generator_mutex() {
 }
 
 Net build_model(const ModelSpec& spec) {
-  if (spec.arch == "mlp") return std::make_shared<MlpImpl>(spec);
-  if (spec.arch == "lenet5") return std::make_shared<LeNet5Impl>(spec);
-  if (spec.arch == "vgg") return std::make_shared<VggImpl>(spec);
-  if (spec.arch == "resnet20") return std::make_shared<ResNet20Impl>(spec);
-  ModelFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(factories_mutex());
-    const auto it = factories().find(spec.arch);
-    if (it != factories().end()) factory = it->second;
-  }
-  if (!factory) throw Error("make_model: unknown arch '" + spec.arch + "'");
-  auto net = factory(spec);
+  auto net = models().find(spec.arch, "--model").value_or_throw()(spec);
   XFED_CHECK(net && net->spec() == spec, "register_model: the factory of '" + spec.arch +
                                              "' must build a model of the spec it is given");
   return net;

@@ -158,8 +158,12 @@ TEST(ModelRegistry, ARegisteredFamilyTravelsBySpecLikeABuiltInOne) {
 
 TEST(ModelRegistry, BuiltInNamesAndEmptyFactoriesAreRefused) {
   const auto factory = [](const ModelSpec& s) { return std::make_shared<LinearProbeImpl>(s); };
-  EXPECT_FALSE(register_model("mlp", factory));
+  const auto taken = register_model("mlp", factory);
+  EXPECT_EQ(taken.code(), StatusCode::kUsage);
+  EXPECT_NE(taken.message().find("register model 'mlp': the name is taken (registered: lenet5, mlp"), std::string::npos)
+      << "the built-ins are registrations: " << taken.message();
   EXPECT_FALSE(register_model("", factory));
+  EXPECT_FALSE(register_model("Has Space", factory));
   EXPECT_FALSE(register_model("nothing", nullptr));
   EXPECT_FALSE(make_spec("nothing", 1, 8, 8, 10));
 }
