@@ -123,6 +123,13 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--synthetic-shape 1x100000x100000", "--synthetic-shape '1x100000x100000'"},
       {"--synthetic-shape 0x8x8", "--synthetic-shape '0x8x8'"},
       {"--min-clients 4", "--min-clients 4 is more than --clients 3"},
+      // --aggregate: a registered name (mean here), mean with no argument.
+      {"--aggregate nan", "--aggregate 'nan': no aggregator of that name (registered: mean)"},
+      {"--aggregate mean:nan", "--aggregate 'mean:nan': mean takes no argument"},
+      {"--aggregate mean:", "--aggregate 'mean:': mean takes no argument"},
+      {"--aggregate ''", "--aggregate '': no aggregator of that name"},
+      {"--aggregate /tmp", "--aggregate '/tmp': no aggregator of that name"},
+      {"--aggregate 4294967296", "--aggregate '4294967296': no aggregator of that name"},
   };
   for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
 }
