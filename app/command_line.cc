@@ -1,7 +1,7 @@
 // The `xfed` command line: flags and subcommands (simulate | mpi | coordinator | worker | eval |
-// di-score | keygen); each command is a function of app/commands.h (mpi: app/mpi_command.h,
-// when built with MPI; coordinator, worker and keygen: app/edge_command.h and
-// app/keygen_command.h, when built with ZeroMQ).
+// di-score | keygen); each command is a function of app/commands.h, or of
+// app/transport_commands.h for those that run over a transport (the only place that knows
+// which transports were built).
 #include "app/command_line.h"
 
 #include <CLI/CLI.hpp>
@@ -12,15 +12,8 @@
 
 #include "app/cli_flags.h"
 #include "app/commands.h"
+#include "app/transport_commands.h"
 #include "core/check.h"
-#include "xfed/config.h"
-#if XFED_HAVE_MPI
-#include "app/mpi_command.h"
-#endif
-#if XFED_HAVE_ZMQ
-#include "app/edge_command.h"
-#include "app/keygen_command.h"
-#endif
 
 namespace xfed::app {
 namespace {
@@ -96,29 +89,11 @@ int main_impl(int argc, char** argv) {
     return 2;
   }
   if (simulate->parsed()) return simulate_command(sim);
-  if (mpi->parsed()) {
-#if XFED_HAVE_MPI
-    return mpi_command(mpi_config);
-#else
-    throw UsageError("this xfed was built without MPI (install libopenmpi-dev and rebuild: ./launch/setup.sh)");
-#endif
-  }
-  if (coordinator->parsed() || worker->parsed()) {
-#if XFED_HAVE_ZMQ
-    return coordinator->parsed() ? coordinator_command(coordinator_config, coordinator_edge)
-                                 : worker_command(worker_config, worker_edge);
-#else
-    throw UsageError("this xfed was built without ZeroMQ (install libzmq3-dev cppzmq-dev and rebuild)");
-#endif
-  }
+  if (mpi->parsed()) return run_over_transport("mpi", mpi_config, {});
+  if (coordinator->parsed()) return run_over_transport("coordinator", coordinator_config, coordinator_edge);
+  if (worker->parsed()) return run_over_transport("worker", worker_config, worker_edge);
   if (di->parsed()) return di_score_command(ds);
-  if (keygen->parsed()) {
-#if XFED_HAVE_ZMQ
-    return keygen_command(key_name);
-#else
-    throw UsageError("this xfed was built without ZeroMQ (install libzmq3-dev cppzmq-dev and rebuild)");
-#endif
-  }
+  if (keygen->parsed()) return write_edge_keys(key_name);
   return eval_command(ev);
 }
 
