@@ -266,10 +266,11 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   std::sort(updates.begin(), updates.end(),
             [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
   const auto delta = options_.aggregate ? options_.aggregate(updates) : weighted_mean(updates);
-  if (delta.numel() != updates.front().delta.numel() || delta.scalar_type() != at::kFloat)
+  const int64_t returned = delta.defined() ? delta.numel() : 0;  // a user's rule may return anything
+  if (returned != updates.front().delta.numel() || delta.scalar_type() != at::kFloat)
     return Status::error("round " + std::to_string(round) + ": the aggregator returned " +
-                         std::to_string(delta.numel()) + " values for a model of " +
-                         std::to_string(updates.front().delta.numel()));
+                         std::to_string(returned) + " values for a model of " +
+                         std::to_string(updates.front().delta.numel()) + " (float32 expected)");
   optimizer_.step(global_, delta);
   if (!at::isfinite(global_).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +

@@ -198,5 +198,27 @@ INSTANTIATE_TEST_SUITE_P(Checked, SilentWorker, ::testing::Bool(), [](const auto
   return std::string(info.param ? "AnswersTheCheckOnly" : "NeverAnswers");
 });
 
+// A user's aggregation rule is code the coordinator did not write: a result of another
+// length, or none, ends the run with one line naming the round, never a crash.
+TEST(Simulation, AnAggregatorThatReturnsTheWrongSizeOrNothingEndsTheRunWithOneLine) {
+  ASSERT_TRUE(coordinator::register_aggregator(
+      "broken-rule", [](const std::optional<std::string>& arg) -> Result<coordinator::Aggregator> {
+        const bool nothing = arg && *arg == "nothing";
+        return coordinator::Aggregator([nothing](const std::vector<coordinator::ClientUpdate>& u) {
+          return nothing ? at::Tensor() : u.front().delta.narrow(0, 0, 3);
+        });
+      }));
+  for (const char* rule : {"broken-rule", "broken-rule:nothing"}) {
+    auto c = small_config();
+    c.rounds = 1;
+    c.aggregate = rule;
+    auto setup = app::make_run_setup(c);
+    const auto r = app::run_simulation(setup, app::make_initial_model(setup.spec, c.seed), 1, {});
+    ASSERT_FALSE(r.is_ok()) << rule;
+    EXPECT_NE(r.message().find("round 1: the aggregator returned "), std::string::npos) << r.message();
+    EXPECT_NE(r.message().find("(float32 expected)"), std::string::npos) << r.message();
+  }
+}
+
 }  // namespace
 }  // namespace xfed
