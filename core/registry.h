@@ -48,13 +48,6 @@ class Registry {
     std::lock_guard<std::mutex> lock(mu_);
     return {added_.begin(), added_.end()};
   }
-  std::vector<std::string> names() const {
-    ensure_loaded();
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> out;
-    for (const auto& e : entries_) out.push_back(e.first);
-    return out;
-  }
 
  private:
   // The built-ins' own add() calls come back here on the same thread and pass; other

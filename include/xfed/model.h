@@ -9,7 +9,5 @@
 #include "core/model.h"
 #include "core/model_spec.h"
 
-namespace xfed {
-// NetImpl, Net, ModelSpec, ModelFactory, register_model, make_model, make_initial_model:
-// declared in the headers above (namespace xfed).
-}  // namespace xfed
+// NetImpl, Net, ModelSpec, ModelFactory, register_model, make_model and make_initial_model
+// are declared there, in namespace xfed.
