@@ -1,5 +1,7 @@
-// Codec identifiers, one per compression stage: the stages own them, frame headers
-// (protocol/frame.h) carry them. Wire format: never change these values, only add.
+// Codec identifiers of xfed's own compression stages: each stage's registration declares
+// its id (builtin_stages.cc), frame headers (protocol/frame.h) carry them, and zstd is the
+// pipeline's own. Wire format: never change these values, only add. A program's own
+// stages take ids from 128 up (below 128 is kept for xfed's future stages).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,6 @@ enum class CodecId : uint8_t {
   kNonzero = 11,  // every entry that is not zero (the downlink's sparse aggregate)
 };
 
-constexpr uint8_t kMaxCodecId = 11;
+constexpr uint8_t kFirstUserCodecId = 128;
 
 }  // namespace xfed::compression

@@ -4,7 +4,7 @@
 //   sparsifier  topk:R | randk:R | dgc:R | threshold:T | nonzero  (R = fraction sent)
 //   values      fp16 | bf16 | qsgd:B[:BUCKET] | uniform:B[:BUCKET] | sign[:BUCKET]
 //   zstd        zstd[:LEVEL]                                 (over the whole payload)
-// or "none". E.g. "topk:0.01,qsgd:4,zstd:3". Indices are coded by index_coding.h.
+// (and the stages a program registered, stage.h) or "none". E.g. "topk:0.01,qsgd:4,zstd:3". Indices are coded by index_coding.h.
 // `nonzero` sends every entry that is not zero, and leaves out those its value codec
 // rounds to zero: the downlink's form of a round's sparse aggregate.
 //
@@ -18,14 +18,18 @@
 #include <string>
 #include <vector>
 
-#include "compression/quantize.h"
+#include "compression/codec_ids.h"
+#include "compression/stage.h"
 #include "core/coding.h"
 #include "core/status.h"
-#include "compression/codec_ids.h"
 
 namespace xfed::compression {
 
-// Each stage of a pipeline is named on the wire by its codec id (codec_ids.h).
+// Each stage of a pipeline is a registered stage (stage.h), named on the wire by its codec
+// id; zstd is the pipeline's own lossless step over the whole payload.
+
+// 0 (none), zstd, or a registered stage's id: what a frame header may list.
+bool codec_id_known(uint8_t id);
 
 class Pipeline {
  public:
@@ -39,38 +43,48 @@ class Pipeline {
   // so parse(spec()) gives the same pipeline back.
   std::string spec() const;
   std::vector<CodecId> codec_ids() const;
-  bool lossless() const { return sparsifier_ == CodecId::kNone && values_.codec == ValueCodec::kFloat32; }
-  bool sparsifies() const { return sparsifier_ != CodecId::kNone; }
-  double ratio() const { return ratio_; }
+  bool lossless() const { return !sparsifier_.stage && !values_.stage; }
+  bool sparsifies() const { return sparsifier_.stage != nullptr; }
+  // The fraction a ratio sparsifier sends; 1 for any other pipeline.
+  double ratio() const;
   int zstd_level() const { return zstd_level_; }
-  // The same pipeline with another sparsification ratio (sparsity warm-up).
+  // The same pipeline with another sparsification ratio (sparsity warm-up); unchanged when
+  // its sparsifier has no ratio.
   Pipeline with_ratio(double ratio) const;
   // The lossless part only (zstd, if any): used for full-model frames.
   Pipeline lossless_part() const;
 
   void write_descriptor(ByteWriter& w) const;
-  // The whole pipeline, parameters at full precision (ratio f64, threshold f32): how a task
-  // tells a client what to encode with. read_params checks every field as parse does.
+  // The whole pipeline, parameters at full precision: how a task tells a client what to
+  // encode with. read_params checks every field as parse does.
   void write_params(ByteWriter& w) const;
   [[nodiscard]] bool read_params(ByteReader& r);
-  bool operator==(const Pipeline& o) const;
+  bool operator==(const Pipeline& o) const { return spec() == o.spec(); }
   bool operator!=(const Pipeline& o) const { return !(*this == o); }
   // Appends the encoding of x[0..n); `reconstructed` (n floats, may be null) receives what
-  // the receiver will decode. Fails on NaN/Inf input.
+  // the receiver will decode. Fails on NaN/Inf input and on a sparsifier's bad positions.
   Status encode_tensor(const float* x, size_t n, uint64_t seed, Bytes* out,
                        float* reconstructed) const;
   Status decode_tensor(ByteReader& r, size_t n, float* out) const;
 
  private:
-  std::vector<uint32_t> select(const float* x, size_t n, uint64_t seed) const;
+  // A stage in its slot, with the codec id and task tag of its registration (0: none).
+  template <class S>
+  struct Placed {
+    uint8_t id = 0;
+    uint8_t tag = 0;
+    std::shared_ptr<const S> stage;
+  };
+  Status place(const StageDef& def, std::shared_ptr<const Stage> stage);
+  void encode_values(const float* v, size_t k, uint64_t seed, Bytes* out, float* rec) const;
+  Status decode_values(ByteReader& r, size_t k, float* out) const;
+  Status select(const float* x, size_t n, uint64_t seed, std::vector<uint32_t>* idx) const;
   void drop_zeros(uint64_t seed, std::vector<uint32_t>* idx, std::vector<float>* vals,
                   std::vector<float>* rec, Bytes* value_block) const;
 
-  CodecId sparsifier_ = CodecId::kNone;
-  double ratio_ = 1.0;       // topk/randk/dgc
-  float threshold_ = 0.0f;   // threshold
-  ValueParams values_;
-  int zstd_level_ = 0;       // 0: no zstd
+  Placed<Sparsifier> sparsifier_;
+  Placed<ValueStage> values_;  // none: float32 values
+  int zstd_level_ = 0;         // 0: no zstd
 };
 
 }  // namespace xfed::compression

@@ -1,5 +1,7 @@
 #include "protocol/frame.h"
 
+#include "compression/pipeline.h"
+
 #include <string>
 
 namespace xfed::protocol {
@@ -75,7 +77,7 @@ Result<Frame> decode_frame(Bytes bytes, uint64_t max_frame_bytes) {
   for (int i = 0; i < ncodecs; ++i) {
     uint8_t c;
     if (!r.get_u8(&c)) return Status::corruption("truncated codec list");
-    if (c > kMaxCodecId) return Status::corruption("unknown codec id " + std::to_string(c));
+    if (!compression::codec_id_known(c)) return Status::corruption("unknown codec id " + std::to_string(c));
     h.codecs.push_back(static_cast<CodecId>(c));
   }
   if (length != r.remaining())

@@ -30,7 +30,6 @@ namespace xfed::protocol {
 
 // The stages' codec ids, as frame headers carry them.
 using compression::CodecId;
-using compression::kMaxCodecId;
 
 constexpr uint32_t kFrameMagic = 0x44454658;  // "XFED" read as little-endian u32
 // Format versions (every one of them is still read):

@@ -1,11 +1,12 @@
 // Users' registrations on every transport, with real processes: the example programs
-// (examples/median_aggregator.cc, custom_model.cc, stripes_dataset.cc) are the xfed command
-// line with their aggregator, model or dataset built in; each gives one model under
+// (examples/median_aggregator.cc, custom_model.cc, stripes_dataset.cc, ternary_stage.cc)
+// are the xfed command line with their aggregator, model, dataset or stage built in; each gives one model under
 // simulate, mpirun -np 3 (and three edge workers), and a process without the registration
 // is told so before round 1.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <regex>
 #include <string>
 
 #include "tests/edge_fixture.h"
@@ -14,6 +15,10 @@ namespace xfed::testing {
 namespace {
 
 const std::string kMedianRun = kRun + "--aggregate median ";
+// The user stage both ways, after a built-in sparsifier and before zstd, with pruning.
+const std::string kTernaryRun =
+    "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 6 "
+    "--compress topk:0.05,ternary,zstd --downlink ternary --prune di:every=2,warmup=2 --fraction 0.5 ";
 // tiny-cnn describes no prunable layers: trained and compressed, not pruned.
 const std::string kTinyCnnRun =
     "--model tiny-cnn --dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 4 "
@@ -75,6 +80,22 @@ TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {
   expect_one_model(kTinyCnnRun);
 }
 
+TEST_F(Extension, AUserCompressionStageGivesOneModelOnEveryTransport) {
+  binary_ = XFED_EXAMPLE_TERNARY;
+  expect_one_model(kTernaryRun);
+  const auto rounds = read_jsonl(dir_.file("sim.jsonl"));
+  EXPECT_GE(rounds.back()["final_accuracy"].get<double>(), 0.25) << "ternary updates train (chance: 0.1)";
+  // Round 1 (updates only, no statistics): 2-bit values against float32 ones, the same
+  // top-5 % positions (about a byte of index each): (1 + 1/4) / (1 + 4) = 0.25, less than 0.4
+  // whatever zstd does.
+  binary_ = XFED_BINARY;
+  const std::string fp32_run = std::regex_replace(kTernaryRun, std::regex("topk:0.05,ternary,zstd --downlink ternary"),
+                                                  "topk:0.05,zstd --downlink none");
+  ASSERT_FALSE(simulate(fp32_run, "fp32.jsonl").empty());
+  const auto fp32_round1 = read_jsonl(dir_.file("fp32.jsonl")).front();
+  EXPECT_LT(rounds.front()["bytes_up"].get<double>(), 0.4 * fp32_round1["bytes_up"].get<double>());
+}
+
 TEST_F(Extension, AUserDatasetTrainsAndGivesOneModelUnderMpi) {
   binary_ = XFED_EXAMPLE_STRIPES;
   const std::string run = "--dataset stripes --clients 4 --rounds 3 --fraction 1 ";
@@ -95,6 +116,10 @@ TEST_F(Extension, WhatTheStockBinaryLacksIsOneLineNamingIt) {
   const auto model = xfed("simulate " + kTinyCnnRun + "--quiet");
   EXPECT_EQ(model.code, 2) << model.out;
   EXPECT_NE(model.out.find("--model 'tiny-cnn'"), std::string::npos) << model.out;
+  const auto stage = xfed("simulate " + kTernaryRun + "--quiet");
+  EXPECT_EQ(stage.code, 2) << stage.out;
+  EXPECT_NE(stage.out.find("--compress 'topk:0.05,ternary,zstd': no compression stage 'ternary'"),
+            std::string::npos) << stage.out;
 }
 
 // A coordinator started from the program, a worker from the stock binary with the same

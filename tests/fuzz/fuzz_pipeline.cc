@@ -1,26 +1,8 @@
-// libFuzzer target: compressed state payloads (updates, deltas, models). Input: u8 K, K
-// codec ids (what the frame header claims), two u16 tensor sizes, then the payload.
-#include <vector>
-
-#include "compression/state_codec.h"
+// libFuzzer target: compressed state payloads (updates, deltas, models) with the built-in
+// stages. Input: decode_state_input.h.
+#include "tests/fuzz/decode_state_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace xfed;
-  ByteReader r(data, size);
-  uint8_t k;
-  if (!r.get_u8(&k) || k > 4) return 0;
-  std::vector<compression::CodecId> ids;
-  for (uint8_t i = 0; i < k; ++i) {
-    uint8_t id;
-    if (!r.get_u8(&id)) return 0;
-    ids.push_back(static_cast<compression::CodecId>(id));
-  }
-  uint16_t a, b;
-  if (!r.get_u16(&a) || !r.get_u16(&b)) return 0;
-  StateLayout layout;
-  layout.add("w", {int64_t{a % 4096} + 1}, false);
-  layout.add("b", {int64_t{b % 512}}, false);
-  std::vector<float> out(static_cast<size_t>(layout.total));
-  (void)compression::decode_state(r, layout, ids, out.data());
+  xfed::fuzzing::decode_state_input(data, size);
   return 0;
 }

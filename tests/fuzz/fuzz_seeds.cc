@@ -20,6 +20,8 @@
 #include "tests/sample_state.h"
 #include "worker/error_feedback.h"
 #include "xfed/config.h"
+#define XFED_EXAMPLE_NO_MAIN  // the ternary stage, for fuzz_ternary's seeds
+#include "examples/ternary_stage.cc"
 #if XFED_HAVE_ZMQ
 #include "app/edge_admission.h"
 #include "transport/zmq/chunks.h"
@@ -47,26 +49,32 @@ Bytes text_seed(uint8_t first, const std::string& text) {
 
 const char* const kPipelines[] = {"none", "fp16", "topk:0.3,qsgd:4,zstd:3", "threshold:0.01,sign", "randk:0.5,uniform:3:16"};
 
-void frames_and_pipelines() {
+// A state of 100 + 7 values encoded with `p`, as decode_state_input.h reads it.
+Bytes state_input(const compression::Pipeline& p, Bytes* payload) {
   StateLayout layout;
   layout.add("w", {100}, false);
   layout.add("b", {7}, false);
   std::vector<float> values(107);
   for (size_t i = 0; i < values.size(); ++i) values[i] = std::sin(static_cast<float>(i));
+  (void)compression::encode_state(layout, values.data(), p, 1, payload);
+  Bytes head;
+  ByteWriter w(&head);
+  const auto ids = p.codec_ids();
+  w.put_u8(static_cast<uint8_t>(ids.size()));
+  for (auto id : ids) w.put_u8(static_cast<uint8_t>(id));
+  w.put_u16(99);
+  w.put_u16(7);
+  head.insert(head.end(), payload->begin(), payload->end());
+  return head;
+}
+
+void frames_and_pipelines() {
   int n = 0;
   for (const char* spec : kPipelines) {
     const auto p = compression::Pipeline::parse(spec).value();
     Bytes payload;
-    (void)compression::encode_state(layout, values.data(), p, 1, &payload);
-    Bytes head;
-    ByteWriter w(&head);
+    seed("pipeline", n, state_input(p, &payload));
     const auto ids = p.codec_ids();
-    w.put_u8(static_cast<uint8_t>(ids.size()));
-    for (auto id : ids) w.put_u8(static_cast<uint8_t>(id));
-    w.put_u16(99);
-    w.put_u16(7);
-    head.insert(head.end(), payload.begin(), payload.end());
-    seed("pipeline", n, head);
     protocol::FrameHeader h{protocol::FrameKind::kUpdate, 3, 1, 2, 4, ids};
     seed("frame", n, protocol::encode_frame(h, payload));
     protocol::TrainTask task;
@@ -180,6 +188,15 @@ void datasets() {
   seed("cifar", 0, cifar);
 }
 
+void user_stage() {
+  if (!register_ternary()) std::exit(1);
+  int n = 0;
+  for (const char* spec : {"ternary", "topk:0.3,ternary,zstd:3", "nonzero,ternary"}) {
+    Bytes payload;
+    seed("ternary", n++, state_input(compression::Pipeline::parse(spec).value(), &payload));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +206,7 @@ int main(int argc, char** argv) {
   }
   g_root = argv[1];
   frames_and_pipelines();
+  user_stage();
   files();
   plans_and_stats();
   configs();
