@@ -52,7 +52,7 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--weight-decay", c->weight_decay)->check(number_in(0, 10));
   app->add_option("--lr-decay", c->lr_decay, "client lr multiplier per round")
       ->check(number_in(1e-6, 1));
-  app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi");
+  app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi | a strategy your program registered");
   app->add_option("--aggregate", c->aggregate,
                   "how the round's updates are combined: mean (the sample-weighted mean) or an "
                   "aggregator your program registered (NAME[:ARG])");

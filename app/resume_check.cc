@@ -4,8 +4,10 @@
 #include <sstream>
 
 #include "app/datasets.h"
+#include "compression/stage.h"
 #include "coordinator/aggregator.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/strategy.h"
 #include "core/check.h"
 #include "core/model_spec.h"
 #include "core/parse.h"
@@ -20,14 +22,18 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
-// "models: a,b; aggregators: c; datasets: d" — empty when the program registered nothing.
+// "models: a,b; aggregators: c; strategies: d; datasets: e; stages: f" — empty when the
+// program registered nothing.
 std::string registered_names() {
   std::string out;
-  if (const auto models = registered_arch_names(); !models.empty()) out += "models: " + joined(models);
-  if (const auto aggregators = coordinator::added_aggregator_names(); !aggregators.empty())
-    out += (out.empty() ? "" : "; ") + std::string("aggregators: ") + joined(aggregators);
-  if (const auto datasets = added_dataset_names(); !datasets.empty())
-    out += (out.empty() ? "" : "; ") + std::string("datasets: ") + joined(datasets);
+  const auto add = [&out](const char* kind, const std::vector<std::string>& names) {
+    if (!names.empty()) out += (out.empty() ? "" : "; ") + std::string(kind) + ": " + joined(names);
+  };
+  add("models", registered_arch_names());
+  add("aggregators", coordinator::added_aggregator_names());
+  add("strategies", coordinator::added_strategy_names());
+  add("datasets", added_dataset_names());
+  add("stages", compression::registered_stage_names());
   return out;
 }
 

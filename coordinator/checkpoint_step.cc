@@ -23,25 +23,15 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
   if (!ck) return ck.status();
   auto& c = ck.value();
   auto spec = ModelSpec::from_json(c.spec_json);
-  const bool same_family = spec && spec.value().arch == net_->spec().arch &&
-                           spec.value().in_channels == net_->spec().in_channels &&
-                           spec.value().classes == net_->spec().classes;
+  const bool same_family = spec && spec.value().arch == state_.net->spec().arch &&
+                           spec.value().in_channels == state_.net->spec().in_channels &&
+                           spec.value().classes == state_.net->spec().classes;
   if (!same_family)
     return Status::error(checkpoint_path(options_.checkpoint_dir) +
                          ": checkpoint is for a different model; remove it or change flags");
-  if (spec.value() != net_->spec()) {  // a pruned model: continue with its structure
-    net_ = make_model(spec.value());
-    layout_ = layout_of(*net_);
-    optimizer_.reset(layout_.param_count());
-  }
-  if (c.weights.numel() != layout_.total)
-    return Status::error(checkpoint_path(options_.checkpoint_dir) + ": weights do not match the model");
-  if (auto st = optimizer_.load_state(c.optimizer_state); !st) return st;
-  global_ = c.weights;
-  model_version_ = c.model_version;
-  broadcast_.reset(c.view.defined() ? c.view : global_, c.view_version);
+  if (auto st = state_.restore(c, checkpoint_path(options_.checkpoint_dir)); !st) return st;
   totals_ = c.totals;
-  if (auto st = pruning_.restore(c, *net_); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
+  if (auto st = pruning_.restore(c, *state_.net); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
   *first_round = c.round + 1;
   log_info("resumed from round " + std::to_string(c.round));
   return Status::ok();
@@ -53,13 +43,13 @@ Status Coordinator::save_round_checkpoint(int64_t round) {
   if (auto st = save_client_states(round); !st) return st;
   CheckpointState s;
   s.round = round;
-  s.model_version = model_version_;
-  s.spec_json = net_->spec().to_json();
-  s.weights = global_;
-  s.optimizer_state = optimizer_.state();
+  s.model_version = state_.version;
+  s.spec_json = state_.net->spec().to_json();
+  s.weights = state_.global;
+  s.optimizer_state = state_.optimizer.state();
   s.totals = totals_;
-  s.view = broadcast_.view();
-  s.view_version = broadcast_.version();
+  s.view = state_.downlink.view();
+  s.view_version = state_.downlink.version();
   s.run_identity = options_.run_identity;
   pruning_.save(&s);
   return save_checkpoint(options_.checkpoint_dir, s);

@@ -108,7 +108,7 @@ Status Coordinator::accept(transport::Message message, RoundCollection& phase) {
                          std::to_string(task->round));
   auto st = accept_answer(decoded.value(), from + " for " + client_name(h.client), size, phase);
   if (!st) {  // its task is answered, unusably: nothing more will come, and its view is unknown
-    broadcast_.task_failed(task->rank);
+    state_.downlink.task_failed(task->rank);
     phase.abandon(h.client);
   }
   return st;
@@ -124,28 +124,28 @@ Status Coordinator::accept_answer(const protocol::Frame& f, const std::string& f
   if (h.round != round)
     return Status::stale(from + ": it answers the round " + std::to_string(round) + " task with round " +
                          std::to_string(h.round));
-  if (h.model_version != broadcast_.version())
+  if (h.model_version != state_.downlink.version())
     return Status::stale(from + ": update against model version " +
                          std::to_string(h.model_version) + ", current is " +
-                         std::to_string(broadcast_.version()));
+                         std::to_string(state_.downlink.version()));
   auto r = f.payload_reader();
   if (h.kind == FrameKind::kFailure) return accept_failure(h.client, r, phase);
   protocol::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
     return Status::corruption(from + ": truncated or empty update metadata");
-  if (meta.base_crc != broadcast_.crc())
+  if (meta.base_crc != state_.downlink.crc())
     return Status::corruption(from + ": " + client_name(h.client) +
                          " used a model that differs from the coordinator's (CRC mismatch)");
   if (h.kind == FrameKind::kStats) return accept_stats(h.client, r, meta, size, phase).prefixed(from);
-  auto delta = at::empty({layout_.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, layout_, h.codecs, delta.data_ptr<float>()); !st)
+  auto delta = at::empty({state_.layout.total}, at::kFloat);
+  if (auto st = compression::decode_state(r, state_.layout, h.codecs, delta.data_ptr<float>()); !st)
     return st.prefixed(from);
   if (auto why = refusal_of(delta, options_.max_update_norm)) {
     record_failure(h.client, protocol::TaskFailure{protocol::FailureKind::kRejected, *why}, phase);
     return Status::ok();
   }
   phase.add_update(ClientUpdate{h.client, static_cast<int64_t>(meta.samples), delta}, meta, size,
-                   seconds_since(start), layout_.total * static_cast<int64_t>(sizeof(float)));
+                   seconds_since(start), state_.layout.total * static_cast<int64_t>(sizeof(float)));
   return Status::ok();
 }
 
@@ -161,7 +161,7 @@ void Coordinator::record_failure(int64_t client, protocol::TaskFailure failure, 
   log_warning("round " + std::to_string(phase.round()) + ": " + client_name(client) + " failed (" +
               protocol::failure_kind_name(failure.kind) + "): " + failure.reason);
   // Whatever model that rank holds may not be the one we think: a full model next time.
-  if (const auto rank = phase.rank_of(client)) broadcast_.task_failed(*rank);
+  if (const auto rank = phase.rank_of(client)) state_.downlink.task_failed(*rank);
   phase.add_failure(client, std::move(failure));
 }
 

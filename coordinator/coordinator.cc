@@ -30,23 +30,18 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
                          std::shared_ptr<const Dataset> test)
     : options_(std::move(options)),
       transport_(transport),
-      net_(std::move(model)),
+      state_(model, ServerOptimizer(options_.strategy.server, options_.strategy.server_lr, layout_of(*model).param_count()),
+             options_.downlink, transport.world_size(), options_.clients),
       test_(std::move(test)),
-      layout_(layout_of(*net_)),
-      global_(read_state(*net_)),
-      optimizer_(options_.strategy.server, layout_.param_count()),
-      broadcast_(options_.downlink,
-                 transport.world_size(), options_.clients),
       alive_(transport.world_size(), true),
       joins_(transport.world_size(), 0),
-      pruning_(options_.prune, *net_, options_.clients) {
+      pruning_(options_.prune, *state_.net, options_.clients) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
-  broadcast_.reset(global_, 0);
   // Clients build the initial model from the seed themselves, if it is the one we have.
-  if (state_crc(read_state(*make_initial_model(net_->spec(), options_.seed))) == broadcast_.crc())
-    broadcast_.set_seed_start(options_.seed);
+  if (state_crc(read_state(*make_initial_model(state_.net->spec(), options_.seed))) == state_.downlink.crc())
+    state_.downlink.set_seed_start(options_.seed);
 }
 
 void Coordinator::refresh_ranks() {
@@ -59,15 +54,12 @@ void Coordinator::refresh_ranks() {
       log_warning(transport::peer_name(r) + " joined again; it gets the full model");
     joins_[r] = joins;
     alive_[r] = true;
-    broadcast_.forget_rank(r);
+    state_.downlink.forget_rank(r);
     ledger_.void_rank(r);
   }
 }
 
-NetImpl& Coordinator::model() {
-  write_state(*net_, global_);
-  return *net_;
-}
+NetImpl& Coordinator::model() { return state_.loaded(); }
 
 int Coordinator::alive_workers() const {
   int n = 0;
@@ -103,10 +95,10 @@ Result<RunSummary> Coordinator::run() {
   s.rounds = options_.rounds;
   s.final_accuracy = *last_eval_.test_accuracy;
   s.final_loss = *last_eval_.test_loss;
-  s.params = net_->num_params();
-  s.flops = net_->flops();
+  s.params = state_.net->num_params();
+  s.flops = state_.net->flops();
   s.seconds = seconds_before + seconds_since(start);
-  s.model_checksum = state_checksum(global_);
+  s.model_checksum = state_checksum(state_.global);
   s.total_bytes_other = wire_bytes_ - (s.total_bytes_up + s.total_bytes_down - counted_before);
   for (auto* o : observers_) o->on_finish(s);
   return s;
@@ -131,9 +123,9 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   if (auto st = maybe_prune(round, report); !st) return st;
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
   const double critical = training.critical_path_seconds();
-  report->params = net_->num_params();
-  report->flops = net_->flops();
-  report->model_version = model_version_;
+  report->params = state_.net->num_params();
+  report->flops = state_.net->flops();
+  report->model_version = state_.version;
   report->seconds = seconds_since(start);
   report->seconds_comm = std::max(0.0, report->seconds - critical - report->seconds_eval -
                                            report->seconds_aggregate);
@@ -189,7 +181,7 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
   const auto start = Clock::now();
   const int64_t round = phase.round();
   auto* report = &phase.report();
-  const std::string spec_json = net_->spec().to_json();
+  const std::string spec_json = state_.net->spec().to_json();
   refresh_ranks();
   const auto ranks = place(sampled);
   for (size_t i = 0; i < sampled.size(); ++i) {
@@ -200,7 +192,7 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
     }
     if (per_client) per_client(c, &task);
     DownloadKind kind;
-    auto frame = broadcast_.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, layout_, &kind);
+    auto frame = state_.downlink.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, state_.layout, &kind);
     const auto size = static_cast<int64_t>(frame.size());
     if (auto st = send_to(ranks[i], std::move(frame)); !st) {
       log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
@@ -208,10 +200,10 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
       ++report->missing;
       continue;
     }
-    broadcast_.mark_sent(c, ranks[i]);
+    state_.downlink.mark_sent(c, ranks[i]);
     ledger_.sent(c, SentTask{static_cast<uint32_t>(round), phase.expected(), ranks[i]});
     report->bytes_down += size;
-    report->bytes_down_dense += layout_.total * static_cast<int64_t>(sizeof(float));
+    report->bytes_down_dense += state_.layout.total * static_cast<int64_t>(sizeof(float));
     count_download(kind, size, report);
     phase.sent(c, ranks[i], size);
   }
@@ -221,13 +213,13 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
 
 void Coordinator::advance_view(uint64_t seed, RoundReport* report) {
   const auto start = Clock::now();
-  broadcast_.advance(global_, layout_, seed);
+  state_.downlink.advance(state_.global, state_.layout, seed);
   report->seconds_encode += seconds_since(start);
   report->seconds_coordinator_codec += seconds_since(start);
 }
 
 void Coordinator::close_phase(RoundCollection& phase) {
-  for (int rank : phase.silent_ranks()) broadcast_.forget_rank(rank);
+  for (int rank : phase.silent_ranks()) state_.downlink.forget_rank(rank);
   phase.report().seconds_link += phase.link_seconds(options_.links);
 }
 
@@ -271,12 +263,12 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
     return Status::error("round " + std::to_string(round) + ": the aggregator returned " +
                          std::to_string(returned) + " values for a model of " +
                          std::to_string(updates.front().delta.numel()) + " (float32 expected)");
-  optimizer_.step(global_, delta);
-  if (!at::isfinite(global_).all().item<bool>())
+  state_.optimizer.step(state_.global, delta);
+  if (!at::isfinite(state_.global).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +
                          ": the model diverged: aggregation produced non-finite values "
                          "(lower --lr or --server-lr)");
-  ++model_version_;
+  ++state_.version;
   report->seconds_aggregate = seconds_since(start);
   return Status::ok();
 }

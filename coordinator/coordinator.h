@@ -46,6 +46,7 @@
 #include "coordinator/aggregator.h"
 #include "coordinator/broadcast.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/global_model.h"
 #include "coordinator/link_model.h"
 #include "coordinator/pruning_schedule.h"
 #include "coordinator/round_collection.h"
@@ -131,7 +132,7 @@ class Coordinator {
   // The same, as a handle that outlives the coordinator.
   Net shared_model() {
     model();
-    return net_;
+    return state_.net;
   }
   // Per prunable layer of the original model, the units still kept (original numbering).
   const std::vector<std::vector<int64_t>>& kept_units() const { return pruning_.kept_units(); }
@@ -201,13 +202,8 @@ class Coordinator {
 
   CoordinatorOptions options_;
   transport::Transport& transport_;
-  Net net_;
+  GlobalModel state_;
   std::shared_ptr<const Dataset> test_;
-  StateLayout layout_;
-  at::Tensor global_;  // flat state
-  ServerOptimizer optimizer_;
-  Broadcaster broadcast_;
-  int64_t model_version_ = 0;
   std::vector<bool> alive_;  // per rank
   std::vector<uint64_t> joins_;  // per rank, transport joins() when last looked
   TaskLedger ledger_;            // tasks sent and not answered yet

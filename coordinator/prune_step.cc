@@ -3,7 +3,6 @@
 
 #include "coordinator/coordinator.h"
 #include "core/log.h"
-#include "core/model_state.h"
 #include "core/rng.h"
 #include "protocol/frame.h"
 #include "pruning/criteria.h"
@@ -15,7 +14,7 @@ using protocol::FrameKind;
 
 
 Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
-  if (!pruning_.due(round, *net_, last_eval_.test_accuracy)) return Status::ok();
+  if (!pruning_.due(round, *state_.net, last_eval_.test_accuracy)) return Status::ok();
   pruning::Evidence evidence;
   if (pruning_.needs_stats()) {
     if (auto st = stats_round(round, &evidence, report); !st) return st;
@@ -24,7 +23,7 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
   if (!step) return step.status();
   const auto& plan = step.value().plan;
   std::vector<double> removed, kept;
-  const auto before = pruning::layer_units(*net_);
+  const auto before = pruning::layer_units(*state_.net);
   for (size_t l = 0; l < before.size(); ++l) {
     kept.push_back(static_cast<double>(plan.kept[l].size()));
     removed.push_back(static_cast<double>(before[l]) - kept.back());
@@ -49,7 +48,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   task.spatial = o.spatial;
   task.taylor = o.criterion == pruning::Criterion::kTaylor;
   task.fp32_stats = !o.bf16_stats;
-  const int input_tap = PruningSchedule::input_tap(*net_);
+  const int input_tap = PruningSchedule::input_tap(*state_.net);
   RoundCollection stats(round, FrameKind::kStats, *report);
   dispatch(sampled, task, [&](int64_t c, protocol::TrainTask* t) {
     // Input statistics: once per client, and never when the input is scored by its weights.
@@ -73,8 +72,8 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
 Status Coordinator::accept_stats(int64_t client, ByteReader& r, const protocol::UpdateMeta& meta,
                                  int64_t frame_bytes, RoundCollection& phase) {
   std::vector<int64_t> tap_units;
-  const auto layers = net_->prunable_layers();
-  for (int l : net_->tap_layers()) tap_units.push_back(layers[l].units);
+  const auto layers = state_.net->prunable_layers();
+  for (int l : state_.net->tap_layers()) tap_units.push_back(layers[l].units);
   auto ev = pruning::Evidence::read(r, tap_units, test_->classes);
   if (!ev) return ev.status();
   if (!r.done()) return Status::error("trailing bytes after the statistics");
@@ -83,20 +82,9 @@ Status Coordinator::accept_stats(int64_t client, ByteReader& r, const protocol::
 }
 
 Status Coordinator::adopt_plan(const pruning::StructurePlan& plan, int64_t round) {
-  auto gather = pruning::flat_gather_index(model(), plan);
-  if (!gather) return gather.status();
-  auto slim = pruning::apply_plan(model(), plan);
-  if (!slim) return slim.status();
-  const auto slim_layout = layout_of(*slim.value());
-  auto view = pruning::slice_and_patch(broadcast_.view(), gather.value(), slim_layout, plan);
-  if (!view) return view.status();
-  global_ = read_state(*slim.value());  // sliced and refitted
-  pruning_.adopted(plan, round, PruningSchedule::input_tap(*net_));
-  net_ = slim.value();
-  layout_ = slim_layout;
-  optimizer_.remap(gather.value(), layout_.param_count());
-  broadcast_.restructure(view.value());
-  ++model_version_;
+  const int input_tap = PruningSchedule::input_tap(*state_.net);
+  if (auto st = state_.restructure(plan); !st) return st;
+  pruning_.adopted(plan, round, input_tap);
   return Status::ok();
 }
 
@@ -106,13 +94,13 @@ void Coordinator::send_plan(const pruning::StructurePlan& plan) {
   plan.write(w);
   protocol::FrameHeader h;
   h.kind = FrameKind::kPlan;
-  h.model_version = static_cast<uint32_t>(broadcast_.version());
+  h.model_version = static_cast<uint32_t>(state_.downlink.version());
   h.codecs = {protocol::CodecId::kNone};
   const auto frame = protocol::encode_frame(h, payload);
   for (int r = 1; r < transport_.world_size(); ++r)
     if (!alive_[r] || !send_to(r, frame)) {
       if (alive_[r]) log_warning("plan to " + transport::peer_name(r) + " not delivered");
-      broadcast_.forget_rank(r);  // its view is not cut: it gets the full model
+      state_.downlink.forget_rank(r);  // its view is not cut: it gets the full model
     }
 }
 

@@ -73,28 +73,20 @@ TEST(AggregatorRegistry, NamesAreUniqueAndWellFormedAndUnknownOnesListTheRegiste
   EXPECT_EQ(added_aggregator_names(), std::vector<std::string>{"first-client"}) << "mean is built in";
 }
 
-using Kind = ServerOptimizerOptions::Kind;
-
-at::Tensor step_once(Kind kind, double lr, at::Tensor w, const at::Tensor& d, int64_t params) {
-  ServerOptimizerOptions o;
-  o.kind = kind;
-  o.lr = lr;
-  ServerOptimizer opt(o, params);
+at::Tensor step_once(std::shared_ptr<const ServerRule> rule, double lr, at::Tensor w, const at::Tensor& d,
+                     int64_t params) {
+  ServerOptimizer opt(std::move(rule), lr, params);
   opt.step(w, d);
   return w;
 }
 
 TEST(ServerOptimizer, FedAvgAddsScaledMean) {
-  auto w = step_once(Kind::kFedAvg, 0.5, vec({1, 1}), vec({2, -4}), 2);
+  auto w = step_once(fedavg_rule(), 0.5, vec({1, 1}), vec({2, -4}), 2);
   EXPECT_TRUE(w.allclose(vec({2, -1})));
 }
 
 TEST(ServerOptimizer, FedAvgMAccumulatesMomentum) {
-  ServerOptimizerOptions o;
-  o.kind = Kind::kFedAvgM;
-  o.lr = 1.0;
-  o.beta1 = 0.9;
-  ServerOptimizer opt(o, 1);
+  ServerOptimizer opt(fedavgm_rule(0.9), 1.0, 1);
   auto w = vec({0});
   opt.step(w, vec({1}));  // v = 1, w = 1
   opt.step(w, vec({1}));  // v = 1.9, w = 2.9
@@ -105,7 +97,7 @@ TEST(ServerOptimizer, FedAdamFirstStepClosedForm) {
   // m = 0.1 d; v = 0.99 tau^2 + 0.01 d^2; w += lr * m / (sqrt(v) + tau)
   const double d = 0.5, tau = 1e-3, lr = 0.01;
   const double m = 0.1 * d, v = 0.99 * tau * tau + 0.01 * d * d;
-  auto w = step_once(Kind::kFedAdam, lr, vec({1}), vec({float(d)}), 1);
+  auto w = step_once(fedadam_rule(), lr, vec({1}), vec({float(d)}), 1);
   EXPECT_NEAR(w.item<float>(), 1 + lr * m / (std::sqrt(v) + tau), 1e-6);
 }
 
@@ -113,21 +105,19 @@ TEST(ServerOptimizer, FedYogiFirstStepClosedForm) {
   // v = tau^2 - 0.01 d^2 sign(tau^2 - d^2) = tau^2 + 0.01 d^2 for |d| > tau
   const double d = -0.2, tau = 1e-3, lr = 0.01;
   const double m = 0.1 * d, v = tau * tau + 0.01 * d * d;
-  auto w = step_once(Kind::kFedYogi, lr, vec({0}), vec({float(d)}), 1);
+  auto w = step_once(fedyogi_rule(), lr, vec({0}), vec({float(d)}), 1);
   EXPECT_NEAR(w.item<float>(), lr * m / (std::sqrt(v) + tau), 1e-6);
 }
 
 TEST(ServerOptimizer, BuffersAreAveragedNotOptimized) {
   // params [0, 2), buffers [2, 3): adam moves params but buffers get w += d exactly.
-  auto w = step_once(Kind::kFedAdam, 0.01, vec({0, 0, 5}), vec({1, 1, 0.25}), 2);
+  auto w = step_once(fedadam_rule(), 0.01, vec({0, 0, 5}), vec({1, 1, 0.25}), 2);
   EXPECT_FLOAT_EQ(w[2].item<float>(), 5.25f);
   EXPECT_NE(w[0].item<float>(), 1.0f);
 }
 
 TEST(ServerOptimizer, StateRoundTrips) {
-  ServerOptimizerOptions o;
-  o.kind = Kind::kFedAdam;
-  ServerOptimizer a(o, 3), b(o, 3);
+  ServerOptimizer a(fedadam_rule(), 0.01, 3), b(fedadam_rule(), 0.01, 3);
   auto wa = vec({0, 0, 0}), wb = vec({0, 0, 0});
   a.step(wa, vec({1, 2, 3}));
   ASSERT_TRUE(b.load_state(a.state()));
@@ -135,15 +125,50 @@ TEST(ServerOptimizer, StateRoundTrips) {
   a.step(wa, vec({-1, 0, 1}));
   b.step(wb, vec({-1, 0, 1}));
   EXPECT_TRUE(wa.equal(wb));
-  EXPECT_FALSE(b.load_state({at::zeros({2}), at::zeros({2})}));
+  EXPECT_FALSE(b.load_state({at::zeros({2}), at::zeros({2})})) << "the wrong size";
+  EXPECT_FALSE(b.load_state({at::zeros({3})})) << "the wrong count";
+  ServerOptimizer plain(fedavg_rule(), 1.0, 3);
+  EXPECT_TRUE(plain.state().empty());
+  EXPECT_FALSE(plain.load_state(a.state())) << "fedavg keeps no state";
+}
+
+// A program's own server rule: sign descent, w += lr * sign(d), registered as a strategy.
+class SignStep final : public ServerRule {
+ public:
+  void step(at::Tensor& w, const at::Tensor& d, double lr, std::vector<at::Tensor>&) const override {
+    w.add_(at::sign(d), lr);
+  }
+};
+
+TEST(Strategy, AProgramsStrategyIsFoundAndItsRuleSteps) {
+  const auto added = register_strategy(
+      "signstep", [](const std::optional<std::string>& arg, std::optional<double> lr) -> Result<Strategy> {
+        if (arg) return Status::usage("signstep takes no argument");
+        return Strategy{"signstep", 0.0, std::make_shared<SignStep>(), lr.value_or(0.5)};
+      });
+  ASSERT_TRUE(added) << added.message();
+  EXPECT_FALSE(register_strategy("signstep", nullptr)) << "taken";
+  EXPECT_FALSE(register_strategy("fedavg", [](auto, auto) -> Result<Strategy> { return Strategy{}; })) << "built in";
+  const auto s = parse_strategy("signstep").value();
+  EXPECT_DOUBLE_EQ(s.server_lr, 0.5);
+  auto w = step_once(s.server, s.server_lr, vec({1, 1, 1}), vec({-3, 0.25, 2}), 2);
+  EXPECT_TRUE(w.equal(vec({0.5, 1.5, 3}))) << "sign step on the parameters, the buffer averaged";
+  EXPECT_DOUBLE_EQ(parse_strategy("signstep", 0.1).value().server_lr, 0.1);
+  const auto unknown = parse_strategy("fedsgd");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.message(),
+            "--strategy 'fedsgd': no strategy of that name (registered: fedadam, fedavg, fedavgm, fedprox, fedyogi, "
+            "signstep)");
+  EXPECT_EQ(added_strategy_names(), std::vector<std::string>{"signstep"});
 }
 
 TEST(Strategy, ParsesEveryForm) {
-  EXPECT_EQ(parse_strategy("fedavg").value().server.kind, Kind::kFedAvg);
+  EXPECT_DOUBLE_EQ(parse_strategy("fedavg").value().server_lr, 1.0);
   EXPECT_DOUBLE_EQ(parse_strategy("fedprox:0.01").value().prox_mu, 0.01);
-  EXPECT_EQ(parse_strategy("fedavgm").value().server.kind, Kind::kFedAvgM);
-  EXPECT_DOUBLE_EQ(parse_strategy("fedadam").value().server.lr, 0.01);
-  EXPECT_DOUBLE_EQ(parse_strategy("fedyogi", 0.5).value().server.lr, 0.5);
+  EXPECT_EQ(parse_strategy("fedprox:0.01").value().name, "fedprox:0.01");
+  EXPECT_EQ(parse_strategy("fedavgm").value().server->state_count(), 2u);
+  EXPECT_DOUBLE_EQ(parse_strategy("fedadam").value().server_lr, 0.01);
+  EXPECT_DOUBLE_EQ(parse_strategy("fedyogi", 0.5).value().server_lr, 0.5);
   for (const char* bad : {"fedprox", "fedprox:x", "fedprox:-1", "fedsgd", "fedavg:1"}) {
     auto s = parse_strategy(bad);
     ASSERT_FALSE(s) << bad;
