@@ -38,6 +38,19 @@ void add_dataset_flags(CLI::App* app, RunConfig* c) {
       ->check(number_in(0, 1e6));
 }
 
+// The knobs of TrainOptions that are flags, with the ranges they declare.
+void add_train_option_flags(CLI::App* app, TrainOptions* t) {
+  TrainOptions::visit(*t, [app](const Knob& k, auto& field) {
+    if (!k.flag) return;
+    auto* opt = app->add_option(k.flag, field, k.help);
+    if (k.wire == Knob::Wire::kF64) {
+      opt->check(number_in(k.lo, k.hi, k.lo_open));
+    } else {
+      opt->check(whole_in(static_cast<int64_t>(k.lo), static_cast<int64_t>(k.hi)));
+    }
+  });
+}
+
 void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--model", c->model, "mlp | lenet5 | vgg | resnet20");
   app->add_option("--widths", c->widths, "prunable layer widths, e.g. 300,100 for mlp");
@@ -45,11 +58,7 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_option("--fraction", c->fraction, "fraction of clients sampled per round")
       ->check(number_in(0, 1, true));
   app->add_option("--rounds", c->rounds)->check(whole_in(1, kMaxCount));
-  app->add_option("--local-epochs", c->local_epochs)->check(whole_in(1, 100000));
-  app->add_option("--batch", c->batch, "local minibatch size")->check(whole_in(1, kMaxCount));
-  app->add_option("--lr", c->lr, "client learning rate")->check(number_in(0, 1e3, true));
-  app->add_option("--momentum", c->momentum, "client SGD momentum")->check(number_in(0, 0.999));
-  app->add_option("--weight-decay", c->weight_decay)->check(number_in(0, 10));
+  add_train_option_flags(app, &c->train);
   app->add_option("--lr-decay", c->lr_decay, "client lr multiplier per round")
       ->check(number_in(1e-6, 1));
   app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi | a strategy your program registered");

@@ -53,11 +53,9 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("--partition", c.partition);
   put("--seed", std::to_string(c.seed));
   put("--fraction", exact_number(c.fraction));
-  put("--local-epochs", std::to_string(c.local_epochs));
-  put("--batch", std::to_string(c.batch));
-  put("--lr", exact_number(c.lr));
-  put("--momentum", exact_number(c.momentum));
-  put("--weight-decay", exact_number(c.weight_decay));
+  TrainOptions::visit(c.train, [&put](const Knob& k, const auto& v) {
+    if (k.flag) put(k.flag, k.wire == Knob::Wire::kF64 ? exact_number(static_cast<double>(v)) : std::to_string(v));
+  });
   put("--lr-decay", exact_number(c.lr_decay));
   put("--strategy", c.strategy);
   put("--server-lr", exact_number(c.server_lr));

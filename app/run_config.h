@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/train_options.h"
+
 namespace xfed::app {
 
 struct RunConfig {
@@ -17,11 +19,7 @@ struct RunConfig {
   int64_t clients = 10;
   double fraction = 1.0;
   int64_t rounds = 40;
-  int64_t local_epochs = 1;
-  int64_t batch = 64;
-  double lr = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 0.0;
+  TrainOptions train;             // --lr, --momentum, --weight-decay, --local-epochs, --batch
   double lr_decay = 0.97;
   std::string partition = "iid";
   std::string strategy = "fedavg";

@@ -51,18 +51,14 @@ RunSetup make_run_setup(const RunConfig& c) {
   const auto widths = c.widths.empty() ? std::vector<int64_t>{} : positive_list(c.widths, ',', "--widths");
   s.spec = make_spec(c.model, train.channels(), train.height(), train.width(), train.classes, widths)
                .value_or_throw<UsageError>();
-  if (c.batch == 1 && make_model(s.spec)->has_batchnorm())
+  if (c.train.batch == 1 && make_model(s.spec)->has_batchnorm())
     throw UsageError("--batch 1: model " + c.model + " has BatchNorm, which needs batches of 2 or more");
   auto& o = s.coordinator;
   o.clients = c.clients;
   o.fraction = c.fraction;
   o.rounds = c.rounds;
   o.seed = c.seed;
-  o.task.lr = c.lr;
-  o.task.momentum = c.momentum;
-  o.task.weight_decay = c.weight_decay;
-  o.task.local_epochs = static_cast<uint32_t>(c.local_epochs);
-  o.task.batch = static_cast<uint32_t>(c.batch);
+  o.task.train = c.train;
   o.lr_decay = c.lr_decay;
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
   o.aggregate = coordinator::make_aggregator(c.aggregate).value_or_throw<UsageError>();

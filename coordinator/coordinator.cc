@@ -111,7 +111,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   report->round = round;
   report->rounds = options_.rounds;
   report->sampled = static_cast<int64_t>(sampled.size());
-  report->lr = options_.task.lr *
+  report->lr = options_.task.train.lr *
                std::pow(options_.lr_decay, static_cast<double>(round - pruning_.lr_origin()));
   RoundCollection training(round, FrameKind::kUpdate, *report);
   advance_view(mix_seed(options_.seed, kStreamCodec, round), report);
@@ -161,9 +161,9 @@ std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
 
 protocol::TrainTask Coordinator::task_for_round(int64_t round, double lr) const {
   protocol::TrainTask task = options_.task;
-  task.lr = lr;
-  task.prox_mu = options_.strategy.prox_mu;
-  task.seed = options_.seed;
+  task.train.lr = lr;
+  task.train.prox_mu = options_.strategy.prox_mu;
+  task.train.seed = options_.seed;
   const auto& uplink = options_.task.uplink;
   const int64_t warmup = options_.sparsity_warmup;
   if (warmup > 0 && round <= warmup && uplink.sparsifies()) {

@@ -1,5 +1,7 @@
 #include "protocol/messages.h"
 
+#include <type_traits>
+
 #include "protocol/frame.h"
 
 namespace xfed::protocol {
@@ -24,6 +26,37 @@ bool get_enum(ByteReader& r, E first, E last, E* v) {
   return true;
 }
 
+// The training knobs, as TrainOptions::visit lists them. Read back: whole numbers where the
+// wire is an integer, finite and within the knob's range (its lower end included: a decayed
+// learning rate may reach 0).
+void write_train_options(ByteWriter& w, const TrainOptions& t) {
+  TrainOptions::visit(t, [&w](const Knob& k, const auto& v) {
+    switch (k.wire) {
+      case Knob::Wire::kF64: w.put_f64(static_cast<double>(v)); break;
+      case Knob::Wire::kU32: w.put_u32(static_cast<uint32_t>(v)); break;
+      case Knob::Wire::kU64: w.put_u64(static_cast<uint64_t>(v)); break;
+    }
+  });
+}
+
+bool read_train_options(ByteReader& r, TrainOptions* t) {
+  bool ok = true;
+  TrainOptions::visit(*t, [&](const Knob& k, auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    double d = 0;
+    uint32_t u32 = 0;
+    uint64_t u64 = 0;
+    if (!ok) return;
+    switch (k.wire) {
+      case Knob::Wire::kF64: ok = r.get_f64(&d) && d >= k.lo && d <= k.hi; break;
+      case Knob::Wire::kU32: ok = r.get_u32(&u32) && u32 >= k.lo && u32 <= k.hi; d = u32; break;
+      case Knob::Wire::kU64: ok = r.get_u64(&u64); break;  // the whole range
+    }
+    if (ok) v = k.wire == Knob::Wire::kU64 ? static_cast<T>(u64) : static_cast<T>(d);
+  });
+  return ok;
+}
+
 // Control commands whose payload carries a text after the command byte.
 bool carries_text(ControlCommand c) {
   return c == ControlCommand::kClientStateSaved || c == ControlCommand::kCheckConfig ||
@@ -34,13 +67,7 @@ bool carries_text(ControlCommand c) {
 
 void TrainTask::write(ByteWriter& w) const {
   w.put_u8(static_cast<uint8_t>(mode));
-  w.put_f64(lr);
-  w.put_f64(momentum);
-  w.put_f64(weight_decay);
-  w.put_f64(prox_mu);
-  w.put_u32(local_epochs);
-  w.put_u32(batch);
-  w.put_u64(seed);
+  write_train_options(w, train);
   uplink.write_params(w);
   w.put_u8(error_feedback ? 1 : 0);
   w.put_f64(ef_momentum);
@@ -53,10 +80,8 @@ void TrainTask::write(ByteWriter& w) const {
 bool TrainTask::read(ByteReader& r) {
   uint8_t flags;
   if (!get_enum(r, TaskMode::kTrain, TaskMode::kStats, &mode)) return false;
-  const bool ok = r.get_f64(&lr) && r.get_f64(&momentum) && r.get_f64(&weight_decay) &&
-         r.get_f64(&prox_mu) && r.get_u32(&local_epochs) && r.get_u32(&batch) &&
-         r.get_u64(&seed) && uplink.read_params(r) && get_bool(r, &error_feedback) &&
-         r.get_f64(&ef_momentum) && batch > 0 && ef_momentum >= 0 && ef_momentum < 1 &&
+  const bool ok = read_train_options(r, &train) && uplink.read_params(r) && get_bool(r, &error_feedback) &&
+         r.get_f64(&ef_momentum) && ef_momentum >= 0 && ef_momentum < 1 &&
          r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 16 &&
          stats_noise >= 0;
   spatial = ok && (flags & 1);

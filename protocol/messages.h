@@ -17,6 +17,7 @@
 
 #include "compression/pipeline.h"
 #include "core/coding.h"
+#include "core/train_options.h"
 
 namespace xfed::protocol {
 
@@ -28,13 +29,7 @@ enum class TaskMode : uint8_t { kTrain = 0, kStats = 1 };
 // instead of training (worker/stats_collector.h), reply with a stats frame.
 struct TrainTask {
   TaskMode mode = TaskMode::kTrain;
-  double lr = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 0.0;
-  double prox_mu = 0.0;       // FedProx proximal weight (0 = FedAvg)
-  uint32_t local_epochs = 1;
-  uint32_t batch = 64;
-  uint64_t seed = 0;          // run seed; the client derives its own from (seed, round, id)
+  TrainOptions train;         // train.seed: the run seed; the client derives its own from (seed, round, id)
   compression::Pipeline uplink;              // compression of the update (binary, full precision)
   bool error_feedback = true;   // keep what a lossy uplink did not send (EF)
   double ef_momentum = 0.0;     // DGC momentum correction (0: plain EF)

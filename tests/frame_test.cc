@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
+#include <cmath>
 #include <functional>
+#include <limits>
+#include <type_traits>
 
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -123,6 +126,65 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
     ByteReader bad(b);
     EXPECT_FALSE(TrainTask().read(bad)) << flag;
   }
+}
+
+// The training knobs (core/train_options.h) keep format version 2's bytes, written out by
+// hand here, and a value outside a knob's range (or not finite) makes the task unreadable.
+TEST(TrainTask, TrainingKnobsKeepTheirBytesAndTheirRanges) {
+  TrainTask t;
+  t.train.lr = 0.125;
+  t.train.momentum = 0.5;
+  t.train.weight_decay = 1e-4;
+  t.train.prox_mu = 0.01;
+  t.train.local_epochs = 3;
+  t.train.batch = 48;
+  t.train.seed = 0x0123456789abcdefull;
+  Bytes b;
+  ByteWriter w(&b);
+  t.write(w);
+  Bytes expected;
+  ByteWriter e(&expected);
+  e.put_u8(0);  // kTrain
+  e.put_f64(0.125);
+  e.put_f64(0.5);
+  e.put_f64(1e-4);
+  e.put_f64(0.01);
+  e.put_u32(3);
+  e.put_u32(48);
+  e.put_u64(0x0123456789abcdefull);
+  ASSERT_GE(b.size(), expected.size());
+  EXPECT_EQ(Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(expected.size())), expected);
+  ByteReader r(b);
+  TrainTask back;
+  ASSERT_TRUE(back.read(r));
+  EXPECT_EQ(back.train.lr, 0.125);
+  EXPECT_EQ(back.train.weight_decay, 1e-4);
+  EXPECT_EQ(back.train.local_epochs, 3);
+  EXPECT_EQ(back.train.batch, 48);
+  EXPECT_EQ(back.train.seed, 0x0123456789abcdefull);
+
+  // Offsets in the task: lr 1, momentum 9, weight decay 17, mu 25, epochs 33, batch 37.
+  const auto refused = [&](size_t offset, auto value, const char* what) {
+    Bytes bad = b;
+    Bytes field;
+    ByteWriter fw(&field);
+    if constexpr (std::is_same_v<decltype(value), double>) {
+      fw.put_f64(value);
+    } else {
+      fw.put_u32(value);
+    }
+    std::copy(field.begin(), field.end(), bad.begin() + static_cast<std::ptrdiff_t>(offset));
+    ByteReader br(bad);
+    EXPECT_FALSE(TrainTask().read(br)) << what;
+  };
+  refused(1, std::nan(""), "NaN learning rate");
+  refused(1, 2e3, "learning rate above 1000");
+  refused(9, 1.0, "momentum 1");
+  refused(17, -1e-3, "negative weight decay");
+  refused(25, std::numeric_limits<double>::infinity(), "infinite mu");
+  refused(33, uint32_t{0}, "no epochs");
+  refused(37, uint32_t{0}, "batch 0");
+  refused(37, uint32_t{(1u << 24) + 1}, "batch above 2^24");
 }
 
 }  // namespace

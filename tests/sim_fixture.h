@@ -31,8 +31,8 @@ inline app::RunConfig small_config() {
   c.synthetic_noise = 1.5;
   c.clients = 6;
   c.rounds = 4;
-  c.batch = 32;
-  c.local_epochs = 2;
+  c.train.batch = 32;
+  c.train.local_epochs = 2;
   c.widths = "32,16";
   c.quiet = true;
   return c;

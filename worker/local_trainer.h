@@ -3,25 +3,18 @@
 // the options' seed only. FedProx adds mu/2 ||w - w_round||^2 to the loss (as mu (w - w_round)
 // on the gradient). Deterministic for a given (model, data, options): no global RNG is used.
 // Runs on the calling thread; the caller owns the Net. Knows nothing of the wire: the worker
-// fills TrainOptions from the round's task.
+// takes TrainOptions (core/train_options.h) from the round's task, with the client's seed.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
 #include "core/dataset.h"
 #include "core/model.h"
+#include "core/train_options.h"
 
 namespace xfed::worker {
 
-struct TrainOptions {
-  double lr = 0.05;
-  double momentum = 0.9;
-  double weight_decay = 0.0;
-  double prox_mu = 0.0;       // FedProx proximal weight (0 = FedAvg)
-  int64_t local_epochs = 1;
-  int64_t batch = 64;
-  uint64_t seed = 0;          // batch order
-};
+using xfed::TrainOptions;  // seed: the batch order
 
 struct TrainResult {
   int64_t samples = 0;

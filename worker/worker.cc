@@ -20,7 +20,9 @@
 namespace xfed::worker {
 
 TrainOptions train_options(const protocol::TrainTask& t, uint64_t seed) {
-  return TrainOptions{t.lr, t.momentum, t.weight_decay, t.prox_mu, t.local_epochs, t.batch, seed};
+  TrainOptions o = t.train;
+  o.seed = seed;
+  return o;
 }
 
 namespace {
@@ -182,7 +184,7 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   const auto& h = job.header;
   const auto& task = job.task;
   auto t = Clock::now();
-  const uint64_t client_seed = mix_seed(task.seed, kStreamLocalTraining, h.round, h.client);
+  const uint64_t client_seed = mix_seed(task.train.seed, kStreamLocalTraining, h.round, h.client);
   write_state(net, job.view);
   const auto result = train_locally(net, data_->client_data(h.client), train_options(task, client_seed));
   const auto delta = read_state(net).sub_(job.view);
@@ -221,7 +223,7 @@ Result<Bytes> Worker::gather_stats(const Job& job, NetImpl& net) {
   const auto& task = job.task;
   const auto t = Clock::now();
   write_state(net, job.view);
-  const auto seed = mix_seed(task.seed, kStreamStats, h.round, h.client);
+  const auto seed = mix_seed(task.train.seed, kStreamStats, h.round, h.client);
   const auto data = data_->client_data(h.client);
   const auto evidence = collect_evidence(net, data, stats_request(task, seed));
   protocol::UpdateMeta meta;

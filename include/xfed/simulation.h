@@ -1,6 +1,7 @@
 // A federation in this process, as `xfed simulate` runs it: a coordinator and worker
 // threads joined in memory. RunConfig has every flag of `xfed simulate` as a field (the
-// same texts as on the command line, e.g. compress = "topk:0.01,qsgd:4,zstd");
+// same texts as on the command line, e.g. compress = "topk:0.01,qsgd:4,zstd"; the local
+// training knobs, --lr and the like, in RunConfig::train);
 // make_run_setup checks it (a UsageError naming the flag), run_simulation runs it.
 #pragma once
 
