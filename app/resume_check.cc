@@ -29,7 +29,7 @@ std::string registered_names() {
   const auto add = [&out](const char* kind, const std::vector<std::string>& names) {
     if (!names.empty()) out += (out.empty() ? "" : "; ") + std::string(kind) + ": " + joined(names);
   };
-  add("models", registered_arch_names());
+  add("models", registered_family_names());
   add("aggregators", coordinator::added_aggregator_names());
   add("strategies", coordinator::added_strategy_names());
   add("datasets", added_dataset_names());

@@ -64,9 +64,10 @@ Registry<ModelFactory>& models() {
 
 }  // namespace
 
-Status register_model(const std::string& arch, ModelFactory factory) {
-  if (auto st = models().add(arch, std::move(factory)); !st) return st;
-  return register_arch_name(arch);  // make_spec and from_json accept it from now on
+Status register_model(const std::string& arch, ModelFactory factory, FamilyRules rules) {
+  if (!factory) return Status::usage("register model '" + arch + "': no factory");
+  if (auto st = register_family(arch, std::move(rules)); !st) return st;  // make_spec accepts it
+  return models().add(arch, std::move(factory));
 }
 
 namespace {

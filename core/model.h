@@ -75,8 +75,9 @@ Net make_initial_model(const ModelSpec& spec, uint64_t seed);
 
 // Your own LibTorch model (a NetImpl subclass): register its family once, before the run, and
 // every party of the process builds it from a spec with that arch (examples/custom_model.cc).
+// `rules` (model_spec.h) say what make_spec checks; by default any widths, as given.
 using ModelFactory = std::function<Net(const ModelSpec&)>;
-Status register_model(const std::string& arch, ModelFactory factory);
+Status register_model(const std::string& arch, ModelFactory factory, FamilyRules rules = {});
 
 // Binds a BatchNorm's weight, bias, running mean and running var (dim 0) to a layer.
 void bind_batchnorm(std::vector<AxisBinding>* bindings, const std::string& bn, int layer);

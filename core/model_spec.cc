@@ -1,28 +1,11 @@
 #include "core/model_spec.h"
 
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
+
+#include "core/registry.h"
 
 namespace xfed {
 namespace {
-
-struct ArchInfo {
-  const char* name;
-  std::vector<int64_t> widths;
-  const char* meaning;
-};
-
-const std::vector<ArchInfo>& archs() {
-  static const std::vector<ArchInfo> kArchs = {
-      {"mlp", {300, 100}, "hidden layer sizes"},
-      {"lenet5", {20, 50, 500}, "conv1, conv2 channels and fc1 size"},
-      {"vgg", {32, 32, 64, 64, 128, 128, 256}, "six conv widths and fc1 size"},
-      {"resnet20", {16, 32, 64, 16, 16, 16, 32, 32, 32, 64, 64, 64},
-       "three stage widths, then the inner width of each of the nine blocks"},
-  };
-  return kArchs;
-}
 
 constexpr int64_t kMaxSide = 4096, kMaxChannels = 1024, kMaxInputs = int64_t{1} << 24;
 constexpr int64_t kMaxWidth = 1 << 16, kMaxClasses = 100000;
@@ -31,9 +14,8 @@ constexpr double kMaxWeights = double(int64_t{1} << 31);
 // An upper bound on the weights of the model (5x5 kernels at most; a conv net's first
 // linear layer sees at most last-conv-width x H x W inputs): sizes that could never be
 // allocated are refused before LibTorch tries.
-double weight_bound(const std::string& arch, int64_t inputs, int64_t height, int64_t width, int64_t classes,
+double weight_bound(bool conv, int64_t inputs, int64_t height, int64_t width, int64_t classes,
                     const std::vector<int64_t>& widths) {
-  const bool conv = arch != "mlp";
   double total = double(inputs) * double(widths.front()) * (conv ? 25 : 1);
   for (size_t i = 1; i < widths.size(); ++i)
     total += double(widths[i - 1]) * double(widths[i]) * (conv ? 25 : 1);
@@ -64,20 +46,19 @@ std::vector<int64_t> int_list_field(const nlohmann::json& j, const char* key, bo
   return out;
 }
 
-std::mutex& registry_mutex() {
-  static std::mutex mu;
-  return mu;
+// The four built-in families, added through the same registry as a program's own.
+void register_builtin_families(Registry<FamilyRules>& r) {
+  r.add("mlp", {{300, 100}, "hidden layer sizes", 1, false}).throw_if_error();
+  r.add("lenet5", {{20, 50, 500}, "conv1, conv2 channels and fc1 size", 16, true}).throw_if_error();
+  r.add("vgg", {{32, 32, 64, 64, 128, 128, 256}, "six conv widths and fc1 size", 8, true}).throw_if_error();
+  r.add("resnet20", {{16, 32, 64, 16, 16, 16, 32, 32, 32, 64, 64, 64},
+                     "three stage widths, then the inner width of each of the nine blocks", 8, true})
+      .throw_if_error();
 }
 
-std::set<std::string>& registered_archs() {
-  static std::set<std::string> names;
-  return names;
-}
-
-bool is_built_in(const std::string& arch) {
-  for (const auto& a : archs())
-    if (arch == a.name) return true;
-  return false;
+Registry<FamilyRules>& families() {
+  static Registry<FamilyRules> r("model", register_builtin_families);
+  return r;
 }
 
 Status check_input_shape(const std::string& arch, int64_t in_channels, int64_t height, int64_t width,
@@ -99,14 +80,6 @@ Status check_widths(const std::string& arch, const std::vector<int64_t>& widths)
       return Status::usage("--widths for " + arch + ": every width must be in [1, " +
                            std::to_string(kMaxWidth) + "]");
   return Status::ok();
-}
-
-std::string arch_names() {
-  std::string s;
-  for (const auto& a : archs()) s += (s.empty() ? "" : "|") + std::string(a.name);
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  for (const auto& a : registered_archs()) s += "|" + a;
-  return s;
 }
 
 }  // namespace
@@ -151,47 +124,25 @@ bool ModelSpec::operator==(const ModelSpec& o) const {
 
 Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_t height,
                             int64_t width, int64_t classes, std::vector<int64_t> widths) {
-  for (const auto& a : archs()) {
-    if (arch != a.name) continue;
-    if (widths.empty()) widths = a.widths;
-    if (widths.size() != a.widths.size())
-      return Status::usage("--widths for " + arch + ": expected " +
-                           std::to_string(a.widths.size()) + " values (" + a.meaning + ")");
-    if (auto st = check_widths(arch, widths); !st) return st;
-    if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
-    if (weight_bound(arch, in_channels * height * width, height, width, classes, widths) > kMaxWeights)
-      return Status::usage("model " + arch + ": these widths would need more than 2^31 weights");
-    const bool conv = arch != "mlp";
-    if (conv && (height < 8 || width < 8))
-      return Status::usage("model " + arch + ": needs inputs of at least 8x8");
-    if (arch == "lenet5" && (height < 16 || width < 16))
-      return Status::usage("model lenet5: needs inputs of at least 16x16");
-    return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
-  }
-  if (is_registered_arch(arch)) {
-    if (auto st = check_widths(arch, widths); !st) return st;
-    if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
-    return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
-  }
-  return Status::usage("--model '" + arch + "': expected one of " + arch_names());
+  auto found = families().find(arch, "--model");
+  if (!found) return found.status();
+  const FamilyRules& f = found.value();
+  if (widths.empty()) widths = f.default_widths;
+  if (!f.default_widths.empty() && widths.size() != f.default_widths.size())
+    return Status::usage("--widths for " + arch + ": expected " + std::to_string(f.default_widths.size()) +
+                         " values (" + f.widths_meaning + ")");
+  if (auto st = check_widths(arch, widths); !st) return st;
+  if (auto st = check_input_shape(arch, in_channels, height, width, classes); !st) return st;
+  if (!f.default_widths.empty() && weight_bound(f.conv, in_channels * height * width, height, width, classes, widths) > kMaxWeights)
+    return Status::usage("model " + arch + ": these widths would need more than 2^31 weights");
+  if (height < f.min_side || width < f.min_side)
+    return Status::usage("model " + arch + ": needs inputs of at least " + std::to_string(f.min_side) + "x" +
+                         std::to_string(f.min_side));
+  return ModelSpec{arch, in_channels, height, width, classes, std::move(widths), {}};
 }
 
-Status register_arch_name(const std::string& arch) {
-  if (arch.empty() || arch.size() > 64 || is_built_in(arch))
-    return Status::usage("register_model: '" + arch + "' is empty, too long or a built-in family");
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registered_archs().insert(arch);
-  return Status::ok();
-}
+Status register_family(const std::string& arch, FamilyRules rules) { return families().add(arch, std::move(rules)); }
 
-std::vector<std::string> registered_arch_names() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  return {registered_archs().begin(), registered_archs().end()};
-}
-
-bool is_registered_arch(const std::string& arch) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  return registered_archs().count(arch) > 0;
-}
+std::vector<std::string> registered_family_names() { return families().added_names(); }
 
 }  // namespace xfed

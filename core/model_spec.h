@@ -32,12 +32,20 @@ struct ModelSpec {
 Result<ModelSpec> make_spec(const std::string& arch, int64_t in_channels, int64_t height,
                             int64_t width, int64_t classes, std::vector<int64_t> widths = {});
 
-// A family defined by a program that uses xfed as a library (register_model in core/model.h):
-// make_spec and from_json accept its name; its widths (any number, each in [1, 65536]) mean
-// what its factory makes of them. Built-in names cannot be registered. Thread-safe.
-Status register_arch_name(const std::string& arch);
-bool is_registered_arch(const std::string& arch);
-// The registered families' names, sorted.
-std::vector<std::string> registered_arch_names();
+// What make_spec checks of a family, registered by name with register_family (a program's
+// families through register_model, core/model.h; the four built-ins the same way):
+struct FamilyRules {
+  std::vector<int64_t> default_widths;  // the family's standard widths; empty: any number, as given
+  std::string widths_meaning;           // for --widths errors ("hidden layer sizes")
+  int64_t min_side = 1;                 // the smallest input height and width it takes
+  bool conv = false;                    // convolutions (5x5 at most) before a linear head: the
+                                        // weight bound that refuses sizes no one could allocate
+  explicit operator bool() const { return true; }  // a registry entry is always usable
+};
+// Refuses a taken or malformed name; make_spec and from_json accept it from then on.
+// Widths are each in [1, 65536] for every family. Thread-safe.
+Status register_family(const std::string& arch, FamilyRules rules);
+// The families the program registered, not built in (sorted).
+std::vector<std::string> registered_family_names();
 
 }  // namespace xfed

@@ -1,9 +1,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <torch/nn/modules/linear.h>
 #include <torch/utils.h>
+
+#include <algorithm>
 
 #include "core/model.h"
 #include "core/model_state.h"
@@ -154,6 +154,28 @@ TEST(ModelRegistry, ARegisteredFamilyTravelsBySpecLikeABuiltInOne) {
   EXPECT_TRUE(net->prunable_layers().empty()) << "not prunable unless it says so";
   EXPECT_EQ(net->forward(at::zeros({3, 1, 8, 8})).sizes(), (std::vector<int64_t>{3, 10}));
   EXPECT_FALSE(make_spec("probe", 1, 8, 8, 1)) << "input checks still apply";
+}
+
+// A family with rules of its own: standard widths, their meaning, a smallest input.
+TEST(ModelRegistry, AFamilysRulesAreCheckedLikeTheBuiltInsOnes) {
+  ASSERT_TRUE(register_model("probe2", [](const ModelSpec& s) { return std::make_shared<LinearProbeImpl>(s); },
+                             FamilyRules{{4, 4}, "two hidden sizes", 8, false}));
+  const auto standard = make_spec("probe2", 1, 8, 8, 10);
+  ASSERT_TRUE(standard) << standard.message();
+  EXPECT_EQ(standard.value().widths, (std::vector<int64_t>{4, 4}));
+  const auto three = make_spec("probe2", 1, 8, 8, 10, {4, 4, 4});
+  ASSERT_FALSE(three);
+  EXPECT_EQ(three.message(), "--widths for probe2: expected 2 values (two hidden sizes)");
+  const auto small = make_spec("probe2", 1, 4, 8, 10);
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.message(), "model probe2: needs inputs of at least 8x8");
+  const auto unknown = make_spec("probe3", 1, 8, 8, 10);
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.message().find("--model 'probe3': no model of that name (registered: lenet5, mlp"),
+            std::string::npos) << unknown.message();
+  const auto names = registered_family_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "probe2"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "mlp"), names.end()) << "built in, not the program's";
 }
 
 TEST(ModelRegistry, BuiltInNamesAndEmptyFactoriesAreRefused) {

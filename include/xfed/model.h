@@ -9,5 +9,6 @@
 #include "core/model.h"
 #include "core/model_spec.h"
 
-// NetImpl, Net, ModelSpec, ModelFactory, register_model, make_model and make_initial_model
+// NetImpl, Net, ModelSpec, ModelFactory, FamilyRules (what --widths and the input shape may
+// be), register_model, make_model and make_initial_model
 // are declared there, in namespace xfed.
