@@ -12,9 +12,12 @@
 #include "core/model_spec.h"
 #include "core/parse.h"
 #include "core/run_identity.h"
+#include "xfed/config.h"
 
 namespace xfed::app {
 namespace {
+
+constexpr const char* kVersionKey = "xfed";
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -42,6 +45,7 @@ std::string registered_names() {
 std::string run_identity(const RunConfig& c, const Dataset& train) {
   std::ostringstream os;
   auto put = [&](const char* key, const std::string& value) { os << key << "=" << value << "\n"; };
+  put(kVersionKey, XFED_VERSION);  // processes of one run are one build of xfed
   put("--dataset", c.dataset);
   put("--data-dir", c.data_dir);
   put("data shape", std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
@@ -87,7 +91,8 @@ worker::ResumePoint check_resume(const RunConfig& c, const std::string& identity
     throw UsageError("--resume: " + path + " is at round " + std::to_string(saved.round) +
                      ", beyond --rounds " + std::to_string(c.rounds));
   if (saved.run_identity.empty()) return {saved.round, saved.structure_version};  // an older checkpoint: nothing to compare
-  if (const auto diff = first_difference(identity, saved.run_identity))
+  // A checkpoint outlives the build that wrote it: its format is checked on load.
+  if (const auto diff = first_difference(without_key(identity, kVersionKey), without_key(saved.run_identity, kVersionKey)))
     throw UsageError("--resume: " + path + " was made with " + diff->key + " '" + diff->other_value +
                      "', this run has '" + diff->reference_value +
                      "' (use the same setting or another --checkpoint-dir)");

@@ -37,4 +37,11 @@ std::optional<IdentityDifference> first_difference(const std::string& reference,
   return std::nullopt;
 }
 
+std::string without_key(const std::string& identity, const std::string& key) {
+  std::string out;
+  for (const auto& [k, value] : lines_of(identity))
+    if (k != key) out += k + "=" + value + "\n";
+  return out;
+}
+
 }  // namespace xfed

@@ -18,5 +18,7 @@ struct IdentityDifference {
 
 // Keys in the reference's order, then keys only the other identity has.
 std::optional<IdentityDifference> first_difference(const std::string& reference, const std::string& other);
+// The identity without the line of `key` (if any).
+std::string without_key(const std::string& identity, const std::string& key);
 
 }  // namespace xfed

@@ -51,6 +51,16 @@ TEST(EdgeAdmission, RefusesOtherSettingsNamingTheFlag) {
   EXPECT_EQ(admission.rank_of(0), 0) << "a refused worker serves nothing";
 }
 
+// The run identity starts with the build's version (app/resume_check.cc): a worker of
+// another xfed is refused like one with another flag, naming it.
+TEST(EdgeAdmission, RefusesAWorkerOfAnotherXfedVersion) {
+  EdgeAdmission admission(6, "xfed=0.2.0\n" + std::string(kIdentity));
+  const auto why = admission.admit(2, introduction({0}, "xfed=0.1.0\n" + std::string(kIdentity)));
+  EXPECT_EQ(why,
+            "worker 2 runs another configuration than the coordinator: xfed is '0.1.0' on worker 2 and '0.2.0' on the "
+            "coordinator (every process needs the same flags)");
+}
+
 TEST(EdgeAdmission, RefusesClientsOutOfRangeOrServedByAnother) {
   EdgeAdmission admission(6, kIdentity);
   EXPECT_NE(admission.admit(1, introduction({6})).find("names client 6 but the run has --clients 6 (0..5)"),

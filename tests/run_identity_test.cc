@@ -36,5 +36,11 @@ TEST(RunIdentity, ValuesMayHoldEqualsSigns) {
   EXPECT_EQ(d->reference_value, "di:every=2");
 }
 
+TEST(RunIdentity, WithoutKeyDropsThatLineOnly) {
+  EXPECT_EQ(without_key("xfed=0.2.0\n--lr=0.1\n--prune=di:every=2\n", "xfed"), "--lr=0.1\n--prune=di:every=2\n");
+  EXPECT_EQ(without_key("--lr=0.1\n", "xfed"), "--lr=0.1\n") << "an identity without it (an older checkpoint)";
+  EXPECT_FALSE(first_difference(without_key("xfed=0.1.0\n--lr=1\n", "xfed"), without_key("--lr=1\n", "xfed")));
+}
+
 }  // namespace
 }  // namespace xfed
