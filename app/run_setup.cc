@@ -6,9 +6,11 @@
 #include <thread>
 
 #include "app/datasets.h"
+#include "app/model_flag.h"
 #include "app/resume_check.h"
 #include "compression/pipeline.h"
 #include "core/file_io.h"
+#include "core/models/torchscript.h"
 #include "core/parse.h"
 #include "core/rng.h"
 #include "pruning/planner.h"
@@ -27,6 +29,17 @@ std::vector<int64_t> positive_list(const std::string& text, char sep, const std:
 std::vector<int64_t> labels_of(const Dataset& d) {
   const auto l = d.labels.contiguous();
   return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel());
+}
+
+// A TorchScript model: checked on one batch before round 1; not pruned or saved (yet).
+void check_scripted_run(const RunConfig& c, const ModelSpec& spec) {
+  if (auto st = check_torchscript_model(spec, "--model " + c.model); !st) throw UsageError(st.message());
+  if (c.prune != "none")
+    throw UsageError("--prune " + c.prune + ": a TorchScript model (--model " + c.model +
+                     ") is trained and compressed, not pruned");
+  if (!c.save_model.empty())
+    throw UsageError("--save-model " + c.save_model + ": saving a TorchScript model (--model " + c.model +
+                     ") is not supported yet");
 }
 
 }  // namespace
@@ -49,8 +62,10 @@ RunSetup make_run_setup(const RunConfig& c) {
                        .value_or_throw<UsageError>();
   s.clients = std::make_shared<const PartitionedData>(train, std::move(partition));
   const auto widths = c.widths.empty() ? std::vector<int64_t>{} : positive_list(c.widths, ',', "--widths");
-  s.spec = make_spec(c.model, train.channels(), train.height(), train.width(), train.classes, widths)
+  const auto model = resolve_model_flag(c.model);
+  s.spec = make_spec(model.arch, train.channels(), train.height(), train.width(), train.classes, widths)
                .value_or_throw<UsageError>();
+  if (model.scripted) check_scripted_run(c, s.spec);
   if (c.train.batch == 1 && make_model(s.spec)->has_batchnorm())
     throw UsageError("--batch 1: model " + c.model + " has BatchNorm, which needs batches of 2 or more");
   auto& o = s.coordinator;

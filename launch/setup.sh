@@ -17,7 +17,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-torch time                        # bench/: PyTorch reference loop, peak memory
+  python3-torch time                        # tests: TorchScript models; bench/: PyTorch loop, peak memory
   clang libclang-rt-14-dev                  # --sanitize builds and libFuzzer targets
 )
 

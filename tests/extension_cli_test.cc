@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/edge_fixture.h"
+#include "tests/torchscript_models.h"
 
 namespace xfed::testing {
 namespace {
@@ -94,6 +95,14 @@ TEST_F(Extension, AUserCompressionStageGivesOneModelOnEveryTransport) {
   ASSERT_FALSE(simulate(fp32_run, "fp32.jsonl").empty());
   const auto fp32_round1 = read_jsonl(dir_.file("fp32.jsonl")).front();
   EXPECT_LT(rounds.front()["bytes_up"].get<double>(), 0.4 * fp32_round1["bytes_up"].get<double>());
+}
+
+// A PyTorch model exported by Python, with the stock binary: each process reads the archive.
+TEST_F(Extension, AScriptedModelGivesOneModelOnEveryTransport) {
+  ASSERT_TRUE(export_test_models(dir_.path()));
+  expect_one_model("--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 4 "
+                   "--fraction 0.5 --compress topk:0.1,qsgd:4,zstd --downlink qsgd:8 --model torchscript:" +
+                   dir_.file("mlp.pt") + " ");
 }
 
 TEST_F(Extension, AUserDatasetTrainsAndGivesOneModelUnderMpi) {
