@@ -14,7 +14,7 @@ namespace {
 struct WireTables {
   std::mutex mu;
   std::map<uint8_t, StageDef> by_id;
-  std::map<std::pair<StageSlot, uint8_t>, std::string> by_tag;
+  std::map<std::pair<StageSlot, uint8_t>, StageDef> by_tag;
 };
 
 WireTables& wire() {
@@ -59,9 +59,9 @@ Status register_stage(StageDef def) {
     return Status::usage(what + "codec id " + std::to_string(def.id) + " is taken by '" + it->second.name + "'");
   const auto tag = std::make_pair(def.slot, task_tag_of(def));
   if (const auto it = t.by_tag.find(tag); it != t.by_tag.end())
-    return Status::usage(what + "task tag " + std::to_string(tag.second) + " is taken by '" + it->second + "'");
+    return Status::usage(what + "task tag " + std::to_string(tag.second) + " is taken by '" + it->second.name + "'");
   if (auto st = r.add(def.name, def); !st) return st;
-  t.by_tag.emplace(tag, def.name);
+  t.by_tag.emplace(tag, def);
   t.by_id.emplace(def.id, std::move(def));
   return Status::ok();
 }
@@ -80,16 +80,10 @@ std::optional<StageDef> stage_by_id(uint8_t id) {
 std::optional<StageDef> stage_by_task_tag(StageSlot slot, uint8_t tag) {
   loaded_names();
   auto& t = wire();
-  std::string name;
-  {
-    std::lock_guard<std::mutex> lock(t.mu);
-    const auto it = t.by_tag.find({slot, tag});
-    if (it == t.by_tag.end()) return std::nullopt;
-    name = it->second;
-  }
-  auto def = find_stage(name);
-  if (!def) return std::nullopt;
-  return def.value();
+  std::lock_guard<std::mutex> lock(t.mu);
+  const auto it = t.by_tag.find({slot, tag});
+  if (it == t.by_tag.end()) return std::nullopt;
+  return it->second;
 }
 
 std::string stage_usages(StageSlot slot) {

@@ -30,8 +30,8 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
                          std::shared_ptr<const Dataset> test)
     : options_(std::move(options)),
       transport_(transport),
-      state_(model, ServerOptimizer(options_.strategy.server, options_.strategy.server_lr, layout_of(*model).param_count()),
-             options_.downlink, transport.world_size(), options_.clients),
+      state_(std::move(model), options_.strategy.server, options_.strategy.server_lr, options_.downlink,
+             transport.world_size(), options_.clients),
       test_(std::move(test)),
       alive_(transport.world_size(), true),
       joins_(transport.world_size(), 0),

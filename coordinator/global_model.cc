@@ -5,12 +5,12 @@
 
 namespace xfed::coordinator {
 
-GlobalModel::GlobalModel(Net model, ServerOptimizer server_optimizer, compression::Pipeline downlink_pipeline,
-                         int world_size, int64_t clients)
+GlobalModel::GlobalModel(Net model, std::shared_ptr<const ServerRule> server_rule, double server_lr,
+                         compression::Pipeline downlink_pipeline, int world_size, int64_t clients)
     : net(std::move(model)),
       layout(layout_of(*net)),
       global(read_state(*net)),
-      optimizer(std::move(server_optimizer)),
+      optimizer(std::move(server_rule), server_lr, layout.param_count()),
       downlink(std::move(downlink_pipeline), world_size, clients) {
   downlink.reset(global, 0);
 }

@@ -18,8 +18,8 @@
 namespace xfed::coordinator {
 
 struct GlobalModel {
-  GlobalModel(Net model, ServerOptimizer optimizer, compression::Pipeline downlink, int world_size,
-              int64_t clients);
+  GlobalModel(Net model, std::shared_ptr<const ServerRule> server_rule, double server_lr,
+              compression::Pipeline downlink, int world_size, int64_t clients);
 
   // The network with the global state loaded.
   NetImpl& loaded();

@@ -78,6 +78,7 @@ TEST_F(TorchScript, WhatCannotRunIsRefusedBeforeRoundOneWithOneLine) {
            {model("text.pt"), "text.pt: not a TorchScript archive"},
            {model("empty.pt"), "empty.pt: not a TorchScript archive"},
            {model("missing.pt"), "missing.pt"},
+           {"--model torchscript:" + dir_->path() + " ", dir_->path()},
            {"--model torchscript: ", "expected torchscript:FILE.pt"},
            {model("wrong_shape.pt"), "returns 2x5 float, not float [2, 10] (batch, classes)"},
            {model("three_channels.pt"), "its forward on a batch of shape 2x1x28x28 fails"},
