@@ -52,7 +52,11 @@ void add_train_option_flags(CLI::App* app, TrainOptions* t) {
 }
 
 void add_training_flags(CLI::App* app, RunConfig* c) {
-  app->add_option("--model", c->model, "mlp | lenet5 | vgg | resnet20 | torchscript:FILE.pt (a PyTorch model) | a model your program registered");
+  app->add_option("--model", c->model,
+                  "mlp | lenet5 | vgg | resnet20 | torchscript:FILE.pt (a PyTorch model; an edge worker: "
+                  "torchscript, the coordinator's archive) | a model your program registered");
+  app->add_option("--model-sha256", c->model_sha256,
+                  "with a TorchScript model: the archive's SHA-256 (sha256sum FILE.pt); any other is refused");
   app->add_option("--widths", c->widths, "prunable layer widths, e.g. 300,100 for mlp");
   app->add_option("--clients", c->clients, "number of clients")->check(whole_in(1, 1000000));
   app->add_option("--fraction", c->fraction, "fraction of clients sampled per round")

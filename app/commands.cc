@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/model_flag.h"
 #include "app/roles.h"
 #include "app/run_outputs.h"
 #include "app/run_setup.h"
@@ -52,8 +53,10 @@ int simulate_command(const RunConfig& c) {
 
 int eval_command(const EvalConfig& c) {
   use_single_intraop_thread();
-  auto net = coordinator::load_model_file(c.model_file).value_or_throw<UsageError>();
+  const bool scripted = coordinator::is_torchscript_file(c.model_file);
+  Net net = scripted ? nullptr : coordinator::load_model_file(c.model_file).value_or_throw<UsageError>();
   const auto data = load_data(c.data);
+  if (scripted) net = load_saved_torchscript(c.model_file, data.test);
   const auto& spec = net->spec();
   const auto& test = data.test;
   if (spec.in_channels != test.channels() || spec.height != test.height() ||

@@ -10,6 +10,7 @@ namespace {
 
 constexpr const char* kClientsKey = "clients=";
 constexpr const char* kOwnData = "own";
+constexpr const char* kWantsCode = "code=wanted\n";
 
 // A device's own data: its identity without where the data is and how much of it there is.
 std::string without_data_source(const std::string& identity) {
@@ -36,7 +37,8 @@ std::string list_text(const std::vector<int64_t>& v) {
 
 Bytes encode_introduction(const Introduction& introduction) {
   const std::string clients = introduction.clients.empty() ? kOwnData : list_text(introduction.clients);
-  const std::string text = kClientsKey + clients + "\n" + introduction.run_identity;
+  const std::string text =
+      kClientsKey + clients + "\n" + (introduction.wants_code ? kWantsCode : "") + introduction.run_identity;
   return Bytes(text.begin(), text.end());
 }
 
@@ -47,10 +49,13 @@ Result<Introduction> decode_introduction(const Bytes& bytes) {
   if (eol == std::string::npos || first.rfind(kClientsKey, 0) != 0)
     return Status::corruption("malformed introduction (no clients line)");
   const std::string list = first.substr(std::string(kClientsKey).size());
-  if (list == kOwnData) return Introduction{{}, text.substr(eol + 1)};
+  std::string rest = text.substr(eol + 1);
+  const bool wants_code = rest.rfind(kWantsCode, 0) == 0;
+  if (wants_code) rest = rest.substr(std::string(kWantsCode).size());
+  if (list == kOwnData) return Introduction{{}, rest, wants_code};
   auto clients = parse_int_list(list, ',', 0, int64_t{1} << 40);
   if (!clients || clients->empty()) return Status::corruption("malformed client list '" + list + "'");
-  return Introduction{*clients, text.substr(eol + 1)};
+  return Introduction{*clients, rest, wants_code};
 }
 
 std::string EdgeAdmission::admit(int rank, const Bytes& bytes) {
@@ -78,7 +83,14 @@ std::string EdgeAdmission::admit(int rank, const Bytes& bytes) {
   for (auto it = rank_of_.begin(); it != rank_of_.end();)  // a worker back with other clients
     it = it->second == rank ? rank_of_.erase(it) : std::next(it);
   for (int64_t c : introduction.value().clients) rank_of_[c] = rank;
+  wants_code_[rank] = introduction.value().wants_code;
   return "";
+}
+
+bool EdgeAdmission::wants_code(int rank) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = wants_code_.find(rank);
+  return it != wants_code_.end() && it->second;
 }
 
 int EdgeAdmission::rank_of(int64_t client) const {

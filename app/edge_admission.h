@@ -29,9 +29,11 @@ namespace xfed::app {
 struct Introduction {
   std::vector<int64_t> clients;  // empty: its own data, as client rank - 1
   std::string run_identity;
+  bool wants_code = false;       // started without the TorchScript archive: send it
 };
 
-// Text: "clients=3,7\n" (or "clients=own\n") then the run identity.
+// Text: "clients=3,7\n" (or "clients=own\n"), "code=wanted\n" when it wants the model's
+// code, then the run identity.
 Bytes encode_introduction(const Introduction& introduction);
 Result<Introduction> decode_introduction(const Bytes& bytes);
 
@@ -45,12 +47,15 @@ class EdgeAdmission {
   int rank_of(int64_t client) const;
   // Clients no worker serves (yet).
   std::vector<int64_t> unserved() const;
+  // Whether worker `rank`, as last admitted, wants the model's code.
+  bool wants_code(int rank) const;
 
  private:
   const int64_t clients_;
   const std::string run_identity_;
   mutable std::mutex mu_;
   std::map<int64_t, int> rank_of_;
+  std::map<int, bool> wants_code_;  // by rank
 };
 
 }  // namespace xfed::app

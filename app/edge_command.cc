@@ -10,13 +10,16 @@
 
 #include "app/edge_admission.h"
 #include "app/interrupt.h"
+#include "app/model_flag.h"
 #include "app/resume_check.h"
 #include "app/roles.h"
 #include "app/run_outputs.h"
 #include "app/run_setup.h"
 #include "core/check.h"
+#include "core/crypto.h"
 #include "core/file_io.h"
 #include "core/log.h"
+#include "core/models/torchscript.h"
 #include "core/parse.h"
 #include "transport/zmq/curve_keys.h"
 #include "transport/zmq/zmq_transport.h"
@@ -125,6 +128,10 @@ int coordinator_command(RunConfig c, const EdgeConfig& e) {
   auto admission = std::make_shared<EdgeAdmission>(c.clients, setup.coordinator.run_identity);
   options.admit = [admission](int rank, const Bytes& introduction) { return admission->admit(rank, introduction); };
   setup.coordinator.home_rank_of = [admission](int64_t client) { return admission->rank_of(client); };
+  if (resolve_model_flag(c).scripted) {  // workers started without the archive get it
+    setup.coordinator.model_code = torchscript_archive();
+    setup.coordinator.wants_code = [admission](int rank) { return admission->wants_code(rank); };
+  }
   setup.coordinator.stop_requested = [] { return interrupted() != 0; };
   auto made = transport::make_zmq_coordinator_transport(options);
   if (!made) throw UsageError("xfed coordinator: " + made.message());
@@ -176,6 +183,26 @@ transport::ZmqOptions worker_transport_options(const EdgeConfig& e) {
   return options;
 }
 
+// A worker started with `--model torchscript` takes the coordinator's archive (the pin
+// checked), then checks it on a batch of `spec`'s shape, as the coordinator did its file.
+std::function<Status(std::shared_ptr<const std::string>)> code_acceptor(const RunConfig& c, const ModelSpec& spec) {
+  return [model = resolve_model_flag(c), spec, quiet = c.quiet](std::shared_ptr<const std::string> archive) {
+    const std::string source = "the model's code from the coordinator (" + std::to_string(archive->size()) + " bytes)";
+    if (auto st = accept_model_code(model, archive, source); !st) return st;
+    if (auto st = check_torchscript_model(spec, source); !st) return st;
+    if (!quiet)
+      std::printf("xfed worker: runs the coordinator's TorchScript archive, %zu bytes, sha256 %s\n", archive->size(),
+                  hex_of(sha256(*archive)).c_str());
+    return Status::ok();
+  };
+}
+
+// The spec of a device's own data (its shape), for the check of a TorchScript archive.
+ModelSpec own_data_spec(const RunConfig& c, const Dataset& train) {
+  return make_spec(resolve_model_flag(c).arch, train.channels(), train.height(), train.width(), train.classes, {})
+      .value_or_throw<UsageError>();
+}
+
 }  // namespace
 
 int worker_command(RunConfig c, const EdgeConfig& e) {
@@ -197,10 +224,12 @@ int worker_command(RunConfig c, const EdgeConfig& e) {
   if (clients.empty()) {
     own = load_data(c, /*with_test=*/false);
     setup.coordinator.run_identity = run_identity(c, own->train);
+    if (resolve_model_flag(c).scripted) setup.spec = own_data_spec(c, own->train);
   } else {
-    setup = make_run_setup(c);
+    setup = make_run_setup(c, /*edge_worker=*/true);
   }
-  options.introduction = encode_introduction({clients, setup.coordinator.run_identity});
+  const bool wants_code = resolve_model_flag(c).from_coordinator;
+  options.introduction = encode_introduction({clients, setup.coordinator.run_identity, wants_code});
   auto made = transport::make_zmq_worker_transport(options);
   if (!made) {
     if (made.code() == StatusCode::kUsage) throw UsageError("xfed worker: " + made.message());
@@ -220,6 +249,7 @@ int worker_command(RunConfig c, const EdgeConfig& e) {
   auto worker = worker_options(setup, std::make_shared<worker::ClientStateStore>(),
                                dir.empty() ? "" : worker::client_state_path(dir, t.rank()));
   worker.threads = c.threads > 0 ? static_cast<int>(c.threads) : 1;
+  if (resolve_model_flag(c).scripted) worker.accept_code = code_acceptor(c, setup.spec);
   if (own) worker.run_identity.clear();  // its data differs by design; admission compared the rest
   const auto st = run_worker(std::move(data), t, worker);
   if (st) return 0;

@@ -52,7 +52,7 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("data shape", std::to_string(train.channels()) + "x" + std::to_string(train.height()) + "x" +
                         std::to_string(train.width()) + ", " + std::to_string(train.classes) +
                         " classes, " + std::to_string(train.size()) + " samples");
-  put("--model", resolve_model_flag(c.model).identity);
+  put("--model", resolve_model_flag(c).identity);
   put("--widths", c.widths);
   put("--clients", std::to_string(c.clients));
   put("--partition", c.partition);

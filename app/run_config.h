@@ -16,6 +16,7 @@ struct RunConfig {
   std::string data_dir;           // empty: the dataset's default location
   std::string model = "mlp";
   std::string widths;             // "300,100"; empty: the model's default
+  std::string model_sha256;       // with torchscript: the only archive this process runs
   int64_t clients = 10;
   double fraction = 1.0;
   int64_t rounds = 40;

@@ -31,15 +31,17 @@ std::vector<int64_t> labels_of(const Dataset& d) {
   return std::vector<int64_t>(l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel());
 }
 
-// A TorchScript model: checked on one batch before round 1; not pruned or saved (yet).
-void check_scripted_run(const RunConfig& c, const ModelSpec& spec) {
-  if (auto st = check_torchscript_model(spec, "--model " + c.model); !st) throw UsageError(st.message());
+// A TorchScript model: checked on one batch before round 1 (an edge worker without the
+// file checks the archive when it comes); not pruned (yet).
+void check_scripted_run(const RunConfig& c, const ModelSpec& spec, const ModelChoice& model, bool edge_worker) {
+  if (model.from_coordinator && !edge_worker)
+    throw UsageError("--model torchscript: only an edge worker (xfed worker) runs the archive its coordinator "
+                     "sends; give the file: --model torchscript:FILE.pt");
+  if (!model.from_coordinator)
+    if (auto st = check_torchscript_model(spec, "--model " + c.model); !st) throw UsageError(st.message());
   if (c.prune != "none")
     throw UsageError("--prune " + c.prune + ": a TorchScript model (--model " + c.model +
                      ") is trained and compressed, not pruned");
-  if (!c.save_model.empty())
-    throw UsageError("--save-model " + c.save_model + ": saving a TorchScript model (--model " + c.model +
-                     ") is not supported yet");
 }
 
 }  // namespace
@@ -49,7 +51,7 @@ int worker_threads(const RunConfig& c, int64_t clients_per_round) {
   return static_cast<int>(std::clamp<int64_t>(t, 1, std::max<int64_t>(1, clients_per_round)));
 }
 
-RunSetup make_run_setup(const RunConfig& c) {
+RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   if (c.min_clients > c.clients)
     throw UsageError("--min-clients " + std::to_string(c.min_clients) + " is more than --clients " +
                      std::to_string(c.clients) + ": no round could ever close");
@@ -62,11 +64,11 @@ RunSetup make_run_setup(const RunConfig& c) {
                        .value_or_throw<UsageError>();
   s.clients = std::make_shared<const PartitionedData>(train, std::move(partition));
   const auto widths = c.widths.empty() ? std::vector<int64_t>{} : positive_list(c.widths, ',', "--widths");
-  const auto model = resolve_model_flag(c.model);
+  const auto model = resolve_model_flag(c);
   s.spec = make_spec(model.arch, train.channels(), train.height(), train.width(), train.classes, widths)
                .value_or_throw<UsageError>();
-  if (model.scripted) check_scripted_run(c, s.spec);
-  if (c.train.batch == 1 && make_model(s.spec)->has_batchnorm())
+  if (model.scripted) check_scripted_run(c, s.spec, model, edge_worker);
+  if (c.train.batch == 1 && !model.from_coordinator && make_model(s.spec)->has_batchnorm())
     throw UsageError("--batch 1: model " + c.model + " has BatchNorm, which needs batches of 2 or more");
   auto& o = s.coordinator;
   o.clients = c.clients;

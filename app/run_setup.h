@@ -24,7 +24,9 @@ struct RunSetup {
   worker::ResumePoint resume;  // --resume: the checkpoint's round (0: none) and structure
 };
 
-RunSetup make_run_setup(const RunConfig& config);
+// `edge_worker`: the setup of `xfed worker`, which may run the coordinator's TorchScript
+// archive (--model torchscript) and checks it when it comes.
+RunSetup make_run_setup(const RunConfig& config, bool edge_worker = false);
 // The initial global model: a pure function of (spec, seed) (core/model.h).
 using ::xfed::make_initial_model;
 // Number of worker threads/ranks to use for simulate.

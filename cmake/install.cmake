@@ -17,6 +17,8 @@ if(XFED_WITH_ZMQ)
 endif()
 
 install(TARGETS xfed RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# A PyTorch model from a .py file to the archive --model torchscript:FILE trains.
+install(PROGRAMS launch/export_model.py DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME xfed-export-model)
 install(TARGETS ${XFED_LIBRARIES} xfed_library EXPORT xfedTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/xfed/detail)
@@ -43,9 +45,9 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 # Depends: what the binary loads; Recommends: what a find_package(xfed) build needs besides.
-set(XFED_DEBIAN_DEPENDS libtorch1.13 libopenblas0-openmp libzstd1 zlib1g libtomlplusplus3 libstdc++6 libgomp1)
-set(XFED_DEBIAN_RECOMMENDS libtorch-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-    dataset-fashion-mnist)
+set(XFED_DEBIAN_DEPENDS libtorch1.13 libopenblas0-openmp libzstd1 zlib1g libtomlplusplus3 libsodium23 libstdc++6 libgomp1)
+set(XFED_DEBIAN_RECOMMENDS libtorch-dev libzstd-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsodium-dev
+    dataset-fashion-mnist python3-torch)
 if(XFED_WITH_DNNL)
   list(APPEND XFED_DEBIAN_DEPENDS libdnnl2)
 endif()

@@ -35,8 +35,10 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       test_(std::move(test)),
       alive_(transport.world_size(), true),
       joins_(transport.world_size(), 0),
-      pruning_(options_.prune, *state_.net, options_.clients) {
+      pruning_(options_.prune, *state_.net, options_.clients),
+      code_sent_(transport.world_size(), 0) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
+  if (options_.model_code) code_frame_ = protocol::ModelCode{options_.model_code}.frame(0);
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
   // Clients build the initial model from the seed themselves, if it is the one we have.
@@ -54,6 +56,7 @@ void Coordinator::refresh_ranks() {
       log_warning(transport::peer_name(r) + " joined again; it gets the full model");
     joins_[r] = joins;
     alive_[r] = true;
+    code_sent_[r] = 0;  // a new process
     state_.downlink.forget_rank(r);
     ledger_.void_rank(r);
   }
@@ -191,10 +194,15 @@ void Coordinator::dispatch(const std::vector<int64_t>& sampled, protocol::TrainT
       continue;
     }
     if (per_client) per_client(c, &task);
-    DownloadKind kind;
-    auto frame = state_.downlink.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, state_.layout, &kind);
-    const auto size = static_cast<int64_t>(frame.size());
-    if (auto st = send_to(ranks[i], std::move(frame)); !st) {
+    DownloadKind kind = DownloadKind::kFull;
+    int64_t size = 0;
+    auto st = send_code_if_wanted(ranks[i], report);
+    if (st) {
+      auto frame = state_.downlink.frame_for(c, ranks[i], static_cast<uint32_t>(round), task, spec_json, state_.layout, &kind);
+      size = static_cast<int64_t>(frame.size());
+      st = send_to(ranks[i], std::move(frame));
+    }
+    if (!st) {
       log_warning("round " + std::to_string(round) + ": " + client_name(c) + ": " + st.message());
       lose_rank(ranks[i], phase);
       ++report->missing;
@@ -221,6 +229,18 @@ void Coordinator::advance_view(uint64_t seed, RoundReport* report) {
 void Coordinator::close_phase(RoundCollection& phase) {
   for (int rank : phase.silent_ranks()) state_.downlink.forget_rank(rank);
   phase.report().seconds_link += phase.link_seconds(options_.links);
+}
+
+Status Coordinator::send_code_if_wanted(int rank, RoundReport* report) {
+  if (code_frame_.empty() || code_sent_.at(rank) || !options_.wants_code || !options_.wants_code(rank))
+    return Status::ok();
+  const auto size = static_cast<int64_t>(code_frame_.size());
+  if (auto st = send_to(rank, code_frame_); !st) return st;
+  code_sent_.at(rank) = 1;
+  report->bytes_down += size;
+  report->bytes_down_code += size;
+  log_info("sent the model's code (" + std::to_string(size) + " bytes) to " + transport::peer_name(rank));
+  return Status::ok();
 }
 
 Status Coordinator::send_to(int rank, Bytes frame) {

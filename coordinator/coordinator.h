@@ -118,6 +118,11 @@ struct CoordinatorOptions {
                                  // every worker checks it before round 1 (empty: no check)
   int64_t checkpoint_every = 1;
   bool resume = false;
+  // A TorchScript model's archive (protocol::ModelCode): sent once, before its first task,
+  // to each worker rank that `wants_code` names (an edge worker started without the file),
+  // and again after the rank joins again (a new process). Null: no code travels.
+  std::shared_ptr<const std::string> model_code;
+  std::function<bool(int rank)> wants_code;
 };
 
 class Coordinator {
@@ -179,6 +184,8 @@ class Coordinator {
   transport::Received receive_until(std::optional<Clock::time_point> deadline);
   // Every frame leaves through here (its bytes are counted).
   Status send_to(int rank, Bytes frame);
+  // The model's code to `rank` before its first task, if it wants it (options_.model_code).
+  Status send_code_if_wanted(int rank, RoundReport* report);
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   void evaluate_into(RoundReport* report);
@@ -214,6 +221,8 @@ class Coordinator {
   bool aggregated_ = false;  // some round of this run aggregated updates
   int64_t wire_bytes_ = 0;  // every frame this coordinator sent or received
   PruningSchedule pruning_;
+  Bytes code_frame_;              // options_.model_code as a frame (empty: none)
+  std::vector<char> code_sent_;   // per rank, since it last joined
 };
 
 }  // namespace xfed::coordinator

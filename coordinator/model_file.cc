@@ -2,14 +2,22 @@
 
 #include <ATen/ATen.h>
 
+#include <fstream>
+
 #include "compression/state_codec.h"
 #include "core/file_io.h"
 #include "core/model_state.h"
+#include "core/models/torchscript.h"
 #include "protocol/frame.h"
 
 namespace xfed::coordinator {
 
 Status save_model_file(const std::string& path, NetImpl& net) {
+  if (net.spec().arch == kTorchScriptFamily) {
+    auto archive = torchscript_archive_with_state(net);
+    if (!archive) return archive.status().prefixed(path);
+    return write_file_atomically(path, Bytes(archive.value().begin(), archive.value().end()));
+  }
   const auto state = read_state(net);
   Bytes payload;
   ByteWriter w(&payload);
@@ -27,6 +35,12 @@ Result<Net> load_model_file(const std::string& path) {
   auto bytes = read_file_bytes(path, kMaxModelFileBytes);
   if (!bytes) return bytes.status();
   return decode_model_file(std::move(bytes).value(), path);
+}
+
+bool is_torchscript_file(const std::string& path) {
+  char head[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(head, sizeof head) && std::string(head, sizeof head) == std::string("PK\x03\x04", 4);
 }
 
 Result<Net> decode_model_file(Bytes bytes, const std::string& path) {

@@ -28,6 +28,7 @@ std::string to_json_line(const RoundReport& r) {
   j["bytes_down_dense"] = r.bytes_down_dense;
   j["bytes_down_delta"] = r.bytes_down_delta;
   j["bytes_down_full"] = r.bytes_down_full;
+  j["bytes_down_code"] = r.bytes_down_code;
   j["bytes_total"] = r.bytes_up + r.bytes_down;
   j["downloads_delta"] = r.downloads_delta;
   j["downloads_seeded"] = r.downloads_seeded;

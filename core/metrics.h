@@ -36,6 +36,7 @@ struct RoundReport {
   // full model; and how many of each (downloads_seeded are part of the delta bytes).
   int64_t bytes_down_delta = 0, bytes_down_full = 0;
   int64_t downloads_delta = 0, downloads_seeded = 0, downloads_full = 0;
+  int64_t bytes_down_code = 0;          // TorchScript archives sent to workers (part of bytes_down)
   int64_t params = 0;
   int64_t flops = 0;                    // per forward sample
   int64_t model_version = 0;

@@ -21,6 +21,13 @@ std::vector<std::pair<std::string, std::string>> lines_of(const std::string& ide
   return out;
 }
 
+// `there` (the other identity's value) is `here`, or a "PREFIX=*" that `here` begins with.
+bool same_value(const std::string& here, const std::string& there) {
+  if (there == here) return true;
+  const size_t n = there.size();
+  return n >= 2 && there.compare(n - 2, 2, "=*") == 0 && here.compare(0, n - 1, there, 0, n - 1) == 0;
+}
+
 }  // namespace
 
 std::optional<IdentityDifference> first_difference(const std::string& reference, const std::string& other) {
@@ -30,7 +37,7 @@ std::optional<IdentityDifference> first_difference(const std::string& reference,
   for (const auto& [key, value] : mine) {
     const auto it = theirs_by_key.find(key);
     const std::string there = it == theirs_by_key.end() ? kMissing : it->second;
-    if (there != value) return IdentityDifference{key, value, there};
+    if (!same_value(value, there)) return IdentityDifference{key, value, there};
   }
   for (const auto& [key, value] : theirs)
     if (!mine_by_key.count(key)) return IdentityDifference{key, kMissing, value};

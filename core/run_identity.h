@@ -3,6 +3,9 @@
 // and before round 1 the coordinator sends it to every worker; both compare with
 // first_difference, which names the first key whose values differ, so a user learns which
 // flag to fix ("--lr is '0.1' there, '0.05' here").
+// A value of the other identity of the form "PREFIX=*" (PREFIX ending in '=') stands for
+// any value of the reference that begins with PREFIX=: a worker that runs whatever
+// TorchScript archive its coordinator sends says `--model=torchscript sha256=*`.
 #pragma once
 
 #include <optional>

@@ -4,7 +4,8 @@
 #     with find_package(xfed CONFIG REQUIRED) against P, builds, and runs a short federation
 #     both through the library API and through the command line with its model built in;
 #  2. cpack makes xfed_<version>_amd64.deb; its files, extracted with dpkg -x (never
-#     installed into the system), run a short federation.
+#     installed into the system), run a short federation, and its xfed-export-model makes
+#     the archive of a PyTorch model that its xfed then trains.
 # Uses the Release build in build/ (./launch/setup.sh makes it). Leaves nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,8 +31,10 @@ deb="$TMP/deb/xfed_${version}_amd64.deb"
 [ -f "$deb" ] || { echo "package: no $deb"; ls "$TMP/deb"; exit 1; }
 dpkg-deb -f "$deb" Package Version Depends
 dpkg -x "$deb" "$TMP/root"
-for f in usr/bin/xfed usr/include/xfed/xfed.h usr/lib/cmake/xfed/xfedConfig.cmake; do
+for f in usr/bin/xfed usr/bin/xfed-export-model usr/include/xfed/xfed.h usr/lib/cmake/xfed/xfedConfig.cmake; do
   [ -e "$TMP/root/$f" ] || { echo "package: the .deb lacks /$f"; exit 1; }
 done
 "$TMP/root/usr/bin/xfed" simulate "${SHORT_RUN[@]}"
+"$TMP/root/usr/bin/xfed-export-model" examples/pytorch/lenet.py:LeNet300100 --input-shape 1x28x28 --out "$TMP/net.pt"
+"$TMP/root/usr/bin/xfed" simulate --model "torchscript:$TMP/net.pt" "${SHORT_RUN[@]}"
 echo "package: $(basename "$deb") extracted runs a federation"

@@ -15,6 +15,7 @@ PACKAGES=(
   zlib1g-dev libzstd-dev
   libopenmpi-dev openmpi-bin
   libzmq3-dev cppzmq-dev
+  libsodium-dev                             # SHA-256 of TorchScript archives (core/crypto.h)
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch time                        # tests: TorchScript models; bench/: PyTorch loop, peak memory

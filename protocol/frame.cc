@@ -9,7 +9,7 @@ namespace {
 
 bool known_kind(uint8_t k) {
   return k >= static_cast<uint8_t>(FrameKind::kModel) &&
-         k <= static_cast<uint8_t>(FrameKind::kSeededModel);
+         k <= static_cast<uint8_t>(FrameKind::kCode);
 }
 
 }  // namespace
@@ -27,6 +27,7 @@ const char* frame_kind_name(FrameKind kind) {
     case FrameKind::kClientState: return "client-state";
     case FrameKind::kFailure: return "failure";
     case FrameKind::kSeededModel: return "seeded-model";
+    case FrameKind::kCode: return "code";
   }
   return "unknown";
 }

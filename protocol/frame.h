@@ -55,6 +55,7 @@ enum class FrameKind : uint8_t {
   kClientState = 9, // clients' error-feedback state, beside a checkpoint (simulation)
   kFailure = 10,    // a client could not do its task (+ why): counted, never waited for
   kSeededModel = 11,  // the initial model as its seed, then deltas (+ task)
+  kCode = 12,       // the model's code (a TorchScript archive) before a worker's first model
 };
 const char* frame_kind_name(FrameKind kind);
 

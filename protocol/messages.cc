@@ -156,4 +156,32 @@ bool UpdateMeta::read(ByteReader& r) {
          r.get_f32(&seconds_decode) && r.get_f32(&seconds_encode) && r.get_u32(&base_crc);
 }
 
+void ModelCode::write(ByteWriter& w) const {
+  const auto digest = sha256(*archive);
+  w.put_bytes(digest.data(), digest.size());
+  w.put_bytes(archive->data(), archive->size());
+}
+
+bool ModelCode::read(ByteReader& r) {
+  Sha256 declared;
+  if (!r.get_bytes(declared.data(), declared.size())) return false;
+  const size_t n = r.remaining();
+  if (n == 0 || n > kMaxModelCodeBytes) return false;
+  const auto* bytes = r.take(n);
+  auto code = std::make_shared<std::string>(reinterpret_cast<const char*>(bytes), n);
+  if (sha256(*code) != declared) return false;
+  archive = std::move(code);
+  return true;
+}
+
+Bytes ModelCode::frame(uint32_t round) const {
+  Bytes payload;
+  ByteWriter w(&payload);
+  write(w);
+  FrameHeader h;
+  h.kind = FrameKind::kCode;
+  h.round = round;
+  return encode_frame(h, payload);
+}
+
 }  // namespace xfed::protocol

@@ -8,15 +8,18 @@
 //   plan   : pruning::StructurePlan                             coordinator -> worker
 //   control: ControlMessage                                     coordinator <-> worker
 //   failure: TaskFailure                                        client -> coordinator
+//   code   : ModelCode (a TorchScript archive)                  coordinator -> worker
 // All fields little-endian via core/coding.h; readers are bounds-checked and return false
 // on truncation, which the caller reports with the peer's name.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "compression/pipeline.h"
 #include "core/coding.h"
+#include "core/crypto.h"
 #include "core/train_options.h"
 
 namespace xfed::protocol {
@@ -107,6 +110,24 @@ struct TaskFailure {
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);
+};
+
+// The model's code: the TorchScript archive of `--model torchscript:FILE.pt`, sent once to
+// each worker that does not hold it, before its first model frame (a frame like any other:
+// CRC-checked, chunked by the edge transport, within max_frame_bytes). Payload: the
+// archive's SHA-256 (32 bytes), then the archive to the end. read() checks the digest, so a
+// worker knows what it runs (and may pin it); the archive is code, run only from the
+// authenticated coordinator.
+constexpr uint64_t kMaxModelCodeBytes = uint64_t{256} << 20;
+
+struct ModelCode {
+  std::shared_ptr<const std::string> archive;
+
+  void write(ByteWriter& w) const;
+  // False on truncation, an empty or oversized archive, or a digest that does not match.
+  [[nodiscard]] bool read(ByteReader& r);
+  // A whole code frame (header: kind code, round, sender 0).
+  Bytes frame(uint32_t round) const;
 };
 
 }  // namespace xfed::protocol

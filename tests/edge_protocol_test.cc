@@ -31,6 +31,30 @@ TEST(EdgeAdmission, AnIntroductionRoundTripsAndMalformedOnesAreErrors) {
     EXPECT_FALSE(decode_introduction(Bytes(bad.begin(), bad.end())).is_ok()) << bad;
 }
 
+// A worker started without the TorchScript file says so, and runs whatever archive the
+// coordinator has (its --model value a pattern, core/run_identity.h) or the one it pins.
+TEST(EdgeAdmission, AWorkerWithoutTheArchiveWantsTheCodeAndMatchesAnyOrItsPinnedArchive) {
+  const std::string coordinator = "--model=torchscript sha256=ab12\n" + kIdentity;
+  const auto wanting = encode_introduction({{0}, "--model=torchscript sha256=*\n" + kIdentity, true});
+  const auto back = decode_introduction(wanting);
+  ASSERT_TRUE(back.is_ok()) << back.message();
+  EXPECT_TRUE(back.value().wants_code);
+  EXPECT_EQ(back.value().run_identity, "--model=torchscript sha256=*\n" + kIdentity);
+  EXPECT_FALSE(decode_introduction(introduction({0})).value().wants_code);
+  EdgeAdmission admission(6, coordinator);
+  EXPECT_EQ(admission.admit(1, wanting), "");
+  EXPECT_EQ(admission.admit(2, introduction({1}, coordinator)), "") << "a worker with the file itself";
+  EXPECT_EQ(admission.admit(3, encode_introduction({{2}, coordinator, true})), "") << "pinned to the same archive";
+  EXPECT_TRUE(admission.wants_code(1));
+  EXPECT_FALSE(admission.wants_code(2));
+  EXPECT_TRUE(admission.wants_code(3));
+  EXPECT_FALSE(admission.wants_code(4)) << "never admitted";
+  const auto pinned_other = encode_introduction({{3}, "--model=torchscript sha256=cd34\n" + kIdentity, true});
+  EXPECT_NE(admission.admit(4, pinned_other).find("--model is 'torchscript sha256=cd34' on worker 4"), std::string::npos);
+  EXPECT_EQ(admission.admit(1, introduction({0}, coordinator)), "") << "back with the file: no code now";
+  EXPECT_FALSE(admission.wants_code(1));
+}
+
 TEST(EdgeAdmission, AdmitsMatchingWorkersAndRoutesTheirClients) {
   EdgeAdmission admission(6, kIdentity);
   EXPECT_EQ(admission.admit(1, introduction({0, 2})), "");

@@ -9,6 +9,8 @@
 #include <regex>
 #include <string>
 
+#include "core/crypto.h"
+#include "core/file_io.h"
 #include "tests/edge_fixture.h"
 #include "tests/torchscript_models.h"
 
@@ -103,6 +105,45 @@ TEST_F(Extension, AScriptedModelGivesOneModelOnEveryTransport) {
   expect_one_model("--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 4 "
                    "--fraction 0.5 --compress topk:0.1,qsgd:4,zstd --downlink qsgd:8 --model torchscript:" +
                    dir_.file("mlp.pt") + " ");
+}
+
+// Workers without the file: the coordinator sends its archive once to each that asks (one
+// runs any archive, one pins its SHA-256), not to the worker that has the file; the model is
+// the one simulate gives. A worker pinned to another archive is refused before round 1.
+TEST_F(Extension, AScriptedModelTravelsToWorkersWithoutTheFile) {
+  ASSERT_TRUE(export_test_models(dir_.path()));
+  const auto archive = read_file_bytes(dir_.file("mlp.pt"), 1 << 30);
+  ASSERT_TRUE(archive.is_ok());
+  const std::string hash = hex_of(sha256(archive.value().data(), archive.value().size()));
+  const std::string run = "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 3 "
+                          "--fraction 0.5 --compress topk:0.1,qsgd:4,zstd ";
+  const std::string with_file = run + "--model torchscript:" + dir_.file("mlp.pt") + " ";
+  const auto sim = simulate(with_file, "sim.jsonl");
+  ASSERT_FALSE(sim.empty());
+  authorize(3);
+  auto co = coordinator(with_file + "--metrics " + dir_.file("edge.jsonl"));
+  auto w1 = worker("w1", "0,3,6", run + "--model torchscript");
+  auto w2 = worker("w2", "1,4,7", run + "--model torchscript --model-sha256 " + hash);
+  auto w3 = worker("w3", "2,5", with_file);
+  expect_exit(*co, 0, "coordinator");
+  for (auto* w : {w1.get(), w2.get(), w3.get()}) expect_exit(*w, 0, "worker");
+  EXPECT_EQ(checksum_of(dir_.file("edge.jsonl")), sim);
+  int64_t code_bytes = 0;
+  for (const auto& round : read_jsonl(dir_.file("edge.jsonl")))
+    if (round.contains("bytes_down_code")) code_bytes += round["bytes_down_code"].get<int64_t>();
+  const int64_t one_frame = 36 + 32 + static_cast<int64_t>(archive.value().size());  // header, digest, archive
+  EXPECT_EQ(code_bytes, 2 * one_frame) << "w1 and w2 once each, w3 never";
+  EXPECT_NE(w1->output().find("runs the coordinator's TorchScript archive, " +
+                              std::to_string(archive.value().size()) + " bytes, sha256 " + hash),
+            std::string::npos) << w1->output();
+
+  authorize(1);
+  auto co2 = coordinator(with_file + "--wait-workers 60", "coordinator2.log");
+  auto other = worker("w1", "0", run + "--model torchscript --model-sha256 " + std::string(64, 'a'));
+  expect_exit(*other, 2, "worker pinned to another archive");
+  EXPECT_NE(other->output().find("--model is 'torchscript sha256=" + std::string(64, 'a') + "' on worker 1 and "
+                                 "'torchscript sha256=" + hash + "' on the coordinator"),
+            std::string::npos) << other->output();
 }
 
 TEST_F(Extension, AUserDatasetTrainsAndGivesOneModelUnderMpi) {

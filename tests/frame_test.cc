@@ -87,6 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
         Corruption{"magic", [](Bytes& b) { b[0] = 'Y'; }, "bad magic"},
         Corruption{"version", [](Bytes& b) { b[4] = 99; }, "unsupported frame format version 99"},
         Corruption{"kind", [](Bytes& b) { b[6] = 200; }, "unknown frame kind 200"},
+        Corruption{"kind_after_the_last", [](Bytes& b) { b[6] = 13; }, "unknown frame kind 13"},
         Corruption{"codec", [](Bytes& b) { b[36] = 250; }, "unknown codec id 250"},
         Corruption{"checksum", [](Bytes& b) { b.back() ^= 1; }, "payload checksum mismatch"},
         Corruption{"truncated_payload", [](Bytes& b) { b.pop_back(); }, "payload length 4 but 3"},
@@ -231,6 +232,43 @@ TEST(ControlMessage, EveryCommandRoundTripsAndMalformedOnesAreRefused) {
     ControlMessage m;
     EXPECT_FALSE(m.read(r)) << int(unknown);
   }
+}
+
+// The payload is the archive's SHA-256 then the archive: written by hand here, so that the
+// layout is pinned; a digest that does not match the bytes, an empty archive or a cut
+// digest are refused.
+TEST(ModelCode, IsTheDigestThenTheArchiveAndTheDigestIsChecked) {
+  const std::string archive = "PK\x03\x04 not a real archive";
+  const auto digest = sha256(archive);
+  Bytes expected(digest.begin(), digest.end());
+  expected.insert(expected.end(), archive.begin(), archive.end());
+  Bytes written;
+  ByteWriter w(&written);
+  ModelCode{std::make_shared<const std::string>(archive)}.write(w);
+  EXPECT_EQ(written, expected);
+  ByteReader r(written);
+  ModelCode back;
+  ASSERT_TRUE(back.read(r));
+  EXPECT_EQ(*back.archive, archive);
+
+  auto tampered = written;
+  tampered.back() ^= 1;
+  ByteReader rt(tampered);
+  EXPECT_FALSE(ModelCode{}.read(rt)) << "one bit of the archive changed";
+  const Bytes digest_only(digest.begin(), digest.end());
+  ByteReader re(digest_only);
+  EXPECT_FALSE(ModelCode{}.read(re)) << "an empty archive";
+  const Bytes cut(digest.begin(), digest.begin() + 20);
+  ByteReader rc(cut);
+  EXPECT_FALSE(ModelCode{}.read(rc)) << "a cut digest";
+
+  const auto frame = decode_frame(ModelCode{std::make_shared<const std::string>(archive)}.frame(3));
+  ASSERT_TRUE(frame.is_ok()) << frame.message();
+  EXPECT_EQ(frame.value().header.kind, FrameKind::kCode);
+  EXPECT_EQ(std::string(frame_kind_name(FrameKind::kCode)), "code");
+  auto fr = frame.value().payload_reader();
+  ASSERT_TRUE(back.read(fr));
+  EXPECT_EQ(*back.archive, archive);
 }
 
 }  // namespace

@@ -36,6 +36,19 @@ TEST(RunIdentity, ValuesMayHoldEqualsSigns) {
   EXPECT_EQ(d->reference_value, "di:every=2");
 }
 
+TEST(RunIdentity, AnOtherValueEndingInEqualsStarStandsForAnyValueWithItsPrefix) {
+  const std::string coordinator = "--model=torchscript sha256=ab12\n--lr=0.1\n";
+  EXPECT_FALSE(first_difference(coordinator, "--model=torchscript sha256=*\n--lr=0.1\n"));
+  const auto other_family = first_difference("--model=mlp\n", "--model=torchscript sha256=*\n");
+  ASSERT_TRUE(other_family);
+  EXPECT_EQ(other_family->other_value, "torchscript sha256=*");
+  EXPECT_TRUE(first_difference("--model=torchscript sha256=ab12\n", "--model=torchscript sha256=ab13\n"));
+  EXPECT_TRUE(first_difference("--model=torchscript sha256=*\n", "--model=torchscript sha256=ab12\n"))
+      << "only the other identity's value is a pattern";
+  EXPECT_TRUE(first_difference("--data-dir=/data/a\n", "--data-dir=/data/*\n")) << "no '=' before the '*'";
+  EXPECT_TRUE(first_difference("--model=x\n", "--model=*\n")) << "the prefix must end in '='";
+}
+
 TEST(RunIdentity, WithoutKeyDropsThatLineOnly) {
   EXPECT_EQ(without_key("xfed=0.2.0\n--lr=0.1\n--prune=di:every=2\n", "xfed"), "--lr=0.1\n--prune=di:every=2\n");
   EXPECT_EQ(without_key("--lr=0.1\n", "xfed"), "--lr=0.1\n") << "an identity without it (an older checkpoint)";

@@ -240,3 +240,60 @@ TEST(Simulation, ManyClientsFewSampled) {
 
 }  // namespace
 }  // namespace xfed
+
+namespace xfed {
+namespace {
+
+// The code frame (a TorchScript archive, protocol::ModelCode) from a stand-in coordinator:
+// a worker hands code to options.accept_code and serves on; code it refuses, code whose
+// digest does not match, or code with no acceptor ends its run with a usage error naming why.
+Status worker_given_code(const std::vector<Bytes>& frames, bool with_acceptor, std::vector<std::string>* taken) {
+  auto setup = app::make_run_setup(testing::small_config());
+  auto hub = std::make_shared<transport::InProcHub>(2);
+  auto options = app::worker_options(setup, nullptr, "");
+  if (with_acceptor)
+    options.accept_code = [taken](std::shared_ptr<const std::string> archive) {
+      if (*archive != "good archive") return Status::usage("not the pinned archive");
+      taken->push_back(*archive);
+      return Status::ok();
+    };
+  auto t1 = transport::make_inproc_transport({hub, 1});
+  Status result;
+  std::thread worker([&] { result = worker::Worker(*t1, setup.clients, options).run(); });
+  auto t0 = transport::make_inproc_transport({hub, 0});
+  for (const auto& f : frames) EXPECT_TRUE(t0->send(1, f));
+  EXPECT_TRUE(t0->send(1, protocol::ControlMessage{protocol::ControlCommand::kShutdown, ""}.frame(0, 0)));
+  worker.join();
+  return result;
+}
+
+Bytes code_frame(const std::string& archive) {
+  return protocol::ModelCode{std::make_shared<const std::string>(archive)}.frame(1);
+}
+
+TEST(WorkerCode, TakesTheCodeItAcceptsAndEndsOnCodeItRefuses) {
+  std::vector<std::string> taken;
+  EXPECT_TRUE(worker_given_code({code_frame("good archive")}, true, &taken));
+  EXPECT_EQ(taken, std::vector<std::string>{"good archive"});
+
+  const auto refused = worker_given_code({code_frame("good archive"), code_frame("evil archive")}, true, &taken);
+  EXPECT_EQ(refused.code(), StatusCode::kUsage);
+  EXPECT_EQ(refused.message(), "worker 1: not the pinned archive");
+
+  Bytes payload(32, 0);  // a digest of zeros before the archive
+  const std::string archive = "good archive";
+  payload.insert(payload.end(), archive.begin(), archive.end());
+  protocol::FrameHeader h;
+  h.kind = protocol::FrameKind::kCode;
+  const auto forged = worker_given_code({protocol::encode_frame(h, payload)}, true, &taken);
+  EXPECT_EQ(forged.code(), StatusCode::kUsage);
+  EXPECT_NE(forged.message().find("its SHA-256 differs"), std::string::npos) << forged.message();
+  EXPECT_EQ(taken.size(), 2u) << "the forged code never reached the acceptor";
+
+  const auto unasked = worker_given_code({code_frame("good archive")}, false, &taken);
+  EXPECT_NE(unasked.message().find("the coordinator sent model code, which this worker does not take"),
+            std::string::npos) << unasked.message();
+}
+
+}  // namespace
+}  // namespace xfed

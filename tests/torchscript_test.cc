@@ -84,8 +84,77 @@ TEST_F(TorchScript, WhatCannotRunIsRefusedBeforeRoundOneWithOneLine) {
            {model("three_channels.pt"), "its forward on a batch of shape 2x1x28x28 fails"},
            {model("nan_weights.pt"), "weight fc2_bias is not finite"},
            {model("mlp.pt") + "--prune di:target=0.5", "is trained and compressed, not pruned"},
-           {model("mlp.pt") + "--save-model " + dir_->file("m.xfed"), "not supported yet"}})
+           {"--model torchscript ", "--model torchscript: only an edge worker (xfed worker) runs the archive its "
+                                    "coordinator sends; give the file: --model torchscript:FILE.pt"},
+           {model("mlp.pt") + "--model-sha256 " + std::string(64, '0'),
+            "mlp.pt: the archive's SHA-256 is "},
+           {model("mlp.pt") + "--model-sha256 0123", "--model-sha256 '0123': expected the archive's SHA-256, 64 hex digits"},
+           {"--model mlp --model-sha256 " + std::string(64, '0'), "pins a TorchScript archive, but --model is 'mlp'"}})
     expect_usage_error(sim + args, words);
+  expect_usage_error("eval --dataset synthetic --synthetic-train 2400 --synthetic-test 400 --load-model " +
+                         dir_->file("nan_weights.pt"),
+                     "--load-model " + dir_->file("nan_weights.pt") + ": weight fc2_bias is not finite");
+}
+
+// --save-model of a scripted model writes the archive with the trained weights and
+// BatchNorm's running statistics (and the .json): `xfed eval` gives the run's final
+// accuracy from it, and Python's torch.jit.load reads it, in eval mode.
+TEST_F(TorchScript, ASavedScriptedModelHoldsItsTrainingForXfedEvalAndPython) {
+  const std::string saved = dir_->file("trained.pt");
+  const auto r = run_command(std::string(XFED_BINARY) + " simulate " + kData + model("bn_cnn.pt") +
+                                 "--rounds 2 --synthetic-noise 2 --save-model " + saved,
+                             300);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto summary = read_jsonl(saved + ".json").back();
+  const auto eval = run_command(std::string(XFED_BINARY) +
+                                    " eval --dataset synthetic --synthetic-train 2400 --synthetic-test 400 "
+                                    "--synthetic-noise 2 --load-model " + saved,
+                                300);
+  ASSERT_EQ(eval.code, 0) << eval.out;
+  const auto evaluated = nlohmann::json::parse(eval.out.substr(eval.out.find('{')));
+  EXPECT_EQ(evaluated["test_accuracy"].get<double>(), summary["test_accuracy"].get<double>())
+      << "the same weights on the same test set";
+  EXPECT_EQ(evaluated["params"].get<int64_t>(), summary["params"].get<int64_t>());
+  const auto python = run_command(
+      "/usr/bin/python3 -c \"import sys, torch; a = torch.jit.load(sys.argv[1]); b = torch.jit.load(sys.argv[2]); "
+      "trained = any(bool((x != y).any()) for x, y in zip(a.parameters(), b.parameters())); "
+      "bn = dict(a.named_buffers()); "
+      "print('training', a.training, 'shape', list(a(torch.zeros(2, 1, 28, 28)).shape), 'trained', trained, "
+      "'bn', bool(bn['1.running_mean'].abs().sum() > 0))\" " +
+          saved + " " + dir_->file("bn_cnn.pt"),
+      120);
+  ASSERT_EQ(python.code, 0) << python.out;
+  EXPECT_NE(python.out.find("training False shape [2, 10] trained True bn True"), std::string::npos) << python.out;
+}
+
+// From a Python file to a run: launch/export_model.py scripts (or traces) a class of
+// examples/pytorch/lenet.py, and what xfed could not run is refused there, in one line.
+TEST_F(TorchScript, ExportModelTurnsAPythonClassIntoAnArchiveXfedTrains) {
+  const std::string exporter = "/usr/bin/python3 " XFED_SOURCE_DIR "/launch/export_model.py " XFED_SOURCE_DIR
+                               "/examples/pytorch/lenet.py:";
+  const auto scripted = run_command(exporter + "LeNet5 --input-shape 1x28x28 --out " + dir_->file("lenet5.pt"), 120);
+  ASSERT_EQ(scripted.code, 0) << scripted.out;
+  EXPECT_NE(scripted.out.find("scripted"), std::string::npos) << scripted.out;
+  const auto traced =
+      run_command(exporter + "LeNet300100 --trace --input-shape 1x28x28 --out " + dir_->file("lenet300.pt"), 120);
+  ASSERT_EQ(traced.code, 0) << traced.out;
+  EXPECT_NE(traced.out.find("traced"), std::string::npos) << traced.out;
+  for (const auto& [file, params] : std::vector<std::pair<std::string, int64_t>>{
+           {"lenet5.pt", (20 * 25 + 20) + (50 * 20 * 25 + 50) + (800 * 500 + 500) + (500 * 10 + 10)},
+           {"lenet300.pt", (784 * 300 + 300) + (300 * 100 + 100) + (100 * 10 + 10)}}) {
+    const std::string metrics = dir_->file(file + ".jsonl");
+    ASSERT_FALSE(checksum_after(std::string(XFED_BINARY) + " simulate " + kData + model(file) + "--rounds 1", metrics)
+                     .empty());
+    EXPECT_EQ(read_jsonl(metrics).back()["params"].get<int64_t>(), params) << file;
+  }
+  const auto refused = run_command(exporter + "LeNet5 --input-shape 3x32x32 --out " + dir_->file("x.pt"), 120);
+  EXPECT_EQ(refused.code, 2) << refused.out;
+  EXPECT_NE(refused.out.find("export_model.py: forward on a batch of 2x3x32x32 failed: RuntimeError: Given groups=1"),
+            std::string::npos)
+      << refused.out;
+  const auto no_class = run_command(exporter + "LeNet6 --input-shape 1x28x28 --out " + dir_->file("x.pt"), 120);
+  EXPECT_EQ(no_class.code, 2) << no_class.out;
+  EXPECT_NE(no_class.out.find("lenet.py defines no 'LeNet6'"), std::string::npos) << no_class.out;
 }
 
 }  // namespace

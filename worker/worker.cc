@@ -79,6 +79,13 @@ Status Worker::run() {
       if (auto st = handle_plan(frame.value()); !st) log_warning(me + ": bad plan: " + st.message());
       continue;
     }
+    if (kind == FrameKind::kCode) {
+      if (auto st = handle_code(frame.value()); !st) {
+        finish_running_tasks();
+        return Status::usage(me + ": " + st.message());
+      }
+      continue;
+    }
     if (kind != FrameKind::kModel && kind != FrameKind::kDelta && kind != FrameKind::kSeededModel) {
       log_warning(me + ": ignored unexpected " +
                   std::string(protocol::frame_kind_name(kind)) + " frame");
@@ -104,6 +111,14 @@ Status Worker::run() {
       run_job(job, net_);
     }
   }
+}
+
+Status Worker::handle_code(const Frame& frame) {
+  protocol::ModelCode code;
+  auto r = frame.payload_reader();
+  if (!code.read(r)) return Status::corruption("a code frame that does not decode (truncated, empty, or its SHA-256 differs)");
+  if (!options_.accept_code) return Status::usage("the coordinator sent model code, which this worker does not take");
+  return options_.accept_code(code.archive);
 }
 
 void Worker::send_failure(const protocol::FrameHeader& task, const protocol::TaskFailure& failure) {

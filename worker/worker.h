@@ -17,7 +17,8 @@
 // Every task gets an answer: a task the worker cannot do (undecodable, a client it does not
 // hold, training that diverged to NaN, an exception) is answered with a failure frame naming
 // the reason, so the coordinator counts it instead of waiting. Frames that are not tasks and
-// cannot be decoded are logged and dropped.
+// cannot be decoded are logged and dropped. A code frame (the TorchScript archive, before
+// the first model) goes to options.accept_code; code it refuses ends the worker.
 // Threads: with `threads` > 1 the worker decodes frames on its own thread and trains the
 // tasks on a TaskPool (task_pool.h), each thread with its own model instance, so a rank of a
 // multi-process run trains several clients at once. Every task trains from an immutable
@@ -72,6 +73,10 @@ struct WorkerOptions {
   // Why the caller could not restore it (empty: it could): the answer to the configuration
   // check, which refuses the resume.
   std::string resume_failure;
+  // Takes the model's code the coordinator sent (protocol::ModelCode, digest checked), or
+  // says why not: then run() ends with that usage error (a worker runs only code it accepts).
+  // Null: this worker takes no code.
+  std::function<Status(std::shared_ptr<const std::string> archive)> accept_code;
 };
 
 class Worker {
@@ -109,6 +114,8 @@ class Worker {
   Result<Bytes> gather_stats(const Job& job, NetImpl& net);
   Status handle_plan(const protocol::Frame& frame);
   Status restructure_view(const pruning::StructurePlan& plan, int64_t version);
+  // The model's code; an error when this worker does not take it.
+  Status handle_code(const protocol::Frame& frame);
   // A control frame; false when it says shut down.
   bool handle_control(const protocol::Frame& frame);
   void save_client_state(uint32_t round);

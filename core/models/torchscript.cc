@@ -6,6 +6,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/check.h"
+
 namespace xfed {
 namespace {
 
@@ -46,6 +48,7 @@ class TorchScriptNetImpl : public NetImpl {
 
 struct Registered {
   std::mutex mu;
+  bool family = false;
   std::shared_ptr<const std::string> archive;
 };
 
@@ -56,28 +59,42 @@ Registered& registered() {
 
 }  // namespace
 
-Status register_torchscript_family(std::shared_ptr<const std::string> archive, const std::string& source) {
+Status register_torchscript_family() {
   auto& r = registered();
   std::lock_guard<std::mutex> lock(r.mu);
+  if (r.family) return Status::ok();
+  auto st = register_model(kTorchScriptFamily, [](const ModelSpec& spec) -> Net {
+    const auto archive = torchscript_archive();
+    XFED_CHECK(archive != nullptr, "no TorchScript archive yet (a worker gets it from its coordinator with "
+                                   "the first model)");
+    return std::make_shared<TorchScriptNetImpl>(spec, *archive);
+  });
+  r.family = static_cast<bool>(st);
+  return st;
+}
+
+Status set_torchscript_archive(std::shared_ptr<const std::string> archive, const std::string& source) {
+  auto& r = registered();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (archive->size() > kMaxTorchScriptBytes)
+    return Status::usage(source + ": " + std::to_string(archive->size()) + " bytes, more than the " +
+                         std::to_string(kMaxTorchScriptBytes >> 20) + " MiB a TorchScript archive may have");
   if (r.archive) {
     if (*r.archive == *archive) return Status::ok();
     return Status::usage(source + ": this process runs another TorchScript archive already");
   }
-  auto st = register_model(kTorchScriptFamily, [archive](const ModelSpec& spec) -> Net {
-    return std::make_shared<TorchScriptNetImpl>(spec, *archive);
-  });
-  if (!st) return st;
   r.archive = std::move(archive);
   return Status::ok();
 }
 
+std::shared_ptr<const std::string> torchscript_archive() {
+  auto& r = registered();
+  std::lock_guard<std::mutex> lock(r.mu);
+  return r.archive;
+}
+
 Status check_torchscript_model(const ModelSpec& spec, const std::string& source) {
-  std::shared_ptr<const std::string> archive;
-  {
-    auto& r = registered();
-    std::lock_guard<std::mutex> lock(r.mu);
-    archive = r.archive;
-  }
+  const auto archive = torchscript_archive();
   if (!archive) return Status::usage(source + ": no TorchScript archive registered");
   std::unique_ptr<TorchScriptNetImpl> net;
   try {
@@ -106,6 +123,16 @@ Status check_torchscript_model(const ModelSpec& spec, const std::string& source)
     return Status::usage(source + ": " + where + " fails (" + first_line(e.what()) + ")");
   }
   return Status::ok();
+}
+
+Result<std::string> torchscript_archive_with_state(NetImpl& net) {
+  auto* scripted = dynamic_cast<TorchScriptNetImpl*>(&net);
+  if (!scripted) return Status::error("model " + net.spec().arch + " is not a TorchScript model");
+  auto module = scripted->module().clone();  // the clone's tensors are copies: eval() leaves the run alone
+  module.eval();
+  std::ostringstream out;
+  module.save(out);
+  return out.str();
 }
 
 }  // namespace xfed

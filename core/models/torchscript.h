@@ -3,7 +3,8 @@
 // statistics) are the model state, registered under their names with '.' written '_', and
 // shared with the module, so that what xfed writes into the state is what the script
 // computes with; training runs the scripted forward with autograd (worker/local_trainer.h).
-// Not prunable: it describes no prunable layers.
+// Not prunable: it describes no prunable layers. The archive is code: a worker gets it
+// from its coordinator (protocol::ModelCode) or reads its own file.
 #pragma once
 
 #include <memory>
@@ -16,13 +17,24 @@ namespace xfed {
 constexpr const char* kTorchScriptFamily = "torchscript";
 constexpr uint64_t kMaxTorchScriptBytes = uint64_t{256} << 20;
 
-// Registers the family `torchscript`, whose models are loaded from `archive` (the file's
-// bytes), once per process: another archive later is refused. `source` names it in errors.
-Status register_torchscript_family(std::shared_ptr<const std::string> archive, const std::string& source);
+// Registers the family `torchscript` (idempotent), whose models are loaded from this
+// process's archive. A worker registers it before its archive comes from the coordinator;
+// building a model until then is an error that says so.
+Status register_torchscript_family();
+// Sets this process's archive, once: the same bytes again are fine, another archive is
+// refused (a process runs one model's code). `source` names it in errors.
+Status set_torchscript_archive(std::shared_ptr<const std::string> archive, const std::string& source);
+// This process's archive; null until set.
+std::shared_ptr<const std::string> torchscript_archive();
 
 // The checks before round 1, each a one-line usage error naming `source`: the archive loads
 // as TorchScript, has a forward, whose output on a batch of two zero inputs of the spec's
 // shape is a float tensor [2, classes], and its weights are finite.
 Status check_torchscript_model(const ModelSpec& spec, const std::string& source);
+
+// A TorchScript archive of `net` (a model of this family) with its current weights and
+// buffers, in eval mode: what --save-model writes, loadable by torch.jit.load and by
+// `xfed eval`. An error if `net` is not a TorchScript model.
+Result<std::string> torchscript_archive_with_state(NetImpl& net);
 
 }  // namespace xfed

@@ -99,7 +99,11 @@ void frames_and_pipelines() {
   Bytes check;
   ByteWriter kw(&check);
   protocol::ControlMessage{protocol::ControlCommand::kCheckConfig, "--dataset=synthetic\n--lr=0.05\n"}.write(kw);
-  seed("messages", n, check);
+  seed("messages", n++, check);
+  Bytes code;  // a digest and bytes that match it (not a real archive: the decoder checks the digest only)
+  ByteWriter codew(&code);
+  protocol::ModelCode{std::make_shared<const std::string>("PK\x03\x04 an archive's first bytes")}.write(codew);
+  seed("messages", n, code);
 }
 
 void files() {
@@ -159,6 +163,8 @@ void edge() {
   const auto introduction = app::encode_introduction({{0, 3, 7}, "--lr=0.05\n"});
   seed("edge", 2, transport::encode_hello({"0N?AgNxl^4h^jC091vIrenig^M4XF@s&B2&cap.#", introduction}));
   seed("edge", 3, transport::encode_welcome({2, 5}));
+  const auto wants_code = app::encode_introduction({{}, "--model=torchscript sha256=*\n", true});
+  seed("edge", 4, transport::encode_hello({"0N?AgNxl^4h^jC091vIrenig^M4XF@s&B2&cap.#", wants_code}));
 #endif
 }
 
