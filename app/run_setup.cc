@@ -10,6 +10,7 @@
 #include "app/resume_check.h"
 #include "compression/pipeline.h"
 #include "core/file_io.h"
+#include "core/log.h"
 #include "core/models/torchscript.h"
 #include "core/parse.h"
 #include "core/rng.h"
@@ -37,11 +38,12 @@ void check_scripted_run(const RunConfig& c, const ModelSpec& spec, const ModelCh
   if (model.from_coordinator && !edge_worker)
     throw UsageError("--model torchscript: only an edge worker (xfed worker) runs the archive its coordinator "
                      "sends; give the file: --model torchscript:FILE.pt");
-  if (!model.from_coordinator)
-    if (auto st = check_torchscript_model(spec, "--model " + c.model); !st) throw UsageError(st.message());
   if (c.prune != "none")
     throw UsageError("--prune " + c.prune + ": a TorchScript model (--model " + c.model +
                      ") is trained and compressed, not pruned");
+  if (model.from_coordinator) return;
+  if (auto st = check_torchscript_model(spec, "--model " + c.model); !st) throw UsageError(st.message());
+  log_info("--model " + c.model + ": " + scripted_structure(*make_model(spec)));
 }
 
 }  // namespace

@@ -63,6 +63,19 @@ bool carries_text(ControlCommand c) {
          c == ControlCommand::kConfigChecked || c == ControlCommand::kResume;
 }
 
+// A message written as the payload of one frame of `kind`.
+template <class Message>
+Bytes message_frame(const Message& m, FrameKind kind, uint32_t round, uint32_t sender) {
+  Bytes payload;
+  ByteWriter w(&payload);
+  m.write(w);
+  FrameHeader h;
+  h.kind = kind;
+  h.round = round;
+  h.sender = sender;
+  return encode_frame(h, payload);
+}
+
 }  // namespace
 
 void TrainTask::write(ByteWriter& w) const {
@@ -132,14 +145,7 @@ bool ControlMessage::read(ByteReader& r) {
 }
 
 Bytes ControlMessage::frame(uint32_t round, uint32_t sender) const {
-  Bytes payload;
-  ByteWriter w(&payload);
-  write(w);
-  FrameHeader h;
-  h.kind = FrameKind::kControl;
-  h.round = round;
-  h.sender = sender;
-  return encode_frame(h, payload);
+  return message_frame(*this, FrameKind::kControl, round, sender);
 }
 
 void UpdateMeta::write(ByteWriter& w) const {
@@ -174,14 +180,6 @@ bool ModelCode::read(ByteReader& r) {
   return true;
 }
 
-Bytes ModelCode::frame(uint32_t round) const {
-  Bytes payload;
-  ByteWriter w(&payload);
-  write(w);
-  FrameHeader h;
-  h.kind = FrameKind::kCode;
-  h.round = round;
-  return encode_frame(h, payload);
-}
+Bytes ModelCode::frame(uint32_t round) const { return message_frame(*this, FrameKind::kCode, round, 0); }
 
 }  // namespace xfed::protocol

@@ -2,7 +2,12 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include <torch/script.h>
+
+#include <sstream>
+
 #include "core/model_state.h"
+#include "core/models/torchscript.h"
 #include "core/synthetic.h"
 #include "worker/local_trainer.h"
 #include "worker/mlp_trainer.h"
@@ -79,6 +84,38 @@ TrainOptions task(double momentum, double wd, double mu, int64_t epochs) {
 INSTANTIATE_TEST_SUITE_P(Tasks, FastMlp,
                          ::testing::Values(task(0.9, 0, 0, 1), task(0, 0, 0, 2),
                                            task(0.9, 1e-3, 0, 1), task(0.5, 0, 0.1, 2)));
+
+// A TorchScript MLP (fc1, fc2, fc3 called in order on the flattened input) takes the fast
+// path, and it computes what autograd on the scripted forward computes.
+TEST(FastMlp, AScriptedMlpMatchesAutogradOnItsScriptStepByStep) {
+  torch::manual_seed(5);
+  torch::jit::Module m("ScriptedMlp");
+  const std::vector<std::pair<int64_t, int64_t>> shapes{{36, 24}, {24, 12}, {12, 10}};
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    torch::jit::Module fc("ScriptedMlpFc" + std::to_string(i));
+    fc.register_parameter("weight", at::randn({shapes[i].second, shapes[i].first}).mul_(0.2).requires_grad_(), false);
+    fc.register_parameter("bias", at::randn({shapes[i].second}).mul_(0.1).requires_grad_(), false);
+    fc.define("def forward(self, x):\n  return torch.linear(x, self.weight, self.bias)\n");
+    m.register_module("fc" + std::to_string(i + 1), fc);
+  }
+  m.define("def forward(self, x):\n  return self.fc3.forward(torch.relu(self.fc2.forward(torch.relu(self.fc1.forward(x.flatten(1))))))\n");
+  std::ostringstream archive;
+  m.save(archive);
+  ASSERT_TRUE(register_torchscript_family().is_ok());
+  ASSERT_TRUE(set_torchscript_archive(std::make_shared<const std::string>(archive.str()), "test").is_ok());
+  const auto spec = make_spec(kTorchScriptFamily, 1, 6, 6, 10).value();
+  const auto data = small_data(130);
+  for (const auto& t : {task(0.9, 1e-3, 0, 1), task(0.5, 0, 0.1, 2)}) {
+    Net fast = make_model(spec), reference = make_model(spec);  // both the archive's weights
+    ASSERT_TRUE(is_plain_mlp(*fast));
+    const auto before = read_state(*fast);
+    const auto a = train_mlp(*fast, data, t);
+    const auto b = train_autograd(*reference, data, t);
+    EXPECT_NEAR(a.mean_loss, b.mean_loss, 1e-5);
+    EXPECT_LT((read_state(*fast) - read_state(*reference)).abs().max().item<float>(), 2e-5);
+    EXPECT_GT((read_state(*fast) - before).abs().max().item<float>(), 1e-3) << "training moved the weights";
+  }
+}
 
 TEST(FastMlp, OnlyPlainMlpsTakeTheFastPath) {
   auto lenet = make_model(make_spec("lenet5", 1, 28, 28, 10).value());

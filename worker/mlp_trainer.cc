@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "core/check.h"
+#include "core/models/torchscript.h"
 
 namespace xfed::worker {
 namespace {
@@ -81,8 +82,9 @@ class MlpStep {
 }  // namespace
 
 bool is_plain_mlp(const NetImpl& net) {
-  return net.spec().arch == "mlp" && net.buffers().empty() &&
-         net.parameters().size() == 2 * (net.spec().widths.size() + 1);
+  const bool builtin = net.spec().arch == "mlp" && net.buffers().empty() &&
+                       net.parameters().size() == 2 * (net.spec().widths.size() + 1);
+  return builtin || is_scripted_mlp(net);
 }
 
 TrainResult train_mlp(NetImpl& net, const Dataset& data, const TrainOptions& task) {

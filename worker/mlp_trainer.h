@@ -14,6 +14,7 @@
 
 namespace xfed::worker {
 
+// The built-in mlp, or a TorchScript model proven to be the same chain (is_scripted_mlp).
 bool is_plain_mlp(const NetImpl& net);
 
 // Precondition: is_plain_mlp(net).

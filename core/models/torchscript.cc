@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/check.h"
+#include "core/models/torchscript_chain.h"
 
 namespace xfed {
 namespace {
@@ -32,6 +33,7 @@ class TorchScriptNetImpl : public NetImpl {
     for (const auto& p : module_.named_parameters(/*recurse=*/true))
       register_parameter(state_name(p.name), p.value, p.value.requires_grad());
     for (const auto& b : module_.named_buffers(/*recurse=*/true)) register_buffer(state_name(b.name), b.value);
+    chain_ = scripted_chain(module_);
   }
   at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>*) override {
     return module_.forward({x}).toTensor();
@@ -41,9 +43,11 @@ class TorchScriptNetImpl : public NetImpl {
     module_.train(on);
   }
   torch::jit::Module& module() { return module_; }
+  const ScriptedChain& chain() const { return chain_; }
 
  private:
   torch::jit::Module module_;
+  ScriptedChain chain_;
 };
 
 struct Registered {
@@ -123,6 +127,31 @@ Status check_torchscript_model(const ModelSpec& spec, const std::string& source)
     return Status::usage(source + ": " + where + " fails (" + first_line(e.what()) + ")");
   }
   return Status::ok();
+}
+
+bool is_scripted_mlp(const NetImpl& net) {
+  const auto* scripted = dynamic_cast<const TorchScriptNetImpl*>(&net);
+  if (!scripted || !scripted->chain().is_linear_relu_chain() || !net.buffers().empty()) return false;
+  std::vector<std::string> expected;  // the linears' weight and bias, in the order they run
+  for (const auto& layer : scripted->chain().layers)
+    if (layer.kind == ChainLayer::Kind::kLinear) {
+      expected.push_back(state_name(layer.module + ".weight"));
+      expected.push_back(state_name(layer.module + ".bias"));
+    }
+  std::vector<std::string> registered;
+  for (const auto& p : net.named_parameters(/*recurse=*/true)) registered.push_back(p.key());
+  return registered == expected;
+}
+
+std::string scripted_structure(const NetImpl& net) {
+  const auto* scripted = dynamic_cast<const TorchScriptNetImpl*>(&net);
+  if (!scripted) return "not a TorchScript model";
+  const auto& chain = scripted->chain();
+  if (!chain.is_chain()) return "not a chain of known layers: " + chain.blocker;
+  std::string text = "a chain of";
+  for (const auto& l : chain.layers) text += " " + l.op.substr(l.op.find(':') + 2) + (l.module.empty() ? "" : "(" + l.module + ")") + ",";
+  text.pop_back();
+  return text + (is_scripted_mlp(net) ? "; the hand-written MLP trainer serves it" : "");
 }
 
 Result<std::string> torchscript_archive_with_state(NetImpl& net) {

@@ -32,6 +32,15 @@ std::shared_ptr<const std::string> torchscript_archive();
 // shape is a float tensor [2, classes], and its weights are finite.
 Status check_torchscript_model(const ModelSpec& spec, const std::string& source);
 
+// Whether `net` is a TorchScript model whose forward is provably flatten, then Linear and
+// ReLU alternating, ending in a Linear (core/models/torchscript_chain.h), with its weights
+// and biases registered in the order they run and no buffers: what the hand-written MLP
+// trainer (worker/mlp_trainer.h) computes exactly.
+bool is_scripted_mlp(const NetImpl& net);
+// One line for the log: the chain xfed proved ("a chain of flatten, linear(fc1), relu, ...")
+// or what blocks the proof.
+std::string scripted_structure(const NetImpl& net);
+
 // A TorchScript archive of `net` (a model of this family) with its current weights and
 // buffers, in eval mode: what --save-model writes, loadable by torch.jit.load and by
 // `xfed eval`. An error if `net` is not a TorchScript model.
