@@ -38,12 +38,19 @@ void check_scripted_run(const RunConfig& c, const ModelSpec& spec, const ModelCh
   if (model.from_coordinator && !edge_worker)
     throw UsageError("--model torchscript: only an edge worker (xfed worker) runs the archive its coordinator "
                      "sends; give the file: --model torchscript:FILE.pt");
-  if (c.prune != "none")
+  if (!c.widths.empty())
+    throw UsageError("--widths " + c.widths + ": a TorchScript model (--model " + c.model +
+                     ") has its archive's widths");
+  if (c.prune.rfind("bn", 0) == 0 || c.prune.rfind("taylor", 0) == 0)
     throw UsageError("--prune " + c.prune + ": a TorchScript model (--model " + c.model +
-                     ") is trained and compressed, not pruned");
-  if (model.from_coordinator) return;
+                     ") is pruned by di, drop, fdr, l1 or random");
+  if (model.from_coordinator) return;  // the coordinator checks its file
   if (auto st = check_torchscript_model(spec, "--model " + c.model); !st) throw UsageError(st.message());
-  log_info("--model " + c.model + ": " + scripted_structure(*make_model(spec)));
+  const auto net = make_model(spec);
+  log_info("--model " + c.model + ": " + scripted_structure(*net));
+  if (c.prune != "none" && net->prunable_layers().empty())
+    throw UsageError("--prune " + c.prune + ": --model " + c.model + " cannot be pruned: " +
+                     scripted_pruning_blocker(*net));
 }
 
 }  // namespace

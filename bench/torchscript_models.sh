@@ -4,9 +4,14 @@
 # built-in `mlp` and `lenet5`, on Fashion-MNIST with the same flags, seed and threads.
 #   1. round time: REPS interleaved runs of TIME_ROUNDS rounds each (built-in, scripted,
 #      built-in, ...), mean seconds of a round (the metrics' `seconds`), and the ratio;
-#   2. accuracy after ACC_ROUNDS rounds for each seed in SEEDS, built-in and scripted.
+#   2. accuracy after ACC_ROUNDS rounds for each seed in SEEDS, built-in and scripted;
+#   3. with PRUNE (a --prune value, "di" by default: 10 % of the params), the same pruned:
+#      accuracy and params after ACC_ROUNDS rounds. The built-in mlp also prunes its input
+#      pixels; a scripted model's prunable layers are its hidden ones (its archive takes
+#      whole images), so PRUNE_SCRIPTED (default: PRUNE) may differ.
 # Usage: bench/torchscript_models.sh [BUILD_DIR]; environment: MODELS ("mlp lenet5"),
-# TIME_ROUNDS (3), REPS (3), ACC_ROUNDS (40), SEEDS ("1 2 3"), FLAGS (extra run flags).
+# TIME_ROUNDS (3), REPS (3), ACC_ROUNDS (40), SEEDS ("1 2 3"), FLAGS (extra run flags),
+# PRUNE ("di"), PRUNE_SCRIPTED, PARTS ("time accuracy prune": which tables).
 # Takes ~10 min for mlp; lenet5 ~15 s a round on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +22,9 @@ REPS="${REPS:-3}"
 ACC_ROUNDS="${ACC_ROUNDS:-40}"
 SEEDS="${SEEDS:-1 2 3}"
 FLAGS="${FLAGS:-}"
+PRUNE="${PRUNE:-di}"
+PARTS="${PARTS:-time accuracy prune}"
+PRUNE_SCRIPTED="${PRUNE_SCRIPTED:-$PRUNE}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
@@ -26,9 +34,11 @@ export_model() {  # MODEL SEED -> $TMP/MODEL-SEED.pt (the seed sets the initial 
     --input-shape 1x28x28 --seed "$2" --out "$TMP/$1-$2.pt" > /dev/null
 }
 
-run() {  # MODEL_FLAG ROUNDS SEED METRICS
+run() {  # MODEL_FLAG ROUNDS SEED METRICS [MORE FLAGS]
+  local model="$1" rounds="$2" seed="$3" metrics="$4"
+  shift 4
   # shellcheck disable=SC2086
-  "$XFED" simulate --quiet --model "$1" --rounds "$2" --seed "$3" --metrics "$4" $FLAGS > /dev/null
+  "$XFED" simulate --quiet --model "$model" --rounds "$rounds" --seed "$seed" --metrics "$metrics" $FLAGS "$@" > /dev/null
 }
 
 mean_round_seconds() {  # METRICS...
@@ -43,6 +53,9 @@ summary() {  # METRICS FIELD
   python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])[sys.argv[2]])" "$1" "$2"
 }
 
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+
+if part time; then
 echo "round time: $REPS interleaved runs of $TIME_ROUNDS rounds, Fashion-MNIST, default flags $FLAGS"
 echo "| model | built-in s/round | scripted s/round | scripted / built-in |"
 echo "|---|---|---|---|"
@@ -56,7 +69,9 @@ for m in $MODELS; do
   s=$(mean_round_seconds "$TMP"/t-"$m"-scripted-*.jsonl)
   echo "| $m | $b | $s | $(python3 -c "print(f'{$s / $b:.3f}')")x |"
 done
+fi
 
+if part accuracy; then
 echo
 echo "accuracy after $ACC_ROUNDS rounds (seeds: $SEEDS)"
 echo "| model | seed | built-in | scripted |"
@@ -69,5 +84,24 @@ for m in $MODELS; do
     printf "| %s | %s | %.2f %% | %.2f %% |\n" "$m" "$seed" \
       "$(python3 -c "print(100 * $(summary "$TMP/a-$m-builtin-$seed.jsonl" final_accuracy))")" \
       "$(python3 -c "print(100 * $(summary "$TMP/a-$m-scripted-$seed.jsonl" final_accuracy))")"
+  done
+done
+fi
+
+part prune || exit 0
+echo
+echo "pruned ($PRUNE; scripted: $PRUNE_SCRIPTED), accuracy and params after $ACC_ROUNDS rounds"
+echo "| model | seed | built-in | params | scripted | params |"
+echo "|---|---|---|---|---|---|"
+for m in $MODELS; do
+  for seed in $SEEDS; do
+    export_model "$m" "$seed"
+    run "$m" "$ACC_ROUNDS" "$seed" "$TMP/p-$m-builtin-$seed.jsonl" --prune "$PRUNE"
+    run "torchscript:$TMP/$m-$seed.pt" "$ACC_ROUNDS" "$seed" "$TMP/p-$m-scripted-$seed.jsonl" --prune "$PRUNE_SCRIPTED"
+    printf "| %s | %s | %.2f %% | %s | %.2f %% | %s |\n" "$m" "$seed" \
+      "$(python3 -c "print(100 * $(summary "$TMP/p-$m-builtin-$seed.jsonl" final_accuracy))")" \
+      "$(summary "$TMP/p-$m-builtin-$seed.jsonl" params)" \
+      "$(python3 -c "print(100 * $(summary "$TMP/p-$m-scripted-$seed.jsonl" final_accuracy))")" \
+      "$(summary "$TMP/p-$m-scripted-$seed.jsonl" params)"
   done
 done

@@ -70,14 +70,12 @@ Status register_model(const std::string& arch, ModelFactory factory, FamilyRules
   return models().add(arch, std::move(factory));
 }
 
-namespace {
-
-// Every model built in this process draws its initial weights from LibTorch's global
-// generator: one lock for all of them, so that a seeded build is never interleaved.
 std::mutex& global_generator_mutex() {
   static std::mutex m;
   return m;
 }
+
+namespace {
 
 Net build_model(const ModelSpec& spec) {
   auto net = models().find(spec.arch, "--model").value_or_throw()(spec);

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ class NetImpl : public torch::nn::Module {
   // Default: widths[i] = kept[i].size() (prunable layer i is width i).
   virtual ModelSpec spec_after(const std::vector<std::vector<int64_t>>& kept) const;
   virtual int64_t flops() const { return 0; }
+  // Whether a training forward draws random numbers from LibTorch's default generator (a
+  // TorchScript dropout): the trainer then gives it a per-task stream (worker/local_trainer.cc).
+  virtual bool draws_random_numbers() const { return false; }
 
   const ModelSpec& spec() const { return spec_; }
   int64_t num_params() const;
@@ -65,6 +69,12 @@ class NetImpl : public torch::nn::Module {
 };
 
 using Net = std::shared_ptr<NetImpl>;
+
+// LibTorch's global (default CPU) generator is shared by every thread of the process:
+// whoever draws from it or sets it (building a model, which draws its initial weights; a
+// TorchScript dropout in training, worker/local_trainer.cc) holds this lock, so that seeded
+// draws are never interleaved.
+std::mutex& global_generator_mutex();
 
 // Builds a freshly initialized model. Initialization draws from LibTorch's global
 // generator: seed it (torch::manual_seed) first where the initial weights matter.

@@ -50,8 +50,8 @@ at::Tensor weight_l1(NetImpl& model, int layer, int64_t units, bool incoming) {
   auto params = model.named_parameters(true);
   auto total = at::zeros({units}, at::kDouble);
   for (const auto& b : model.axis_bindings()) {
-    if (b.layer != layer || b.tensor.size() < 7 || b.tensor.compare(b.tensor.size() - 7, 7, ".weight") != 0)
-      continue;
+    if (b.layer != layer || b.tensor.size() < 6 || b.tensor.compare(b.tensor.size() - 6, 6, "weight") != 0)
+      continue;  // "fc1.weight", or "fc1_weight" as a TorchScript model names its tensors
     const auto& w = params[b.tensor];
     if (w.dim() < 2 || (incoming ? b.dim != 0 : b.dim != 1)) continue;  // skip BN gammas
     auto per = w.detach().abs().transpose(0, b.dim).reshape({w.size(b.dim), -1}).sum(1).to(at::kDouble);

@@ -100,11 +100,14 @@ TEST_F(Extension, AUserCompressionStageGivesOneModelOnEveryTransport) {
 }
 
 // A PyTorch model exported by Python, with the stock binary: each process reads the archive.
+// DI pruning cuts its hidden layer on every party alike (round 2 and 3).
 TEST_F(Extension, AScriptedModelGivesOneModelOnEveryTransport) {
   ASSERT_TRUE(export_test_models(dir_.path()));
   expect_one_model("--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 4 "
                    "--fraction 0.5 --compress topk:0.1,qsgd:4,zstd --downlink qsgd:8 --model torchscript:" +
-                   dir_.file("mlp.pt") + " ");
+                   dir_.file("mlp.pt") + " --prune di:warmup=2,every=1,target=0.5 ");
+  EXPECT_LT(read_jsonl(dir_.file("sim.jsonl")).back()["params"].get<int64_t>(), 784 * 64 + 64 + 64 * 10 + 10)
+      << "pruned";
 }
 
 // Workers without the file: the coordinator sends its archive once to each that asks (one

@@ -7,7 +7,13 @@
 
 #include <cstring>
 
+#include <torch/script.h>
+
+#include <sstream>
+#include <tuple>
+
 #include "core/model_state.h"
+#include "core/models/torchscript.h"
 #include "pruning/planner.h"
 #include "pruning/surgery.h"
 
@@ -45,7 +51,51 @@ void disconnect_pruned(NetImpl& net, const StructurePlan& plan) {
   }
 }
 
-class Surgery : public ::testing::TestWithParam<Case> {};
+// A TorchScript chain written in TorchScript's language: conv(1->6) -> BatchNorm -> ReLU ->
+// max-pool -> flatten -> Linear(96->12) -> ReLU -> Linear(12->10), on 1x10x10 inputs; this
+// process's archive (once).
+torch::jit::Module scripted_part(const std::string& type, const std::string& forward,
+                                 std::vector<std::pair<std::string, at::Tensor>> params,
+                                 std::vector<std::pair<std::string, at::Tensor>> buffers = {}) {
+  torch::jit::Module m(type);
+  m.register_attribute("training", c10::BoolType::get(), true);
+  for (auto& [name, t] : params) m.register_parameter(name, t.requires_grad_(), false);
+  for (auto& [name, t] : buffers) m.register_buffer(name, t);
+  if (!forward.empty()) m.define(forward);
+  return m;
+}
+
+void use_scripted_cnn_archive() {
+  torch::manual_seed(4);
+  auto net = scripted_part("SurgeryCnn", "", {});
+  net.register_module("conv", scripted_part("SurgeryConv",
+                                            "def forward(self, x):\n  return torch.conv2d(x, self.weight, self.bias)\n",
+                                            {{"weight", at::randn({6, 1, 3, 3})}, {"bias", at::randn({6})}}));
+  net.register_module("bn", scripted_part("SurgeryBn",
+                                          "def forward(self, x):\n  return torch.batch_norm(x, self.weight, self.bias, "
+                                          "self.running_mean, self.running_var, self.training, 0.1, 1e-5, False)\n",
+                                          {{"weight", at::rand({6}) + 0.5}, {"bias", at::randn({6})}},
+                                          {{"running_mean", at::zeros({6})}, {"running_var", at::ones({6})}}));
+  for (const auto& [name, in, out] : {std::tuple<std::string, int64_t, int64_t>{"fc1", 96, 12}, {"fc2", 12, 10}})
+    net.register_module(name, scripted_part("Surgery" + name,
+                                            "def forward(self, x):\n  return torch.linear(x, self.weight, self.bias)\n",
+                                            {{"weight", at::randn({out, in}) * 0.3}, {"bias", at::randn({out})}}));
+  net.define(
+      "def forward(self, x):\n"
+      "  h = torch.max_pool2d(torch.relu(self.bn.forward(self.conv.forward(x))), [2, 2])\n"
+      "  return self.fc2.forward(torch.relu(self.fc1.forward(torch.flatten(h, 1))))\n");
+  std::ostringstream archive;
+  net.save(archive);
+  ASSERT_TRUE(register_torchscript_family().is_ok());
+  ASSERT_TRUE(set_torchscript_archive(std::make_shared<const std::string>(archive.str()), "surgery test").is_ok());
+}
+
+class Surgery : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    if (GetParam().arch == kTorchScriptFamily) use_scripted_cnn_archive();
+  }
+};
 
 TEST_P(Surgery, SlimModelComputesWhatTheDisconnectedFullModelComputes) {
   const auto& k = GetParam();
@@ -81,8 +131,30 @@ INSTANTIATE_TEST_SUITE_P(AllModels, Surgery,
                          ::testing::Values(Case{"mlp", 1, 6, 6, {20, 10}},
                                            Case{"lenet5", 1, 28, 28, {8, 12, 30}},
                                            Case{"vgg", 3, 32, 32, {8, 8, 12, 12, 16, 16, 24}},
-                                           Case{"resnet20", 3, 16, 16, {8, 10, 12, 4, 5, 6, 4, 5, 6, 4, 5, 6}}),
+                                           Case{"resnet20", 3, 16, 16, {8, 10, 12, 4, 5, 6, 4, 5, 6, 4, 5, 6}},
+                                           Case{kTorchScriptFamily, 1, 10, 10, {}}),
                          [](const auto& info) { return info.param.arch; });
+
+// A scripted chain's taps are its prunable layers' outputs after their BatchNorm and
+// activation (the class statistics' samples), and the logits are the forward's.
+TEST(Surgery, AScriptedChainIsTappedAfterEachLayersActivation) {
+  use_scripted_cnn_archive();
+  auto net = make_model(make_spec(kTorchScriptFamily, 1, 10, 10, 10).value());
+  net->eval();
+  ASSERT_EQ(net->prunable_layers().size(), 2u);
+  EXPECT_EQ(net->prunable_layers()[0].name, "conv");
+  EXPECT_EQ(net->flops(), 2 * 9 * 6 * 64 + 2 * 96 * 12 + 2 * 12 * 10);
+  torch::NoGradGuard no_grad;
+  const auto x = at::randn({3, 1, 10, 10});
+  std::vector<at::Tensor> taps;
+  const auto logits = net->forward_features(x, &taps);
+  ASSERT_EQ(taps.size(), 2u);
+  EXPECT_EQ(taps[0].sizes(), (at::IntArrayRef{3, 6, 8, 8}));
+  EXPECT_EQ(taps[1].sizes(), (at::IntArrayRef{3, 12}));
+  EXPECT_GE(taps[0].min().item<float>(), 0.f) << "after the ReLU";
+  EXPECT_GT(taps[0].max().item<float>(), 0.f);
+  EXPECT_TRUE(logits.equal(net->forward(x)));
+}
 
 TEST(Surgery, InputPruningComposesAcrossPlans) {
   auto net = make_model(make_spec("mlp", 1, 4, 4, 10, {8, 6}).value());

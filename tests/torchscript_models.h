@@ -1,6 +1,7 @@
 // The TorchScript archives the tests train (tests/torchscript/export_models.py), exported
 // into `dir` by Debian's python3-torch, the same 1.13 as LibTorch: mlp.pt, bn_cnn.pt,
-// wrong_shape.pt, three_channels.pt, nan_weights.pt (inputs 1x28x28, 10 classes).
+// wrong_shape.pt, three_channels.pt, nan_weights.pt, wide_cnn.pt, residual.pt (inputs 1x28x28,
+// 10 classes).
 #pragma once
 
 #include <gtest/gtest.h>

@@ -57,7 +57,8 @@ TEST_F(TorchScript, AScriptedMlpTrainsCompressedAndGivesOneModelUnderSimulateAnd
 
 // BatchNorm's running statistics are model state: aggregated with the weights, and the
 // model learns (less noisy data than the default: at noise 8 this small CNN stays at chance
-// for the first rounds, as the built-in lenet5 does).
+// for the first rounds, as the built-in lenet5 does). Dropout's draws depend on the task's
+// seed alone: one model whatever thread or process trains it.
 TEST_F(TorchScript, ACnnWithBatchNormAndDropoutTrains) {
   const auto sim = checksum_after(std::string(XFED_BINARY) + " simulate " + kData + model("bn_cnn.pt") +
                                       "--rounds 4 --synthetic-noise 2",
@@ -67,6 +68,17 @@ TEST_F(TorchScript, ACnnWithBatchNormAndDropoutTrains) {
   EXPECT_GE(summary["final_accuracy"].get<double>(), 0.5) << "it learned (chance: 0.1)";
   EXPECT_EQ(summary["params"].get<int64_t>(), (4 * 9 + 4) + (4 + 4) + (4 * 13 * 13 * 10 + 10))
       << "conv, BatchNorm's affine weights, linear: the archive's parameters";
+  EXPECT_EQ(checksum_after(std::string(XFED_BINARY) + " simulate --threads 1 " + kData + model("bn_cnn.pt") +
+                               "--rounds 4 --synthetic-noise 2",
+                           dir_->file("cnn1.jsonl")),
+            sim);
+#ifdef XFED_MPIEXEC
+  EXPECT_EQ(checksum_after(std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + XFED_BINARY + " mpi " + kData +
+                               model("bn_cnn.pt") + "--rounds 4 --synthetic-noise 2",
+                           dir_->file("cnn-mpi.jsonl")),
+            sim)
+      << "mpirun -np 3";
+#endif
 }
 
 TEST_F(TorchScript, WhatCannotRunIsRefusedBeforeRoundOneWithOneLine) {
@@ -83,7 +95,8 @@ TEST_F(TorchScript, WhatCannotRunIsRefusedBeforeRoundOneWithOneLine) {
            {model("wrong_shape.pt"), "returns 2x5 float, not float [2, 10] (batch, classes)"},
            {model("three_channels.pt"), "its forward on a batch of shape 2x1x28x28 fails"},
            {model("nan_weights.pt"), "weight fc2_bias is not finite"},
-           {model("mlp.pt") + "--prune di:target=0.5", "is trained and compressed, not pruned"},
+           {model("mlp.pt") + "--prune bn", "--prune bn: a TorchScript model (--model torchscript:"},
+           {model("mlp.pt") + "--widths 10", "--widths 10: a TorchScript model"},
            {"--model torchscript ", "--model torchscript: only an edge worker (xfed worker) runs the archive its "
                                     "coordinator sends; give the file: --model torchscript:FILE.pt"},
            {model("mlp.pt") + "--model-sha256 " + std::string(64, '0'),
@@ -125,6 +138,39 @@ TEST_F(TorchScript, ASavedScriptedModelHoldsItsTrainingForXfedEvalAndPython) {
       120);
   ASSERT_EQ(python.code, 0) << python.out;
   EXPECT_NE(python.out.find("training False shape [2, 10] trained True bn True"), std::string::npos) << python.out;
+}
+
+// A scripted chain (conv, BatchNorm, pool, dropout, linear) is DI-pruned: fewer channels in
+// the model, the same model under mpirun, and the saved slim archive runs in Python on the
+// dataset's full inputs. A forward that is not a provable chain is refused, naming the node.
+TEST_F(TorchScript, AScriptedChainIsPrunedAndTheSlimArchiveRunsInPython) {
+  const std::string run = kData + model("wide_cnn.pt") +
+                          "--rounds 4 --synthetic-noise 2 --prune di:warmup=2,every=1,target=0.5 ";
+  const auto sim = checksum_after(std::string(XFED_BINARY) + " simulate " + run + " --save-model " +
+                                      dir_->file("slim.pt"),
+                                  dir_->file("prune.jsonl"));
+  ASSERT_FALSE(sim.empty());
+  const auto summary = read_jsonl(dir_->file("slim.pt.json")).back();
+  const int64_t full = (8 * 9 + 8) + 2 * 8 + (8 * 13 * 13 * 32 + 32) + (32 * 10 + 10);
+  EXPECT_LT(summary["params"].get<int64_t>(), full * 6 / 10) << summary.dump();
+  EXPECT_LT(summary["kept"]["0"].get<std::vector<int64_t>>().size(), 8u) << "conv channels cut";
+#ifdef XFED_MPIEXEC
+  EXPECT_EQ(checksum_after(std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + XFED_BINARY + " mpi " + run,
+                           dir_->file("prune-mpi.jsonl")),
+            sim)
+      << "mpirun -np 3";
+#endif
+  const auto python = run_command(
+      "/usr/bin/python3 -c \"import sys, torch; m = torch.jit.load(sys.argv[1]); "
+      "print('out', list(m(torch.zeros(3, 1, 28, 28)).shape), 'params', sum(p.numel() for p in m.parameters()))\" " +
+          dir_->file("slim.pt"),
+      120);
+  ASSERT_EQ(python.code, 0) << python.out;
+  EXPECT_NE(python.out.find("out [3, 10] params " + std::to_string(summary["params"].get<int64_t>())),
+            std::string::npos)
+      << python.out;
+  expect_usage_error("simulate " + kData + model("residual.pt") + "--prune di",
+                     "residual.pt cannot be pruned: aten::add");
 }
 
 // From a Python file to a run: launch/export_model.py scripts (or traces) a class of

@@ -5,6 +5,8 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 
+#include <mutex>
+
 #include "worker/mlp_trainer.h"
 
 namespace xfed::worker {
@@ -19,6 +21,40 @@ void add_proximal_gradient(const std::vector<at::Tensor>& params,
     if (g.defined()) g.add_(params[i] - round_params[i], mu);
   }
 }
+
+// A model whose forward draws random numbers from LibTorch's default generator (dropout in a
+// TorchScript forward, which cannot be handed a generator) runs each training forward with
+// the default generator holding this task's own stream, swapped in and out under a
+// process-wide lock (the one model builds take): a task's draws then depend on its seed alone, whatever thread or
+// process trains it (the same model under simulate, mpirun and edge workers).
+class TaskRandomness {
+ public:
+  TaskRandomness(const NetImpl& net, uint64_t seed)
+      : used_(net.draws_random_numbers()),
+        stream_(at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9e3779b97f4a7c15ULL)) {}
+
+  at::Tensor forward(NetImpl& net, const at::Tensor& x) {
+    if (!used_) return net.forward(x);
+    std::lock_guard<std::mutex> lock(global_generator_mutex());
+    auto global = at::detail::getDefaultCPUGenerator();
+    const auto saved = global.get_state();
+    global.set_state(stream_.get_state());
+    struct Restore {  // also when the forward throws
+      at::Generator& global;
+      at::Generator& stream;
+      const at::Tensor& saved;
+      ~Restore() {
+        stream.set_state(global.get_state());
+        global.set_state(saved);
+      }
+    } restore{global, stream_, saved};
+    return net.forward(x);
+  }
+
+ private:
+  bool used_;
+  at::Generator stream_;
+};
 
 }  // namespace
 
@@ -38,6 +74,7 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
                                     .momentum(task.momentum)
                                     .weight_decay(task.weight_decay));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(task.seed);
+  TaskRandomness randomness(net, task.seed);
   const int64_t n = data.size();
   const bool skip_single = net.has_batchnorm() && n >= 2;  // BatchNorm: no batch of one
   double loss_sum = 0;
@@ -49,7 +86,7 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
       if (len < 2 && skip_single) break;
       const auto idx = perm.narrow(0, start, len);
       opt.zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(net.forward(data.images.index_select(0, idx)),
+      auto loss = torch::nn::functional::cross_entropy(randomness.forward(net, data.images.index_select(0, idx)),
                                                        data.labels.index_select(0, idx));
       loss.backward();
       if (task.prox_mu > 0) add_proximal_gradient(params, round_params, task.prox_mu);

@@ -27,28 +27,100 @@ std::string state_name(std::string name) {
 
 class TorchScriptNetImpl : public NetImpl {
  public:
+  // A spec with widths is a pruned model: the archive's prunable layers narrowed to them
+  // (their values are the surgery's to write).
   TorchScriptNetImpl(const ModelSpec& spec, const std::string& archive) : NetImpl(spec) {
     std::istringstream in(archive);
     module_ = torch::jit::load(in);
+    chain_ = scripted_chain(module_);
+    pruning_ = chain_pruning(chain_, module_);
+    if (!spec.widths.empty()) {
+      XFED_CHECK(pruning_.blocker.empty(),
+                 "a pruned spec for a TorchScript model that is not prunable: " + pruning_.blocker);
+      narrow_chain(module_, pruning_, spec.widths);
+      pruning_.units = spec.widths;
+    }
     for (const auto& p : module_.named_parameters(/*recurse=*/true))
       register_parameter(state_name(p.name), p.value, p.value.requires_grad());
     for (const auto& b : module_.named_buffers(/*recurse=*/true)) register_buffer(state_name(b.name), b.value);
-    chain_ = scripted_chain(module_);
   }
-  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>*) override {
-    return module_.forward({x}).toTensor();
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) override {
+    if (!taps || !pruning_.blocker.empty()) return module_.forward({x}).toTensor();
+    const auto every = every_output(x);
+    for (auto t : pruning_.tap) taps->push_back(every.at(t));
+    return every.back();
   }
   void train(bool on) override {
     NetImpl::train(on);
     module_.train(on);
   }
+  std::vector<PrunableLayer> prunable_layers() const override {
+    if (!pruning_.blocker.empty()) return {};
+    std::vector<PrunableLayer> out;
+    for (size_t i = 0; i < pruning_.units.size(); ++i) out.push_back({pruning_.layer_modules[i], pruning_.units[i]});
+    return out;
+  }
+  std::vector<AxisBinding> axis_bindings() const override {
+    std::vector<AxisBinding> out;
+    if (!pruning_.blocker.empty()) return out;
+    for (const auto& b : pruning_.bindings) out.push_back({state_name(b.tensor), b.dim, b.layer, b.block});
+    return out;
+  }
+  ModelSpec spec_after(const std::vector<std::vector<int64_t>>& kept) const override {
+    ModelSpec s = spec();
+    XFED_CHECK_EQ(kept.size(), pruning_.units.size(), "spec_after: one kept list per layer");
+    s.widths.clear();
+    for (const auto& k : kept) s.widths.push_back(static_cast<int64_t>(k.size()));
+    return s;
+  }
+  // Linear and Conv2d multiply-adds x 2 per sample, from the layers' output shapes on a batch
+  // of zeros in eval mode (the model's state is left as it was); 0 if not a chain.
+  int64_t flops() const override;
+  bool draws_random_numbers() const override { return chain_.draws_random_numbers; }
+
   torch::jit::Module& module() { return module_; }
   const ScriptedChain& chain() const { return chain_; }
+  const ChainPruning& pruning() const { return pruning_; }
 
  private:
+  std::vector<at::Tensor> every_output(const at::Tensor& x) const {
+    torch::jit::Stack stack{module_._ivalue(), x};
+    chain_.every_output->run(stack);
+    std::vector<at::Tensor> out;
+    for (const auto& v : stack.back().toTupleRef().elements()) out.push_back(v.toTensor());
+    return out;
+  }
+
   torch::jit::Module module_;
   ScriptedChain chain_;
+  ChainPruning pruning_;
+  mutable int64_t flops_ = -1;
 };
+
+int64_t TorchScriptNetImpl::flops() const {
+  if (flops_ >= 0) return flops_;
+  flops_ = 0;
+  if (!chain_.is_chain()) return flops_;
+  const bool training = module_.is_training();
+  auto& module = const_cast<torch::jit::Module&>(module_);  // eval() for the probe, then back
+  module.eval();
+  try {
+    torch::NoGradGuard no_grad;
+    const auto& s = spec();
+    const auto every = every_output(at::zeros({2, s.in_channels, s.height, s.width}));
+    const auto params = named_parameters(/*recurse=*/true);
+    for (size_t i = 0; i < chain_.layers.size(); ++i) {
+      const auto& l = chain_.layers[i];
+      if (l.kind != ChainLayer::Kind::kLinear && l.kind != ChainLayer::Kind::kConv2d) continue;
+      const auto* w = params.find(state_name(l.module + ".weight"));
+      if (w) flops_ += 2 * (w->numel() / w->size(0)) * (every[i].numel() / 2);  // a dot product per output value
+    }
+  } catch (const std::exception&) {
+    flops_ = 0;
+  }
+  module.train(training);
+  return flops_;
+}
 
 struct Registered {
   std::mutex mu;
@@ -143,15 +215,27 @@ bool is_scripted_mlp(const NetImpl& net) {
   return registered == expected;
 }
 
+std::string scripted_pruning_blocker(const NetImpl& net) {
+  const auto* scripted = dynamic_cast<const TorchScriptNetImpl*>(&net);
+  return scripted ? scripted->pruning().blocker : "not a TorchScript model";
+}
+
 std::string scripted_structure(const NetImpl& net) {
   const auto* scripted = dynamic_cast<const TorchScriptNetImpl*>(&net);
   if (!scripted) return "not a TorchScript model";
   const auto& chain = scripted->chain();
   if (!chain.is_chain()) return "not a chain of known layers: " + chain.blocker;
   std::string text = "a chain of";
-  for (const auto& l : chain.layers) text += " " + l.op.substr(l.op.find(':') + 2) + (l.module.empty() ? "" : "(" + l.module + ")") + ",";
+  for (const auto& l : chain.layers)
+    text += " " + l.op.substr(l.op.find(':') + 2) + (l.module.empty() ? "" : "(" + l.module + ")") + ",";
   text.pop_back();
-  return text + (is_scripted_mlp(net) ? "; the hand-written MLP trainer serves it" : "");
+  text += is_scripted_mlp(net) ? "; the hand-written MLP trainer serves it" : "";
+  const auto& pruning = scripted->pruning();
+  if (!pruning.blocker.empty()) return text + "; not prunable: " + pruning.blocker;
+  text += "; prunable:";
+  for (size_t i = 0; i < pruning.units.size(); ++i)
+    text += " " + pruning.layer_modules[i] + " (" + std::to_string(pruning.units[i]) + ")";
+  return text;
 }
 
 Result<std::string> torchscript_archive_with_state(NetImpl& net) {

@@ -3,7 +3,8 @@
 // statistics) are the model state, registered under their names with '.' written '_', and
 // shared with the module, so that what xfed writes into the state is what the script
 // computes with; training runs the scripted forward with autograd (worker/local_trainer.h).
-// Not prunable: it describes no prunable layers. The archive is code: a worker gets it
+// Prunable where xfed proves its forward a chain (core/models/torchscript_chain.h): its
+// Linear/Conv2d layers but the last; a spec with widths narrows them. The archive is code: a worker gets it
 // from its coordinator (protocol::ModelCode) or reads its own file.
 #pragma once
 
@@ -40,6 +41,8 @@ bool is_scripted_mlp(const NetImpl& net);
 // One line for the log: the chain xfed proved ("a chain of flatten, linear(fc1), relu, ...")
 // or what blocks the proof.
 std::string scripted_structure(const NetImpl& net);
+// Why a TorchScript model has no prunable layers ("" if it has).
+std::string scripted_pruning_blocker(const NetImpl& net);
 
 // A TorchScript archive of `net` (a model of this family) with its current weights and
 // buffers, in eval mode: what --save-model writes, loadable by torch.jit.load and by

@@ -1,5 +1,6 @@
 #include "core/models/torchscript_chain.h"
 
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
@@ -45,6 +46,9 @@ const std::map<std::string, Kind>& known_ops() {
 
 class ChainReader {
  public:
+  // Every layer's output, in order (valid once read() found a chain).
+  const std::vector<Value*>& outputs() const { return outputs_; }
+
   ScriptedChain read(torch::jit::Graph& graph) {
     paths_[graph.inputs().at(0)] = "";
     cur_ = graph.inputs().at(1);
@@ -109,6 +113,7 @@ class ChainReader {
     ChainLayer layer{it->second, kind, "", false, false};
     if (!describe(n, &layer)) return false;
     out_.layers.push_back(layer);
+    outputs_.push_back(n->output());
     earlier_.insert(cur_);
     cur_ = n->output();
     return true;
@@ -169,10 +174,24 @@ class ChainReader {
   }
 
   ScriptedChain out_;
+  std::vector<Value*> outputs_;
   std::map<const Value*, std::string> paths_;  // module and tensor attributes by path
   const Value* cur_ = nullptr;                  // the data: the last layer's output
   std::set<const Value*> earlier_;              // what earlier layers produced
 };
+
+bool draws_random_numbers(const torch::jit::Block& block) {
+  static const char* kRandom[] = {"dropout", "rand", "bernoulli", "normal", "multinomial", "uniform",
+                                  "exponential", "poisson", "cauchy", "geometric"};
+  for (const auto* n : block.nodes()) {
+    const std::string kind = n->kind().toQualString();
+    for (const char* r : kRandom)
+      if (kind.find(r) != std::string::npos) return true;
+    for (const auto* inner : n->blocks())
+      if (draws_random_numbers(*inner)) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -188,12 +207,21 @@ bool ScriptedChain::is_linear_relu_chain() const {
 
 ScriptedChain scripted_chain(const torch::jit::Module& module) {
   const auto method = module.find_method("forward");
-  if (!method) return {{}, "the module has no forward method"};
+  if (!method) return {{}, "the module has no forward method", nullptr};
   auto graph = method->graph()->copy();
-  if (graph->inputs().size() != 2) return {{}, "forward takes other than one input"};
+  if (graph->inputs().size() != 2) return {{}, "forward takes other than one input", nullptr};
   torch::jit::Inline(*graph);
   torch::jit::ConstantPropagation(graph);
-  return ChainReader().read(*graph);
+  ChainReader reader;
+  auto chain = reader.read(*graph);
+  chain.draws_random_numbers = draws_random_numbers(*graph->block());
+  if (!chain.is_chain()) return chain;
+  auto* every = graph->createTuple(reader.outputs());
+  graph->appendNode(every);
+  graph->eraseOutput(0);
+  graph->registerOutput(every->output());
+  chain.every_output = std::make_shared<torch::jit::GraphFunction>("every_output", graph, nullptr);
+  return chain;
 }
 
 }  // namespace xfed

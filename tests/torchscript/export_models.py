@@ -39,6 +39,21 @@ save(nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2
                    nn.Dropout(0.1), nn.Linear(4 * 13 * 13, 10)), "bn_cnn.pt")
 save(WrongShape(), "wrong_shape.pt")
 save(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 26 * 26, 10)), "three_channels.pt")
+class Residual(nn.Module):  # a skip connection: not a chain, so not prunable
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 64)
+        self.fc2 = nn.Linear(64, 64)
+        self.out = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x.flatten(1)))
+        return self.out(h + torch.relu(self.fc2(h)))
+
+
+save(nn.Sequential(nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                   nn.Dropout(0.1), nn.Linear(8 * 13 * 13, 32), nn.ReLU(), nn.Linear(32, 10)), "wide_cnn.pt")
+save(Residual(), "residual.pt")
 nan = Mlp()
 with torch.no_grad():
     nan.fc2.bias[3] = float("nan")
