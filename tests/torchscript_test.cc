@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "tests/cli_run.h"
@@ -38,6 +39,16 @@ std::string checksum_after(const std::string& command, const std::string& metric
   return r.code == 0 ? read_jsonl(metrics).back()["model_checksum"].get<std::string>() : "";
 }
 
+// The same run (simulate's flags) under mpirun -np 3 ends on `sim` (where xfed has MPI).
+void expect_same_model_under_mpi(const std::string& run, const std::string& sim, const std::string& metrics) {
+#ifdef XFED_MPIEXEC
+  const std::string mpirun = std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + XFED_BINARY + " mpi ";
+  EXPECT_EQ(checksum_after(mpirun + run, metrics), sim) << "mpirun -np 3";
+#else
+  (void)run, (void)sim, (void)metrics;
+#endif
+}
+
 TEST_F(TorchScript, AScriptedMlpTrainsCompressedAndGivesOneModelUnderSimulateAndMpi) {
   const std::string run = kData + model("mlp.pt") + "--rounds 5 --compress topk:0.1,qsgd:4,zstd --downlink qsgd:8 ";
   const auto sim = checksum_after(std::string(XFED_BINARY) + " simulate " + run, dir_->file("sim.jsonl"));
@@ -47,12 +58,7 @@ TEST_F(TorchScript, AScriptedMlpTrainsCompressedAndGivesOneModelUnderSimulateAnd
   EXPECT_EQ(summary["params"].get<int64_t>(), 784 * 64 + 64 + 64 * 10 + 10) << "the archive's parameters";
   EXPECT_EQ(checksum_after(std::string(XFED_BINARY) + " simulate --threads 1 " + run, dir_->file("t1.jsonl")), sim)
       << "one thread or several: one model";
-#ifdef XFED_MPIEXEC
-  EXPECT_EQ(checksum_after(std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + XFED_BINARY + " mpi " + run,
-                           dir_->file("mpi.jsonl")),
-            sim)
-      << "mpirun -np 3";
-#endif
+  expect_same_model_under_mpi(run, sim, dir_->file("mpi.jsonl"));
 }
 
 // BatchNorm's running statistics are model state: aggregated with the weights, and the
@@ -72,23 +78,24 @@ TEST_F(TorchScript, ACnnWithBatchNormAndDropoutTrains) {
                                "--rounds 4 --synthetic-noise 2",
                            dir_->file("cnn1.jsonl")),
             sim);
-#ifdef XFED_MPIEXEC
-  EXPECT_EQ(checksum_after(std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + XFED_BINARY + " mpi " + kData +
-                               model("bn_cnn.pt") + "--rounds 4 --synthetic-noise 2",
-                           dir_->file("cnn-mpi.jsonl")),
-            sim)
-      << "mpirun -np 3";
-#endif
+  expect_same_model_under_mpi(kData + model("bn_cnn.pt") + "--rounds 4 --synthetic-noise 2", sim,
+                              dir_->file("cnn-mpi.jsonl"));
 }
 
 TEST_F(TorchScript, WhatCannotRunIsRefusedBeforeRoundOneWithOneLine) {
   std::ofstream(dir_->file("text.pt")) << "not an archive\n";
   std::ofstream(dir_->file("empty.pt"));
+  {
+    std::ifstream whole(dir_->file("mlp.pt"), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(whole)), std::istreambuf_iterator<char>());
+    std::ofstream(dir_->file("truncated.pt"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
   const std::string sim = "simulate " + kData + "--rounds 2 ";
   const std::string mlp = dir_->file("mlp.pt");
   for (const auto& [args, words] : std::vector<std::pair<std::string, std::string>>{
            {model("text.pt"), "text.pt: not a TorchScript archive"},
            {model("empty.pt"), "empty.pt: not a TorchScript archive"},
+           {model("truncated.pt"), "truncated.pt: not a TorchScript archive"},
            {model("missing.pt"), "missing.pt"},
            {"--model torchscript:" + dir_->path() + " ", dir_->path()},
            {"--model torchscript: ", "expected torchscript:FILE.pt"},
@@ -154,12 +161,7 @@ TEST_F(TorchScript, AScriptedChainIsPrunedAndTheSlimArchiveRunsInPython) {
   const int64_t full = (8 * 9 + 8) + 2 * 8 + (8 * 13 * 13 * 32 + 32) + (32 * 10 + 10);
   EXPECT_LT(summary["params"].get<int64_t>(), full * 6 / 10) << summary.dump();
   EXPECT_LT(summary["kept"]["0"].get<std::vector<int64_t>>().size(), 8u) << "conv channels cut";
-#ifdef XFED_MPIEXEC
-  EXPECT_EQ(checksum_after(std::string(XFED_MPIEXEC) + " -np 3 --oversubscribe " + XFED_BINARY + " mpi " + run,
-                           dir_->file("prune-mpi.jsonl")),
-            sim)
-      << "mpirun -np 3";
-#endif
+  expect_same_model_under_mpi(run, sim, dir_->file("prune-mpi.jsonl"));
   const auto python = run_command(
       "/usr/bin/python3 -c \"import sys, torch; m = torch.jit.load(sys.argv[1]); "
       "print('out', list(m(torch.zeros(3, 1, 28, 28)).shape), 'params', sum(p.numel() for p in m.parameters()))\" " +
@@ -171,6 +173,26 @@ TEST_F(TorchScript, AScriptedChainIsPrunedAndTheSlimArchiveRunsInPython) {
       << python.out;
   expect_usage_error("simulate " + kData + model("residual.pt") + "--prune di",
                      "residual.pt cannot be pruned: aten::add");
+  EXPECT_FALSE(checksum_after(std::string(XFED_BINARY) + " simulate " + kData + model("residual.pt") + "--rounds 2",
+                              dir_->file("residual.jsonl"))
+                   .empty())
+      << "not prunable, but it trains";
+}
+
+// A scripted run, pruned and with dropout, stopped after round 3 and resumed from its
+// checkpoint ends on the model of the run that was never stopped.
+TEST_F(TorchScript, AResumedScriptedRunEndsOnTheUninterruptedModel) {
+  const std::string run = kData + model("wide_cnn.pt") + "--synthetic-noise 2 --prune di:warmup=2,every=1,target=0.5 ";
+  const std::string xfed = std::string(XFED_BINARY) + " simulate ";
+  const auto full = checksum_after(xfed + run + "--rounds 5 --checkpoint-dir " + dir_->file("ck-full"),
+                                   dir_->file("full.jsonl"));
+  ASSERT_FALSE(full.empty());
+  ASSERT_FALSE(checksum_after(xfed + run + "--rounds 3 --checkpoint-dir " + dir_->file("ck-part"),
+                              dir_->file("part.jsonl"))
+                   .empty());
+  EXPECT_EQ(checksum_after(xfed + run + "--rounds 5 --resume --checkpoint-dir " + dir_->file("ck-part"),
+                           dir_->file("resumed.jsonl")),
+            full);
 }
 
 // From a Python file to a run: launch/export_model.py scripts (or traces) a class of
