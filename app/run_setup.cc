@@ -33,7 +33,7 @@ std::vector<int64_t> labels_of(const Dataset& d) {
 }
 
 // A TorchScript model: checked on one batch before round 1 (an edge worker without the
-// file checks the archive when it comes); not pruned (yet).
+// file checks the archive when it comes); pruned where its forward is a proven chain.
 void check_scripted_run(const RunConfig& c, const ModelSpec& spec, const ModelChoice& model, bool edge_worker) {
   if (model.from_coordinator && !edge_worker)
     throw UsageError("--model torchscript: only an edge worker (xfed worker) runs the archive its coordinator "

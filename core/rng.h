@@ -16,6 +16,7 @@ enum : uint64_t {
   kStreamCodec = 5,
   kStreamStats = 6,
   kStreamPlacement = 7,
+  kStreamModelDraws = 8,  // a model's own draws in training (a TorchScript dropout)
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

@@ -7,6 +7,7 @@
 
 #include <mutex>
 
+#include "core/rng.h"
 #include "worker/mlp_trainer.h"
 
 namespace xfed::worker {
@@ -24,14 +25,14 @@ void add_proximal_gradient(const std::vector<at::Tensor>& params,
 
 // A model whose forward draws random numbers from LibTorch's default generator (dropout in a
 // TorchScript forward, which cannot be handed a generator) runs each training forward with
-// the default generator holding this task's own stream, swapped in and out under a
-// process-wide lock (the one model builds take): a task's draws then depend on its seed alone, whatever thread or
-// process trains it (the same model under simulate, mpirun and edge workers).
+// the default generator holding this task's own stream, swapped in and out under the
+// process-wide lock that model builds take: a task's draws then depend on its seed alone,
+// whatever thread or process trains it (one model under simulate, mpirun and edge workers).
 class TaskRandomness {
  public:
   TaskRandomness(const NetImpl& net, uint64_t seed)
       : used_(net.draws_random_numbers()),
-        stream_(at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9e3779b97f4a7c15ULL)) {}
+        stream_(at::make_generator<at::CPUGeneratorImpl>(mix_seed(seed, kStreamModelDraws))) {}
 
   at::Tensor forward(NetImpl& net, const at::Tensor& x) {
     if (!used_) return net.forward(x);
