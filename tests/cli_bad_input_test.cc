@@ -213,6 +213,19 @@ TEST(CliBadInput, DirectoriesAndDevicesWhereFilesAreExpected) {
                               "is a directory");
 }
 
+// --model-sha256 takes 64 hex digits, and pins only a TorchScript model.
+TEST(CliBadInput, ModelSha256TakesOnlyAHashOfAScriptedModel) {
+  TempDir dir;
+  const std::string scripted = kTiny + "--model torchscript --model-sha256 ";
+  for (const auto& bad : std::vector<std::string>{"nan", "inf", "-1", "0", "4294967296", std::string(63, 'a'), std::string(65, 'a'),
+                                std::string(64, 'g'), dir.path()})
+    testing::expect_usage_error(scripted + "'" + bad + "'", "--model-sha256 '" + bad +
+                                                               "': expected the archive's SHA-256, 64 hex digits");
+  testing::expect_usage_error(scripted + std::string(64, 'a'), "only an edge worker (xfed worker) runs the archive");
+  testing::expect_usage_error(kTiny + "--model-sha256 " + std::string(64, '0'),
+                              "pins a TorchScript archive, but --model is 'mlp'");
+}
+
 TEST(CliBadInput, OutputsThatCannotBeWrittenFailBeforeRoundOne) {
   TempDir dir;
   testing::expect_usage_error(kTiny + "--metrics /dev/full", "--metrics /dev/full: not a regular file");

@@ -223,6 +223,18 @@ TEST_F(TorchScript, ExportModelTurnsAPythonClassIntoAnArchiveXfedTrains) {
   const auto no_class = run_command(exporter + "LeNet6 --input-shape 1x28x28 --out " + dir_->file("x.pt"), 120);
   EXPECT_EQ(no_class.code, 2) << no_class.out;
   EXPECT_NE(no_class.out.find("lenet.py defines no 'LeNet6'"), std::string::npos) << no_class.out;
+  for (const auto& [flags, words] : std::vector<std::pair<std::string, std::string>>{
+           {"--input-shape nan --out x.pt", "--input-shape 'nan': expected CxHxW"},
+           {"--input-shape inf --out x.pt", "--input-shape 'inf': expected CxHxW"},
+           {"--input-shape -1x28x28 --out x.pt", "--input-shape '-1x28x28': expected CxHxW"},
+           {"--input-shape 0x28x28 --out x.pt", "--input-shape '0x28x28': expected CxHxW"},
+           {"--input-shape 4294967296x1x1 --out x.pt", "--input-shape '4294967296x1x1': expected CxHxW"},
+           {"--input-shape 1x28x28 --classes 0 --out x.pt", "--classes 0: expected 2 or more"},
+           {"--input-shape 1x28x28 --out " + dir_->path(), "export_model.py: " + dir_->path()}}) {
+    const auto r = run_command(exporter + "LeNet5 " + flags, 120);
+    EXPECT_EQ(r.code, 2) << flags << "\n" << r.out;
+    EXPECT_NE(r.out.find(words), std::string::npos) << flags << "\n" << r.out;
+  }
 }
 
 }  // namespace
