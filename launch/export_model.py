@@ -39,7 +39,23 @@ def parse_args():
     p.add_argument("--classes", type=int, default=10, help="the class count the forward must return (10)")
     p.add_argument("--seed", type=int, default=0, help="torch.manual_seed before CLASS(...) (0): "
                                                         "the same file gives the same archive")
-    return p.parse_args()
+    return p.parse_args(joined_values(sys.argv[1:]))
+
+
+def joined_values(argv):
+    """'--input-shape -1x28x28' as '--input-shape=-1x28x28': argparse takes a value that starts
+    with '-' for a flag (which values, depends on the Python release), so a negative shape, class
+    count or seed reaches the checks below and gets their message."""
+    out = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--input-shape", "--classes", "--seed") and i + 1 < len(argv):
+            out.append(argv[i] + "=" + argv[i + 1])
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
 
 
 def input_shape(text):

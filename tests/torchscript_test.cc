@@ -230,6 +230,7 @@ TEST_F(TorchScript, ExportModelTurnsAPythonClassIntoAnArchiveXfedTrains) {
            {"--input-shape 0x28x28 --out x.pt", "--input-shape '0x28x28': expected CxHxW"},
            {"--input-shape 4294967296x1x1 --out x.pt", "--input-shape '4294967296x1x1': expected CxHxW"},
            {"--input-shape 1x28x28 --classes 0 --out x.pt", "--classes 0: expected 2 or more"},
+           {"--input-shape 1x28x28 --classes -1 --out x.pt", "--classes -1: expected 2 or more"},
            {"--input-shape 1x28x28 --out " + dir_->path(), "export_model.py: " + dir_->path()}}) {
     const auto r = run_command(exporter + "LeNet5 " + flags, 120);
     EXPECT_EQ(r.code, 2) << flags << "\n" << r.out;
