@@ -67,8 +67,10 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
       ->check(number_in(1e-6, 1));
   app->add_option("--strategy", c->strategy, "fedavg | fedprox:MU | fedavgm | fedadam | fedyogi | a strategy your program registered");
   app->add_option("--aggregate", c->aggregate,
-                  "how the round's updates are combined: mean (the sample-weighted mean) or an "
-                  "aggregator your program registered (NAME[:ARG])");
+                  "how the round's updates are combined: mean (sample-weighted) | median (coordinate-wise) | "
+                  "trimmed:BETA (drop BETA of each end per coordinate) | krum:F | multikrum:F[:M] (F hostile "
+                  "clients, M kept) | cclip:TAU[:ITERS] (centered clipping) | an aggregator your program "
+                  "registered (NAME[:ARG])");
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")
       ->check(number_in(0, 1e3, true));

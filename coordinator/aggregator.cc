@@ -7,6 +7,7 @@
 #include "core/check.h"
 #include "core/parse.h"
 #include "core/registry.h"
+#include "coordinator/robust_aggregation.h"
 
 namespace xfed::coordinator {
 namespace {
@@ -27,8 +28,11 @@ at::Tensor sorted_weighted_mean(const std::vector<ClientUpdate>& updates) {
 void register_builtin_aggregators(Registry<AggregatorFactory>& r) {
   r.add("mean", [](const std::optional<std::string>& arg) -> Result<Aggregator> {
      if (arg) return Status::usage("--aggregate 'mean:" + *arg + "': mean takes no argument");
-     return Aggregator(sorted_weighted_mean);
+     return Aggregator([](const std::vector<ClientUpdate>& u) -> Result<at::Tensor> { return sorted_weighted_mean(u); });
    }).throw_if_error();
+  add_robust_aggregators([&r](const std::string& name, AggregatorFactory factory) {
+    r.add(name, std::move(factory)).throw_if_error();
+  });
 }
 
 Registry<AggregatorFactory>& aggregators() {

@@ -2,7 +2,8 @@
 // one delta the server optimizer applies. An aggregation rule is a registered piece
 // (`--aggregate NAME[:ARG]`); the built-in `mean` — the sample-weighted mean, summed in
 // client-id order in float64 so that the result does not depend on arrival order or thread
-// count — registers through register_aggregator like a user's rule (examples/median_aggregator.cc).
+// count — and the robust rules (robust_aggregation.h) register through register_aggregator
+// like a user's rule (examples/geomedian_aggregator.cc).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -24,9 +25,11 @@ struct ClientUpdate {
 };
 
 // A rule: the updates of the clients that answered, sorted by client id, at least one, each
-// with samples > 0 and the same length; returns a 1-D float32 delta of that length. It must
-// be a pure function of its input (the same model on every transport).
-using Aggregator = std::function<at::Tensor(const std::vector<ClientUpdate>& updates)>;
+// with samples > 0, finite and of the same length; returns a 1-D float32 delta of that
+// length, or Status::too_few when the rule cannot decide with so few (the round is then
+// skipped: the model stays as it is, and the round's metrics say `skipped`). It must be a
+// pure function of its input (the same model on every transport).
+using Aggregator = std::function<Result<at::Tensor>(const std::vector<ClientUpdate>& updates)>;
 // Makes a rule from the text after "NAME:" (nullopt: none given); a bad argument is a
 // usage error, which --aggregate reports.
 using AggregatorFactory = std::function<Result<Aggregator>(const std::optional<std::string>& arg)>;

@@ -260,29 +260,28 @@ void Coordinator::lose_rank(int rank, RoundCollection& phase) {
 Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
                               RoundReport* report) {
   const int64_t needed = std::max<int64_t>(1, options_.min_clients);
-  if (static_cast<int64_t>(updates.size()) < needed) {
-    log_warning("round " + std::to_string(round) + ": only " + std::to_string(updates.size()) +
-                " valid update(s), min_clients is " + std::to_string(needed) +
-                "; model unchanged");
-    if (++failed_rounds_ >= kMaxFailedRounds)
-      return Status::error("coordinator: " + std::to_string(kMaxFailedRounds) +
-                           " rounds in a row without enough clients; giving up");
-    return Status::ok();
-  }
-  failed_rounds_ = 0;
-  aggregated_ = true;
+  if (static_cast<int64_t>(updates.size()) < needed)
+    return skip_round(round,
+                      "only " + std::to_string(updates.size()) + " valid update(s), min_clients is " +
+                          std::to_string(needed),
+                      report);
   const auto start = Clock::now();
   int64_t samples = 0;
   for (const auto& u : updates) samples += u.samples;
   report->train_loss /= static_cast<double>(samples);
   std::sort(updates.begin(), updates.end(),
             [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
-  const auto delta = options_.aggregate ? options_.aggregate(updates) : weighted_mean(updates);
+  auto aggregated = options_.aggregate ? options_.aggregate(updates) : Result<at::Tensor>(weighted_mean(updates));
+  if (!aggregated && aggregated.code() == StatusCode::kTooFew) return skip_round(round, aggregated.message(), report);
+  if (!aggregated) return aggregated.status().prefixed("round " + std::to_string(round) + ": the aggregator");
+  const at::Tensor delta = std::move(aggregated).value();
   const int64_t returned = delta.defined() ? delta.numel() : 0;  // a user's rule may return anything
   if (returned != updates.front().delta.numel() || delta.scalar_type() != at::kFloat)
     return Status::error("round " + std::to_string(round) + ": the aggregator returned " +
                          std::to_string(returned) + " values for a model of " +
                          std::to_string(updates.front().delta.numel()) + " (float32 expected)");
+  failed_rounds_ = 0;
+  aggregated_ = true;
   state_.optimizer.step(state_.global, delta);
   if (!at::isfinite(state_.global).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +
@@ -290,6 +289,15 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
                          "(lower --lr or --server-lr)");
   ++state_.version;
   report->seconds_aggregate = seconds_since(start);
+  return Status::ok();
+}
+
+Status Coordinator::skip_round(int64_t round, const std::string& why, RoundReport* report) {
+  log_warning("round " + std::to_string(round) + ": " + why + "; model unchanged");
+  report->skipped = 1;
+  if (++failed_rounds_ >= kMaxFailedRounds)
+    return Status::error("coordinator: " + std::to_string(kMaxFailedRounds) + " rounds in a row skipped (" + why +
+                         "); giving up");
   return Status::ok();
 }
 

@@ -188,6 +188,9 @@ class Coordinator {
   Status send_code_if_wanted(int rank, RoundReport* report);
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
+  // Too few answers (min_clients, or the rule's own minimum): the model stays, the round
+  // says `skipped`; kMaxFailedRounds in a row end the run.
+  Status skip_round(int64_t round, const std::string& why, RoundReport* report);
   void evaluate_into(RoundReport* report);
   // kShutdown to every live worker; `why` (empty for a finished run) is what they print.
   void shutdown_workers(const std::string& why);

@@ -22,6 +22,7 @@ std::string to_json_line(const RoundReport& r) {
   j["dropped"] = r.dropped;
   j["missing"] = r.missing;
   j["failed"] = r.failed;
+  j["skipped"] = r.skipped;
   j["bytes_up"] = r.bytes_up;
   j["bytes_down"] = r.bytes_down;
   j["bytes_up_dense"] = r.bytes_up_dense;

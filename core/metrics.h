@@ -30,6 +30,7 @@ struct RoundReport {
   std::map<StatusCode, int64_t> dropped_kinds;  // why (corruption, stale...); not in the JSONL
   int64_t missing = 0;                  // sampled clients without a valid update
   int64_t failed = 0;                   // of those, clients that reported a failure (diverged...)
+  int64_t skipped = 0;                  // 1: too few answers to aggregate; the model did not change
   int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes
   int64_t bytes_up_dense = 0, bytes_down_dense = 0;  // fp32 size of the same tensors
   // bytes_down by what a client got: steps since a model it holds (or its seed), or the

@@ -15,6 +15,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kDiverged: return "diverged";
     case StatusCode::kForbidden: return "forbidden";
     case StatusCode::kInterrupted: return "interrupted";
+    case StatusCode::kTooFew: return "too few";
   }
   return "unknown";
 }

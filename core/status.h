@@ -29,6 +29,7 @@ enum class StatusCode : uint8_t {
   kDiverged,    // training produced non-finite values
   kForbidden,   // a peer sent what it may not (an answer for a task it was not given)
   kInterrupted, // the user stopped the run (Ctrl-C, SIGTERM)
+  kTooFew,      // too few answers for what was asked (an aggregation rule's minimum)
 };
 const char* status_code_name(StatusCode code);
 
@@ -46,6 +47,7 @@ class [[nodiscard]] Status {
   static Status peer_lost(std::string m) { return Status(StatusCode::kPeerLost, std::move(m)); }
   static Status diverged(std::string m) { return Status(StatusCode::kDiverged, std::move(m)); }
   static Status forbidden(std::string m) { return Status(StatusCode::kForbidden, std::move(m)); }
+  static Status too_few(std::string m) { return Status(StatusCode::kTooFew, std::move(m)); }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }

@@ -123,8 +123,18 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--synthetic-shape 1x100000x100000", "--synthetic-shape '1x100000x100000'"},
       {"--synthetic-shape 0x8x8", "--synthetic-shape '0x8x8'"},
       {"--min-clients 4", "--min-clients 4 is more than --clients 3"},
-      // --aggregate: a registered name (mean here), mean with no argument.
-      {"--aggregate nan", "--aggregate 'nan': no aggregator of that name (registered: mean)"},
+      // --aggregate: a registered name, mean with no argument, the robust rules' arguments.
+      {"--aggregate nan", "--aggregate 'nan': no aggregator of that name (registered: cclip, krum, mean, median, "
+                          "multikrum, trimmed)"},
+      {"--aggregate trimmed:nan", "--aggregate 'trimmed:nan': expected trimmed:BETA with BETA in [0, 0.5)"},
+      {"--aggregate trimmed:inf", "--aggregate 'trimmed:inf': expected trimmed:BETA"},
+      {"--aggregate trimmed:-1", "--aggregate 'trimmed:-1': expected trimmed:BETA"},
+      {"--aggregate krum:-1", "--aggregate 'krum:-1': expected krum:F, F >= 0 hostile clients"},
+      {"--aggregate krum:4294967296", "--aggregate 'krum:4294967296': expected krum:F"},
+      {"--aggregate multikrum:1:0", "--aggregate 'multikrum:1:0': expected multikrum:F[:M]"},
+      {"--aggregate cclip:0", "--aggregate 'cclip:0': expected cclip:TAU[:ITERS], TAU > 0"},
+      {"--aggregate cclip:nan", "--aggregate 'cclip:nan': expected cclip:TAU[:ITERS]"},
+      {"--aggregate cclip:/tmp", "--aggregate 'cclip:/tmp': expected cclip:TAU[:ITERS]"},
       {"--aggregate mean:nan", "--aggregate 'mean:nan': mean takes no argument"},
       {"--aggregate mean:", "--aggregate 'mean:': mean takes no argument"},
       {"--aggregate ''", "--aggregate '': no aggregator of that name"},

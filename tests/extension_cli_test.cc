@@ -1,5 +1,5 @@
 // Users' registrations on every transport, with real processes: the example programs
-// (examples/median_aggregator.cc, custom_model.cc, stripes_dataset.cc, ternary_stage.cc)
+// (examples/geomedian_aggregator.cc, custom_model.cc, stripes_dataset.cc, ternary_stage.cc)
 // are the xfed command line with their aggregator, model, dataset or stage built in; each gives one model under
 // simulate, mpirun -np 3 (and three edge workers), and a process without the registration
 // is told so before round 1.
@@ -17,7 +17,7 @@
 namespace xfed::testing {
 namespace {
 
-const std::string kMedianRun = kRun + "--aggregate median ";
+const std::string kGeomedianRun = kRun + "--aggregate geomedian:3 ";
 // The user stage both ways, after a built-in sparsifier and before zstd, with pruning.
 const std::string kTernaryRun =
     "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 6 "
@@ -71,10 +71,18 @@ class Extension : public EdgeRun {
 };
 
 TEST_F(Extension, AUserAggregatorGivesOneModelOnEveryTransport) {
-  binary_ = XFED_EXAMPLE_MEDIAN;
-  expect_one_model(kMedianRun);
-  const auto median = checksum_of(dir_.file("sim.jsonl"));
+  binary_ = XFED_EXAMPLE_GEOMEDIAN;
+  expect_one_model(kGeomedianRun);
+  const auto geomedian = checksum_of(dir_.file("sim.jsonl"));
   binary_ = XFED_BINARY;
+  EXPECT_NE(simulate(kRun, "mean.jsonl"), geomedian) << "--aggregate geomedian changed nothing";
+}
+
+// The built-in robust rules are registrations of the stock binary: the coordinate-wise
+// median gives one model on every transport, another than the mean's.
+TEST_F(Extension, ABuiltInRobustRuleGivesOneModelOnEveryTransport) {
+  expect_one_model(kRun + "--aggregate median ");
+  const auto median = checksum_of(dir_.file("sim.jsonl"));
   EXPECT_NE(simulate(kRun, "mean.jsonl"), median) << "--aggregate median changed nothing";
 }
 
@@ -162,9 +170,10 @@ TEST_F(Extension, AUserDatasetTrainsAndGivesOneModelUnderMpi) {
 }
 
 TEST_F(Extension, WhatTheStockBinaryLacksIsOneLineNamingIt) {
-  const auto aggregate = xfed("simulate " + kMedianRun + "--quiet");
+  const auto aggregate = xfed("simulate " + kGeomedianRun + "--quiet");
   EXPECT_EQ(aggregate.code, 2) << aggregate.out;
-  EXPECT_NE(aggregate.out.find("--aggregate 'median': no aggregator of that name (registered: mean)"),
+  EXPECT_NE(aggregate.out.find("--aggregate 'geomedian': no aggregator of that name (registered: cclip, krum, "
+                               "mean, median, multikrum, trimmed)"),
             std::string::npos) << aggregate.out;
   const auto model = xfed("simulate " + kTinyCnnRun + "--quiet");
   EXPECT_EQ(model.code, 2) << model.out;
@@ -180,7 +189,7 @@ TEST_F(Extension, WhatTheStockBinaryLacksIsOneLineNamingIt) {
 // before round 1, with the key that differs.
 TEST_F(Extension, AWorkerWithoutTheProgramsRegistrationsIsRefusedBeforeRoundOne) {
   authorize(1);
-  binary_ = XFED_EXAMPLE_MEDIAN;
+  binary_ = XFED_EXAMPLE_GEOMEDIAN;
   const std::string run = kRun + "--clients 2 --fraction 1 --rounds 2 ";
   auto co = coordinator(run + "--min-clients 1");
   binary_ = XFED_BINARY;

@@ -222,3 +222,43 @@ TEST(Simulation, AnAggregatorThatReturnsTheWrongSizeOrNothingEndsTheRunWithOneLi
 
 }  // namespace
 }  // namespace xfed
+
+namespace xfed {
+namespace {
+
+// F is checked against the clients that answered: in round 2 clients 0 and 1 report a
+// failure instead of their updates, four of six answer, and krum:1 (which needs 2F+3 = 5)
+// skips the round — the model stays, `skipped` says so — and the run goes on. A rule that can
+// never be met ends the run after three skipped rounds in a row with one line naming the
+// rule's minimum.
+TEST(Simulation, TooFewAnswersForKrumSkipTheRoundAndAreCounted) {
+  auto c = testing::small_config();
+  c.aggregate = "krum:1";
+  auto fail_in_round_2 = [](const Bytes& good) {
+    const auto f = protocol::decode_frame(good).value();
+    if (f.header.kind != protocol::FrameKind::kUpdate || f.header.round != 2 || f.header.client > 1) return good;
+    auto h = f.header;
+    h.kind = protocol::FrameKind::kFailure;
+    Bytes payload;
+    ByteWriter w(&payload);
+    protocol::TaskFailure{protocol::FailureKind::kInternal, "injected"}.write(w);
+    return protocol::encode_frame(h, payload);
+  };
+  testing::Recorder rec;
+  testing::simulate_rewritten(c, 2, fail_in_round_2, &rec);
+  ASSERT_EQ(rec.rounds.size(), 4u);
+  for (const auto& r : rec.rounds) EXPECT_EQ(r.skipped, r.round == 2 ? 1 : 0) << "round " << r.round;
+  EXPECT_EQ(rec.rounds[1].clients, 4);
+  EXPECT_EQ(rec.rounds[1].model_version, rec.rounds[0].model_version) << "a skipped round leaves the model";
+  EXPECT_EQ(rec.rounds[2].model_version, rec.rounds[0].model_version + 1);
+
+  c.aggregate = "krum:2";  // needs 7 of 6 clients
+  auto setup = app::make_run_setup(c);
+  const auto r = app::run_simulation(setup, app::make_initial_model(setup.spec, c.seed), 1, {});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.message(), "coordinator: 3 rounds in a row skipped (Krum with F = 2 needs at least 2F+3 = 7 updates, "
+                         "6 came); giving up");
+}
+
+}  // namespace
+}  // namespace xfed
