@@ -271,6 +271,14 @@ void add_edge_flags(CLI::App* app, EdgeConfig* e, bool coordinator) {
       ->check(whole_in(1, 1000));
 }
 
+void add_attack_flag(CLI::App* app, RunConfig* c) {
+  app->add_option("--attack", c->attack,
+                  "KIND:K[,scale=S]: K clients (chosen by the seed) are hostile, to measure defences: signflip "
+                  "(-S x own update, S 1) | scaled (S x own, S 10) | gaussian (N(0, S^2), S 1) | alie (mean - "
+                  "z x std of the honest, z from the paper or S) | ipm (-S x honest mean, S 10) | labelflip "
+                  "(labels y -> classes-1-y on their data)");
+}
+
 void add_run_flags(CLI::App* app, RunConfig* config) {
   add_dataset_flags(app, config);
   add_training_flags(app, config);

@@ -15,6 +15,8 @@
 namespace xfed::app {
 
 void add_run_flags(CLI::App* app, RunConfig* config);
+// --attack, the attack bench: simulate and mpi only (an edge run has real clients).
+void add_attack_flag(CLI::App* app, RunConfig* config);
 // Validators for numbers from outside: finite and in range, or a message naming the value
 // (CLI11's own compare with < and >, which NaN passes).
 CLI::Validator number_in(double lo, double hi, bool lo_open = false);

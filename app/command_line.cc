@@ -27,10 +27,12 @@ int main_impl(int argc, char** argv) {
   RunConfig sim;
   auto* simulate = app.add_subcommand("simulate", "coordinator + N clients in one process");
   add_run_flags(simulate, &sim);
+  add_attack_flag(simulate, &sim);
   RunConfig mpi_config;
   auto* mpi = app.add_subcommand("mpi", "one run as an MPI job: mpirun -np N xfed mpi [flags] (rank 0 "
                                         "coordinates, ranks 1..N-1 train; --threads per rank, default 1)");
   add_run_flags(mpi, &mpi_config);
+  add_attack_flag(mpi, &mpi_config);
   RunConfig coordinator_config, worker_config;
   EdgeConfig coordinator_edge, worker_edge;
   auto* coordinator = app.add_subcommand(

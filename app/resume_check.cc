@@ -65,6 +65,7 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("--strategy", c.strategy);
   put("--server-lr", exact_number(c.server_lr));
   if (c.aggregate != "mean") put("--aggregate", c.aggregate);  // absent from older identities
+  if (!c.attack.empty()) put("--attack", c.attack);
   put("--compress", c.compress);
   put("--downlink", c.downlink);
   put("--no-error-feedback", c.no_error_feedback ? "true" : "false");

@@ -26,6 +26,7 @@ struct RunConfig {
   std::string strategy = "fedavg";
   double server_lr = -1.0;        // < 0: the strategy's default
   std::string aggregate = "mean";  // a registered aggregator, NAME[:ARG]
+  std::string attack;              // --attack KIND:K[,scale=S] (simulate, mpi); empty: none
   std::string compress = "none";
   std::string downlink = "none";
   bool no_error_feedback = false;

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <torch/utils.h>
 
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "app/datasets.h"
@@ -53,6 +55,24 @@ void check_scripted_run(const RunConfig& c, const ModelSpec& spec, const ModelCh
                      scripted_pruning_blocker(*net));
 }
 
+std::optional<coordinator::AttackSpec> parse_attack(const RunConfig& c) {
+  if (c.attack.empty()) return std::nullopt;
+  auto spec = coordinator::AttackSpec::parse(c.attack).value_or_throw<UsageError>();
+  if (spec.hostile > c.clients)
+    throw UsageError("--attack '" + c.attack + "': " + std::to_string(spec.hostile) + " hostile clients of --clients " +
+                     std::to_string(c.clients));
+  return spec;
+}
+
+// labelflip: the hostile clients' samples learn class classes-1-y for y.
+void flip_labels(Dataset& train, const Partition& partition, const std::set<int64_t>& hostile) {
+  train.labels = train.labels.clone();
+  auto* y = train.labels.data_ptr<int64_t>();
+  for (int64_t client : hostile)
+    for (int64_t i : partition.indices.at(client)) y[i] = train.classes - 1 - y[i];
+}
+
+
 }  // namespace
 
 int worker_threads(const RunConfig& c, int64_t clients_per_round) {
@@ -67,10 +87,12 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   auto data = load_data(c);
   RunSetup s;
   s.test = std::make_shared<const Dataset>(data.test);
-  const auto& train = data.train;  // kept only as the client-ordered copy below
+  auto& train = data.train;  // kept only as the client-ordered copy below
   const auto pspec = PartitionSpec::parse(c.partition).value_or_throw<UsageError>();
   auto partition = make_partition(labels_of(train), train.classes, pspec, c.clients, c.seed)
                        .value_or_throw<UsageError>();
+  const auto attack = parse_attack(c);
+  if (attack && attack->poisons_data()) flip_labels(train, partition, coordinator::hostile_clients(c.clients, attack->hostile, c.seed));
   s.clients = std::make_shared<const PartitionedData>(train, std::move(partition));
   const auto widths = c.widths.empty() ? std::vector<int64_t>{} : positive_list(c.widths, ',', "--widths");
   const auto model = resolve_model_flag(c);
@@ -88,6 +110,7 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   o.lr_decay = c.lr_decay;
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
   o.aggregate = coordinator::make_aggregator(c.aggregate).value_or_throw<UsageError>();
+  o.attack = attack;
   o.task.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
   o.task.error_feedback = !c.no_error_feedback;
   o.task.ef_momentum = c.ef_momentum;

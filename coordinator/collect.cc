@@ -33,6 +33,25 @@ std::optional<std::string> refusal_of(const at::Tensor& delta, double max_norm) 
 
 }  // namespace
 
+void Coordinator::attack_updates(RoundCollection& phase) {
+  auto& updates = phase.updates();
+  std::sort(updates.begin(), updates.end(),
+            [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
+  apply_attack(*options_.attack, hostile_, options_.seed, phase.round(), updates);
+  for (auto it = updates.begin(); it != updates.end();) {
+    const auto why = hostile_.count(it->client) ? refusal_of(it->delta, options_.max_update_norm) : std::nullopt;
+    if (!why) {
+      ++it;
+      continue;
+    }
+    log_warning("round " + std::to_string(phase.round()) + ": " + client_name(it->client) + " (hostile) refused: " + *why);
+    ++phase.report().missing;
+    ++phase.report().failed;
+    --phase.report().clients;
+    it = updates.erase(it);
+  }
+}
+
 Status Coordinator::collect(RoundCollection& phase) {
   using Kind = transport::Received::Kind;
   using std::chrono::milliseconds;

@@ -38,6 +38,7 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       pruning_(options_.prune, *state_.net, options_.clients),
       code_sent_(transport.world_size(), 0) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
+  if (options_.attack) hostile_ = hostile_clients(options_.clients, options_.attack->hostile, options_.seed);
   if (options_.model_code) code_frame_ = protocol::ModelCode{options_.model_code}.frame(0);
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
@@ -122,6 +123,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   if (auto st = collect(training); !st) return st;
   if (auto st = training.all_failed_error(); !st) return st;
   close_phase(training);
+  if (options_.attack) attack_updates(training);
   if (auto st = aggregate(training.updates(), round, report); !st) return st;
   if (auto st = maybe_prune(round, report); !st) return st;
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);

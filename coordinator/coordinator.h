@@ -44,6 +44,7 @@
 
 #include "compression/pipeline.h"
 #include "coordinator/aggregator.h"
+#include "coordinator/attack.h"
 #include "coordinator/broadcast.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/global_model.h"
@@ -123,6 +124,9 @@ struct CoordinatorOptions {
   // and again after the rank joins again (a new process). Null: no code travels.
   std::shared_ptr<const std::string> model_code;
   std::function<bool(int rank)> wants_code;
+  // The attack bench (attack.h; simulate and mpi only): the hostile clients' updates are
+  // rewritten before aggregation, then checked like any update (--max-update-norm).
+  std::optional<AttackSpec> attack;
 };
 
 class Coordinator {
@@ -188,6 +192,9 @@ class Coordinator {
   Status send_code_if_wanted(int rank, RoundReport* report);
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
+  // --attack: the hostile clients' updates of the phase rewritten, and refused as a client's
+  // would be (collect.cc).
+  void attack_updates(RoundCollection& phase);
   // Too few answers (min_clients, or the rule's own minimum): the model stays, the round
   // says `skipped`; kMaxFailedRounds in a row end the run.
   Status skip_round(int64_t round, const std::string& why, RoundReport* report);
@@ -226,6 +233,7 @@ class Coordinator {
   PruningSchedule pruning_;
   Bytes code_frame_;              // options_.model_code as a frame (empty: none)
   std::vector<char> code_sent_;   // per rank, since it last joined
+  std::set<int64_t> hostile_;     // --attack's clients
 };
 
 }  // namespace xfed::coordinator

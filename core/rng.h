@@ -17,6 +17,7 @@ enum : uint64_t {
   kStreamStats = 6,
   kStreamPlacement = 7,
   kStreamModelDraws = 8,  // a model's own draws in training (a TorchScript dropout)
+  kStreamAttack = 9,      // --attack: which clients are hostile, and their noise
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

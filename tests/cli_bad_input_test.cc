@@ -81,6 +81,9 @@ TEST(CliBadInput, EdgeFlagsRefuseBadNumbersClientsAndDirectories) {
     testing::expect_usage_error(worker + "--client=" + clients, "--client '" + clients + "'");
   testing::expect_usage_error(worker + "--client 0", "--key none");
   testing::expect_usage_error("worker --connect tcp://127.0.0.1:1 --key / --client 0", "--key /: is a directory");
+  // The attack bench is for simulations: an edge run has real clients.
+  testing::expect_usage_error(coordinator + "--attack signflip:1", "--attack");
+  testing::expect_usage_error(worker + "--client 0 --attack signflip:1", "--attack");
 }
 
 TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
@@ -135,6 +138,14 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--aggregate cclip:0", "--aggregate 'cclip:0': expected cclip:TAU[:ITERS], TAU > 0"},
       {"--aggregate cclip:nan", "--aggregate 'cclip:nan': expected cclip:TAU[:ITERS]"},
       {"--aggregate cclip:/tmp", "--aggregate 'cclip:/tmp': expected cclip:TAU[:ITERS]"},
+      {"--attack signflip:nan", "--attack 'signflip:nan': expected KIND:K[,scale=S]"},
+      {"--attack signflip:0", "--attack 'signflip:0'"},
+      {"--attack signflip:-1", "--attack 'signflip:-1'"},
+      {"--attack signflip:4294967296", "--attack 'signflip:4294967296'"},
+      {"--attack signflip:4", "--attack 'signflip:4': 4 hostile clients of --clients 3"},
+      {"--attack scaled:1,scale=inf", "--attack 'scaled:1,scale=inf'"},
+      {"--attack gaussian:1,scale=0", "--attack 'gaussian:1,scale=0': gaussian's scale is a standard deviation"},
+      {"--attack /tmp", "--attack '/tmp'"},
       {"--aggregate mean:nan", "--aggregate 'mean:nan': mean takes no argument"},
       {"--aggregate mean:", "--aggregate 'mean:': mean takes no argument"},
       {"--aggregate ''", "--aggregate '': no aggregator of that name"},

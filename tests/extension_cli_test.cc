@@ -86,6 +86,22 @@ TEST_F(Extension, ABuiltInRobustRuleGivesOneModelOnEveryTransport) {
   EXPECT_NE(simulate(kRun, "mean.jsonl"), median) << "--aggregate median changed nothing";
 }
 
+// The attack bench under mpirun: labelflip poisons the data each rank reads, gaussian the
+// hostile updates on rank 0; each gives the model simulate gives (one seed, one choice of
+// hostile clients, one noise).
+TEST_F(Extension, AnAttackGivesTheSameModelUnderSimulateAndMpi) {
+  for (const std::string attack : {"labelflip:3 --aggregate median ", "gaussian:2 --aggregate trimmed:0.25 "}) {
+    const std::string run = kRun + "--attack " + attack;
+    const auto sim = simulate(run, "sim.jsonl");
+    ASSERT_FALSE(sim.empty()) << attack;
+    if (const auto m = mpi(run, "mpi.jsonl"); !m.empty()) {
+      EXPECT_EQ(m, sim) << attack;
+    }
+    EXPECT_NE(simulate(kRun + "--aggregate " + attack.substr(attack.find("--aggregate ") + 12), "clean.jsonl"), sim)
+        << attack << ": the attack changed nothing";
+  }
+}
+
 TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {
   binary_ = XFED_EXAMPLE_CUSTOM_MODEL;
   expect_one_model(kTinyCnnRun);

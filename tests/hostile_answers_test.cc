@@ -262,3 +262,24 @@ TEST(Simulation, TooFewAnswersForKrumSkipTheRoundAndAreCounted) {
 
 }  // namespace
 }  // namespace xfed
+
+namespace xfed {
+namespace {
+
+// labelflip poisons the hostile clients' data: with every client hostile the federation
+// learns y -> classes-1-y, and the test set (true labels) scores below chance; with none of
+// the attack's model kinds the data is untouched (the clean run's model).
+TEST(Simulation, LabelflipTrainsTheHostileClientsOnFlippedLabels) {
+  auto c = testing::small_config();
+  c.rounds = 6;
+  const auto clean = testing::simulate(c, 2);
+  c.attack = "labelflip:6";
+  const auto flipped = testing::simulate(c, 2);
+  EXPECT_GT(clean.summary.final_accuracy, 0.5);
+  EXPECT_LT(flipped.summary.final_accuracy, 0.2) << "the model learned the flipped labels";
+  c.attack = "signflip:1,scale=-1";  // a hostile client that sends its own update: the clean run
+  EXPECT_EQ(testing::simulate(c, 2).summary.model_checksum, clean.summary.model_checksum);
+}
+
+}  // namespace
+}  // namespace xfed
