@@ -77,6 +77,11 @@ Status Coordinator::accept_stats(int64_t client, ByteReader& r, const protocol::
   auto ev = pruning::Evidence::read(r, tap_units, test_->classes);
   if (!ev) return ev.status();
   if (!r.done()) return Status::error("trailing bytes after the statistics");
+  const bool noised = options_.prune && options_.prune->noise > 0;
+  for (size_t t = 0; t < ev.value().taps.size(); ++t)
+    if (const auto& stats = ev.value().taps[t])
+      if (auto st = stats->check_consistent(static_cast<int64_t>(meta.samples), noised); !st)
+        return st.prefixed("statistics of tap " + std::to_string(t));
   phase.add_stats(client, std::move(ev).value(), meta, frame_bytes);
   return Status::ok();
 }

@@ -28,7 +28,8 @@ std::vector<const float*> pointers_of(const std::vector<ClientUpdate>& updates) 
   return p;
 }
 
-// out[j] = reduce(the n values of coordinate j, sorted ascending), blocks in parallel.
+// out[j] = reduce(the n values of coordinate j, in an order of reduce's own making), blocks
+// in parallel.
 template <class Reduce>
 at::Tensor per_coordinate(const std::vector<ClientUpdate>& updates, Reduce reduce) {
   const auto p = pointers_of(updates);
@@ -40,7 +41,6 @@ at::Tensor per_coordinate(const std::vector<ClientUpdate>& updates, Reduce reduc
     std::vector<float> column(n);
     for (int64_t j = b0 * kBlock; j < std::min(d, b1 * kBlock); ++j) {
       for (int64_t i = 0; i < n; ++i) column[i] = p[i][j];
-      std::sort(column.begin(), column.end());
       o[j] = reduce(column);
     }
   });
@@ -104,17 +104,25 @@ at::Tensor mean_of_selected(const std::vector<ClientUpdate>& updates, std::vecto
 }  // namespace
 
 at::Tensor coordinate_median(const std::vector<ClientUpdate>& updates) {
-  return per_coordinate(updates, [](const std::vector<float>& v) {
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : static_cast<float>((static_cast<double>(v[n / 2 - 1]) + v[n / 2]) / 2);
+  return per_coordinate(updates, [](std::vector<float>& v) {
+    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    if (v.size() % 2) return *mid;
+    const float below = *std::max_element(v.begin(), mid);  // the other middle value
+    return static_cast<float>((static_cast<double>(below) + *mid) / 2);
   });
 }
 
 at::Tensor trimmed_mean(const std::vector<ClientUpdate>& updates, double beta) {
   XFED_CHECK(beta >= 0 && beta < 0.5, "trimmed_mean: beta outside [0, 0.5)");
   const size_t cut = static_cast<size_t>(std::floor(beta * static_cast<double>(updates.size())));
-  return per_coordinate(updates, [cut](const std::vector<float>& v) {
-    double s = 0;
+  return per_coordinate(updates, [cut](std::vector<float>& v) {
+    if (cut > 0) {  // the cut smallest before position cut, the cut largest after n-cut-1
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(cut), v.end());
+      std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(cut), v.end() - static_cast<std::ptrdiff_t>(cut) - 1,
+                       v.end());
+    }
+    double s = 0;  // nth_element is deterministic: client-id order in, one order of the middle out
     for (size_t i = cut; i < v.size() - cut; ++i) s += v[i];
     return static_cast<float>(s / static_cast<double>(v.size() - 2 * cut));
   });

@@ -2,6 +2,7 @@
 
 #include "pruning/bf16.h"
 #include "pruning/gram.h"
+#include "core/parse.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -69,6 +70,25 @@ ClassStats ClassStats::zeros(int64_t units, int64_t classes) {
 
 double ClassStats::samples() const { return counts.sum().item<double>(); }
 
+Status ClassStats::check_consistent(int64_t samples_sent, bool noised) const {
+  if ((counts != counts.round()).any().item<bool>()) return Status::corruption("class counts that are not whole");
+  const double total = samples();
+  if (samples_sent <= 0 || total <= 0 || std::fmod(total, static_cast<double>(samples_sent)) != 0)
+    return Status::corruption("class counts total " + short_number(total) + " for " + std::to_string(samples_sent) +
+                              " samples");
+  const auto unseen = counts == 0;
+  if (!noised && (sums.index({at::indexing::Slice(), unseen}) != 0).any().item<bool>())
+    return Status::corruption("activation sums for a class with no samples");
+  if (noised) return Status::ok();
+  const auto between = (sums * sums / counts.clamp_min(1)).sum(1);  // sum_l s_jl^2 / n_l
+  const auto diag = second.diagonal();
+  const auto short_by = between - diag - 1e-3 * diag.abs() - 1e-12;
+  if ((short_by > 0).any().item<bool>())
+    return Status::corruption("second moments smaller than the activation sums imply (unit " +
+                              std::to_string(short_by.argmax().item<int64_t>()) + ")");
+  return Status::ok();
+}
+
 void ClassStats::accumulate(const at::Tensor& activations, const at::Tensor& labels, Rounding rounding) {
   XFED_CHECK_EQ(activations.size(1), units(), "ClassStats: unit count");
   XFED_CHECK_EQ(activations.size(0), labels.size(0), "ClassStats: one label per row");
@@ -132,7 +152,7 @@ Result<ClassStats> ClassStats::read(ByteReader& r, int64_t max_units, int64_t ma
   s.second.index_put_({iu[0], iu[1]}, upper);
   s.second.index_put_({iu[1], iu[0]}, upper);
   if (!at::isfinite(s.second).all().item<bool>() || !at::isfinite(s.sums).all().item<bool>() ||
-      (s.counts < 0).any().item<bool>())
+      !at::isfinite(s.counts).all().item<bool>() || (s.counts < 0).any().item<bool>())
     return Status::corruption("class statistics hold non-finite or negative values");
   return s;
 }

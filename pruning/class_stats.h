@@ -42,6 +42,13 @@ struct ClassStats {
   // The statistics of a subset of units (e.g. the input features that survived pruning).
   ClassStats select_units(const std::vector<int64_t>& kept) const;
 
+  // What one client's statistics must satisfy whoever sent them: whole counts whose total is
+  // a positive multiple of `samples` (the client's sample count; spatial taps count each
+  // position), no class seen with a nonzero sum, and, unless noised, second moments no less
+  // than the sums imply (per unit, Q_jj >= sum_l s_jl^2 / n_l: the within-class scatter is not
+  // negative), to a relative 1e-3 for the bf16 Gram. The error names what is wrong.
+  Status check_consistent(int64_t samples, bool noised) const;
+
   void write(ByteWriter& w) const;
   static Result<ClassStats> read(ByteReader& r, int64_t max_units, int64_t max_classes);
 };

@@ -250,5 +250,36 @@ TEST(ClassStats, SerializationRoundTripsAndRejectsBadInput) {
   EXPECT_FALSE(ClassStats::read(r3, 6, 3));
 }
 
+// The coordinator's checks of one client's statistics: an honest client's pass (bf16 and
+// float32 Gram, a unit constant within its class: the bound's equality case); fakes do not.
+TEST(ClassStats, AClientsStatisticsMustBeConsistentWithItsSamples) {
+  at::manual_seed(4);
+  for (const auto rounding : {ClassStats::Rounding::kBf16, ClassStats::Rounding::kNone}) {
+    auto honest = ClassStats::zeros(5, 3);
+    auto a = at::relu(at::randn({200, 5}));
+    a.select(1, 4).fill_(0.7f);  // constant: Q_jj = sum_l s_jl^2 / n_l exactly
+    const auto labels = at::randint(0, 2, {200}, at::kLong);  // class 2 unseen
+    honest.accumulate(a, labels, rounding);
+    EXPECT_TRUE(honest.check_consistent(200, false)) << honest.check_consistent(200, false).message();
+    EXPECT_TRUE(honest.check_consistent(100, false)) << "spatial taps count positions: a multiple";
+    EXPECT_EQ(honest.check_consistent(201, false).message(), "class counts total 200 for 201 samples");
+
+    auto shrunk = honest;
+    shrunk.second = honest.second * 0.5;  // a fake that hides spread: Q below what the sums imply
+    EXPECT_NE(shrunk.check_consistent(200, false).message().find("second moments smaller than the activation sums imply"),
+              std::string::npos);
+    EXPECT_TRUE(shrunk.check_consistent(200, true)) << "noised statistics are not held to the bound";
+    auto fractional = honest;
+    fractional.counts = honest.counts.clone();
+    fractional.counts[0] += 0.5;
+    fractional.counts[1] -= 0.5;
+    EXPECT_EQ(fractional.check_consistent(200, false).message(), "class counts that are not whole");
+    auto ghost = honest;
+    ghost.sums = honest.sums.clone();
+    ghost.sums[0][2] = 3.0;
+    EXPECT_EQ(ghost.check_consistent(200, false).message(), "activation sums for a class with no samples");
+  }
+}
+
 }  // namespace
 }  // namespace xfed::pruning
