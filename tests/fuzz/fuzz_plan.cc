@@ -1,4 +1,5 @@
-// libFuzzer target: structure plans (plan frames) and the class statistics of stats frames.
+// libFuzzer target: structure plans (plan frames) and the class statistics of stats frames
+// (decoded, then checked as the coordinator checks them).
 #include "pruning/evidence.h"
 #include "pruning/structure_plan.h"
 
@@ -9,7 +10,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1) {
     (void)pruning::StructurePlan::read(r);
   } else {
-    (void)pruning::Evidence::read(r, {8, 4, 16}, 10);
+    // What the coordinator does with a client's statistics: decode, then check them.
+    const auto ev = pruning::Evidence::read(r, {8, 4, 16}, 10);
+    if (ev.is_ok())
+      for (const auto& tap : ev.value().taps)
+        if (tap) (void)tap->check_consistent(1 + data[0] / 2, data[0] & 2);
   }
   return 0;
 }
