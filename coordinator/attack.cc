@@ -41,17 +41,21 @@ double normal_quantile(double p) {
   return (lo + hi) / 2;
 }
 
-// Mean and standard deviation per coordinate of the honest updates, in client order (float64).
-std::pair<at::Tensor, at::Tensor> honest_moments(const std::vector<ClientUpdate>& honest) {
+// Mean per coordinate of the honest updates, in client order (float64).
+at::Tensor honest_mean(const std::vector<ClientUpdate>& honest) {
   auto sum = at::zeros({honest.front().delta.numel()}, at::kDouble);
   for (const auto& u : honest) sum.add_(u.delta.to(at::kDouble));
-  const auto mean = sum / static_cast<double>(honest.size());
+  return sum / static_cast<double>(honest.size());
+}
+
+// Sample standard deviation per coordinate of the honest updates around their `mean`.
+at::Tensor honest_std(const std::vector<ClientUpdate>& honest, const at::Tensor& mean) {
   auto sq = at::zeros_like(mean);
   for (const auto& u : honest) {
     const auto d = u.delta.to(at::kDouble) - mean;
     sq.add_(d * d);
   }
-  return {mean, (sq / static_cast<double>(std::max<size_t>(1, honest.size() - 1))).sqrt()};
+  return (sq / static_cast<double>(std::max<size_t>(1, honest.size() - 1))).sqrt();
 }
 
 at::Tensor gaussian_noise(int64_t n, double std, uint64_t seed, int64_t round, int64_t client) {
@@ -126,9 +130,13 @@ void apply_attack(const AttackSpec& spec, const std::set<int64_t>& hostile, uint
   if (needs_honest && honest.empty()) return;  // nothing to imitate: they send what they trained
   std::optional<at::Tensor> crafted;
   if (needs_honest) {
-    const auto [mean, std] = honest_moments(honest);
-    const double z = spec.scale ? s : alie_z(static_cast<int64_t>(updates.size()), attackers);
-    crafted = (spec.kind == Kind::kAlie ? mean - z * std : -s * mean).to(at::kFloat);
+    const auto mean = honest_mean(honest);
+    if (spec.kind == Kind::kIpm) {
+      crafted = (-s * mean).to(at::kFloat);
+    } else {  // ALIE: the standard deviation only here
+      const double z = spec.scale ? s : alie_z(static_cast<int64_t>(updates.size()), attackers);
+      crafted = (mean - z * honest_std(honest, mean)).to(at::kFloat);
+    }
   }
   for (auto& u : updates) {
     if (!hostile.count(u.client)) continue;
