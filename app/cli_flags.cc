@@ -71,6 +71,11 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
                   "trimmed:BETA (drop BETA of each end per coordinate) | krum:F | multikrum:F[:M] (F hostile "
                   "clients, M kept) | cclip:TAU[:ITERS] (centered clipping) | an aggregator your program "
                   "registered (NAME[:ARG])");
+  app->add_option("--dp", c->dp,
+                  "client-level differential privacy (DP-FedAvg): clip=C,noise=Z[,adaptive=QUANTILE][,delta=D]"
+                  "[,target_epsilon=E][,seed=S]: Poisson sampling with --fraction, each update clipped to C, "
+                  "N(0, (Z C)^2) noise on the sum, epsilon in the metrics (delta 1e-5; seed: repeatable noise, "
+                  "experiments only)");
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")
       ->check(number_in(0, 1e3, true));

@@ -8,6 +8,7 @@
 #include "compression/stage.h"
 #include "coordinator/aggregator.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/dp.h"
 #include "coordinator/strategy.h"
 #include "core/check.h"
 #include "core/model_spec.h"
@@ -66,6 +67,7 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   put("--server-lr", exact_number(c.server_lr));
   if (c.aggregate != "mean") put("--aggregate", c.aggregate);  // absent from older identities
   if (!c.attack.empty()) put("--attack", c.attack);
+  if (!c.dp.empty()) put("--dp", coordinator::DpSpec::parse(c.dp).value_or_throw<UsageError>().identity());
   put("--compress", c.compress);
   put("--downlink", c.downlink);
   put("--no-error-feedback", c.no_error_feedback ? "true" : "false");

@@ -27,6 +27,7 @@ struct RunConfig {
   double server_lr = -1.0;        // < 0: the strategy's default
   std::string aggregate = "mean";  // a registered aggregator, NAME[:ARG]
   std::string attack;              // --attack KIND:K[,scale=S] (simulate, mpi); empty: none
+  std::string dp;                  // --dp clip=C,noise=Z[,...]; empty: none
   std::string compress = "none";
   std::string downlink = "none";
   bool no_error_feedback = false;

@@ -64,6 +64,27 @@ std::optional<coordinator::AttackSpec> parse_attack(const RunConfig& c) {
   return spec;
 }
 
+// --dp: the spec, checked against what it cannot combine with.
+std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c) {
+  if (c.dp.empty()) return std::nullopt;
+  auto spec = coordinator::DpSpec::parse(c.dp).value_or_throw<UsageError>();
+  const std::string flag = "--dp " + c.dp;
+  if (c.prune != "none")
+    throw UsageError(flag + " with --prune: the class statistics of the pruning rounds are not clipped and noised "
+                            "under the privacy budget yet; train with --dp, or prune without it");
+  if (c.aggregate != "mean")
+    throw UsageError(flag + " with --aggregate " + c.aggregate +
+                     ": --dp has its own aggregation (clipped sum plus noise); robust rules are not accounted");
+  if (c.min_clients > 1)
+    throw UsageError(flag + " with --min-clients " + std::to_string(c.min_clients) +
+                     ": under --dp every round releases its noised sum, however few clients answered");
+  coordinator::PrivateAggregation::make(spec, c.clients, c.fraction).value_or_throw<UsageError>();
+  if (spec.delta >= 1.0 / static_cast<double>(c.clients))
+    log_warning(flag + ": delta " + exact_number(spec.delta) + " is not below 1/--clients; a guarantee that lets " +
+                "one client's data out with probability delta says little");
+  return spec;
+}
+
 // labelflip: the hostile clients' samples learn class classes-1-y for y.
 void flip_labels(Dataset& train, const Partition& partition, const std::set<int64_t>& hostile) {
   train.labels = train.labels.clone();
@@ -111,6 +132,7 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
   o.aggregate = coordinator::make_aggregator(c.aggregate).value_or_throw<UsageError>();
   o.attack = attack;
+  o.dp = parse_dp(c);
   o.task.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
   o.task.error_feedback = !c.no_error_feedback;
   o.task.ef_momentum = c.ef_momentum;

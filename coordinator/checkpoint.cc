@@ -77,6 +77,7 @@ Status save_checkpoint(const std::string& dir, const CheckpointState& s) {
   w.put_string(s.run_identity);
   w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_down_delta));
   w.put_u64(static_cast<uint64_t>(s.totals.total_bytes_down_full));
+  put_sized(w, s.privacy);
   protocol::FrameHeader h;
   h.kind = protocol::FrameKind::kCheckpoint;
   h.round = static_cast<uint32_t>(s.round);
@@ -113,6 +114,7 @@ Result<CheckpointState> decode_checkpoint(Bytes bytes, const std::string& path) 
        (r.done() || (get_pruning(r, &s) && (r.done() || r.get_string(&s.run_identity, kMaxIdentityBytes))));
   // Written since the downlink kept steps (older checkpoints end before them).
   ok = ok && (r.done() || (r.get_u64(&down_delta) && r.get_u64(&down_full)));
+  ok = ok && (r.done() || get_sized(r, &s.privacy));  // since --dp
   if (!ok || !r.done()) return Status::corruption(path + ": truncated or malformed checkpoint");
   s.view_version = static_cast<int64_t>(view_version);
   s.round = static_cast<int64_t>(round);

@@ -39,6 +39,7 @@ struct CheckpointState {
   // What defines the run ("--key=value" lines from the application; empty in older files):
   // a resume with other settings is refused before round 1.
   std::string run_identity;
+  Bytes privacy;  // --dp's state (PrivateAggregation::save); empty without --dp
 };
 
 constexpr uint64_t kMaxCheckpointBytes = uint64_t{8} << 30;

@@ -32,8 +32,20 @@ Status Coordinator::restore_checkpoint(int64_t* first_round) {
   if (auto st = state_.restore(c, checkpoint_path(options_.checkpoint_dir)); !st) return st;
   totals_ = c.totals;
   if (auto st = pruning_.restore(c, *state_.net); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
+  if (auto st = restore_privacy(c.privacy); !st) return st.prefixed(checkpoint_path(options_.checkpoint_dir));
   *first_round = c.round + 1;
   log_info("resumed from round " + std::to_string(c.round));
+  return Status::ok();
+}
+
+// --dp's secret and clip norm; a checkpoint of a run with --dp has them (the run identity
+// says whether the run has --dp).
+Status Coordinator::restore_privacy(const Bytes& saved) {
+  if (!dp_) return Status::ok();
+  if (saved.empty()) return Status::corruption("the checkpoint has no --dp state");
+  ByteReader r(saved.data(), saved.size());
+  if (auto st = dp_->restore(r); !st) return st;
+  if (!r.done()) return Status::corruption("the --dp state is malformed");
   return Status::ok();
 }
 
@@ -52,6 +64,10 @@ Status Coordinator::save_round_checkpoint(int64_t round) {
   s.view_version = state_.downlink.version();
   s.run_identity = options_.run_identity;
   pruning_.save(&s);
+  if (dp_) {
+    ByteWriter w(&s.privacy);
+    dp_->save(w);
+  }
   return save_checkpoint(options_.checkpoint_dir, s);
 }
 

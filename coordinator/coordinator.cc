@@ -39,6 +39,11 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       code_sent_(transport.world_size(), 0) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   if (options_.attack) hostile_ = hostile_clients(options_.clients, options_.attack->hostile, options_.seed);
+  if (options_.dp) {
+    auto dp = PrivateAggregation::make(*options_.dp, options_.clients, options_.fraction);
+    XFED_CHECK(static_cast<bool>(dp), "--dp: " + dp.message());  // the application checked the spec
+    dp_.emplace(std::move(dp).value());
+  }
   if (options_.model_code) code_frame_ = protocol::ModelCode{options_.model_code}.frame(0);
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
@@ -79,7 +84,13 @@ Result<RunSummary> Coordinator::run() {
   if (status) status = check_worker_configs();
   const double seconds_before = totals_.seconds;
   const int64_t counted_before = totals_.total_bytes_up + totals_.total_bytes_down;
-  for (int64_t r = first_round; status && r <= options_.rounds; ++r) {
+  const int64_t last = last_round();
+  if (status && last < options_.rounds)
+    log_warning("--dp target_epsilon=" + exact_number(*options_.dp->target_epsilon) + ": the run stops after round " +
+                std::to_string(last) + " of " + std::to_string(options_.rounds) + " (epsilon " +
+                short_number(dp_->spent(last).epsilon) + "; one more round would spend " +
+                short_number(dp_->spent(last + 1).epsilon) + ")");
+  for (int64_t r = first_round; status && r <= last; ++r) {
     RoundReport report;
     status = run_round(r, &report);
     if (!status) break;
@@ -89,14 +100,18 @@ Result<RunSummary> Coordinator::run() {
   }
   // Rounds ran, and not one update arrived in any: nothing was trained (a deadline no
   // client can meet, say). That is a failed run, not a result.
-  if (status && first_round <= options_.rounds && !aggregated_)
+  if (status && first_round <= last && !aggregated_)
     status = Status::error("coordinator: no update arrived in any of rounds " + std::to_string(first_round) + ".." +
-                           std::to_string(options_.rounds) + " (is --round-timeout long enough for one local training?)");
+                           std::to_string(last) + " (is --round-timeout long enough for one local training?)");
   shutdown_workers(status.code() == StatusCode::kInterrupted ? status.message() : "");
   if (!status) return status;
   if (!last_eval_.test_accuracy) evaluate_into(&last_eval_);
   RunSummary s = totals_;
-  s.rounds = options_.rounds;
+  s.rounds = last;
+  if (dp_) {
+    s.epsilon = dp_->spent(last).epsilon;
+    s.delta = dp_->spec().delta;
+  }
   s.final_accuracy = *last_eval_.test_accuracy;
   s.final_loss = *last_eval_.test_loss;
   s.params = state_.net->num_params();
@@ -111,7 +126,7 @@ Result<RunSummary> Coordinator::run() {
 Status Coordinator::run_round(int64_t round, RoundReport* report) {
   const auto start = Clock::now();
   const auto sampled =
-      sample_clients(options_.clients, options_.fraction, options_.seed, round);
+      dp_ ? dp_->sample(round) : sample_clients(options_.clients, options_.fraction, options_.seed, round);
   report->round = round;
   report->rounds = options_.rounds;
   report->sampled = static_cast<int64_t>(sampled.size());
@@ -142,6 +157,10 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   totals_.total_bytes_down_delta += report->bytes_down_delta;
   totals_.total_bytes_down_full += report->bytes_down_full;
   return Status::ok();
+}
+
+int64_t Coordinator::last_round() const {
+  return dp_ ? dp_->last_round_within_target(options_.rounds) : options_.rounds;
 }
 
 std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {
@@ -261,7 +280,7 @@ void Coordinator::lose_rank(int rank, RoundCollection& phase) {
 
 Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
                               RoundReport* report) {
-  const int64_t needed = std::max<int64_t>(1, options_.min_clients);
+  const int64_t needed = dp_ ? 0 : std::max<int64_t>(1, options_.min_clients);
   if (static_cast<int64_t>(updates.size()) < needed)
     return skip_round(round,
                       "only " + std::to_string(updates.size()) + " valid update(s), min_clients is " +
@@ -270,18 +289,18 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   const auto start = Clock::now();
   int64_t samples = 0;
   for (const auto& u : updates) samples += u.samples;
-  report->train_loss /= static_cast<double>(samples);
+  if (samples > 0) report->train_loss /= static_cast<double>(samples);
   std::sort(updates.begin(), updates.end(),
             [](const ClientUpdate& a, const ClientUpdate& b) { return a.client < b.client; });
-  auto aggregated = options_.aggregate ? options_.aggregate(updates) : Result<at::Tensor>(weighted_mean(updates));
+  auto aggregated = combine(updates, round, report);
   if (!aggregated && aggregated.code() == StatusCode::kTooFew) return skip_round(round, aggregated.message(), report);
   if (!aggregated) return aggregated.status().prefixed("round " + std::to_string(round) + ": the aggregator");
   const at::Tensor delta = std::move(aggregated).value();
   const int64_t returned = delta.defined() ? delta.numel() : 0;  // a user's rule may return anything
-  if (returned != updates.front().delta.numel() || delta.scalar_type() != at::kFloat)
+  if (returned != state_.global.numel() || delta.scalar_type() != at::kFloat)
     return Status::error("round " + std::to_string(round) + ": the aggregator returned " +
                          std::to_string(returned) + " values for a model of " +
-                         std::to_string(updates.front().delta.numel()) + " (float32 expected)");
+                         std::to_string(state_.global.numel()) + " (float32 expected)");
   failed_rounds_ = 0;
   aggregated_ = true;
   state_.optimizer.step(state_.global, delta);
@@ -292,6 +311,16 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
   ++state_.version;
   report->seconds_aggregate = seconds_since(start);
   return Status::ok();
+}
+
+Result<at::Tensor> Coordinator::combine(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report) {
+  if (!dp_) return options_.aggregate ? options_.aggregate(updates) : weighted_mean(updates);
+  report->dp_clip = dp_->clip();
+  auto delta = dp_->aggregate(updates, state_.global.numel(), round);
+  const auto spent = dp_->spent(round);
+  report->epsilon = spent.epsilon;
+  report->delta = dp_->spec().delta;
+  return delta;
 }
 
 Status Coordinator::skip_round(int64_t round, const std::string& why, RoundReport* report) {

@@ -47,6 +47,7 @@
 #include "coordinator/attack.h"
 #include "coordinator/broadcast.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/dp.h"
 #include "coordinator/global_model.h"
 #include "coordinator/link_model.h"
 #include "coordinator/pruning_schedule.h"
@@ -127,6 +128,10 @@ struct CoordinatorOptions {
   // The attack bench (attack.h; simulate and mpi only): the hostile clients' updates are
   // rewritten before aggregation, then checked like any update (--max-update-norm).
   std::optional<AttackSpec> attack;
+  // Client-level differential privacy (dp.h): Poisson sampling, clipping and noise at the
+  // coordinator, epsilon in every round's report; the run stops before target_epsilon.
+  // With it, `aggregate` and `min_clients` do not apply (every round releases its sum).
+  std::optional<DpSpec> dp;
 };
 
 class Coordinator {
@@ -149,6 +154,7 @@ class Coordinator {
 
  private:
   Status restore_checkpoint(int64_t* first_round);
+  Status restore_privacy(const Bytes& saved);
   // Requests outside the rounds (worker_requests.cc): one control frame to every live
   // worker, one answer of kind `answer` from each, within `timeout`.
   struct WorkerAnswers {
@@ -192,6 +198,10 @@ class Coordinator {
   Status send_code_if_wanted(int rank, RoundReport* report);
   void lose_rank(int rank, RoundCollection& phase);
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
+  // The round's delta from `updates` (sorted by client id): the rule's, or --dp's.
+  Result<at::Tensor> combine(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
+  // --dp with target_epsilon: the last round the budget allows.
+  int64_t last_round() const;
   // --attack: the hostile clients' updates of the phase rewritten, and refused as a client's
   // would be (collect.cc).
   void attack_updates(RoundCollection& phase);
@@ -234,6 +244,7 @@ class Coordinator {
   Bytes code_frame_;              // options_.model_code as a frame (empty: none)
   std::vector<char> code_sent_;   // per rank, since it last joined
   std::set<int64_t> hostile_;     // --attack's clients
+  std::optional<PrivateAggregation> dp_;  // --dp
 };
 
 }  // namespace xfed::coordinator

@@ -42,4 +42,39 @@ std::optional<Sha256> sha256_of_hex(const std::string& hex) {
   return out;
 }
 
+void blake2b(uint8_t* out, size_t out_size, const void* data, size_t size, const uint8_t* key,
+             size_t key_size) {
+  sodium_ready();
+  XFED_CHECK(out_size >= crypto_generichash_BYTES_MIN && out_size <= crypto_generichash_BYTES_MAX,
+             "blake2b: output size outside [16, 64]");
+  XFED_CHECK(key_size == 0 || (key_size >= crypto_generichash_KEYBYTES_MIN && key_size <= crypto_generichash_KEYBYTES_MAX),
+             "blake2b: key size outside [16, 64]");
+  XFED_CHECK_EQ(crypto_generichash(out, out_size, static_cast<const unsigned char*>(data), size, key, key_size), 0,
+                "crypto_generichash");
+}
+
+SecretKey random_secret() {
+  sodium_ready();
+  SecretKey key;
+  randombytes_buf(key.data(), key.size());
+  return key;
+}
+
+SecretKey derive_secret(const SecretKey& key, uint64_t a, uint64_t b, uint64_t c) {
+  uint8_t words[24];
+  const uint64_t values[3] = {a, b, c};
+  for (int w = 0; w < 3; ++w)
+    for (int i = 0; i < 8; ++i) words[8 * w + i] = static_cast<uint8_t>(values[w] >> (8 * i));
+  SecretKey out;
+  blake2b(out.data(), out.size(), words, sizeof words, key.data(), key.size());
+  return out;
+}
+
+void chacha20_keystream(const SecretKey& key, uint8_t* out, size_t size) {
+  sodium_ready();
+  static_assert(crypto_stream_chacha20_ietf_KEYBYTES == sizeof(SecretKey));
+  const unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
+  XFED_CHECK_EQ(crypto_stream_chacha20_ietf(out, size, nonce, key.data()), 0, "crypto_stream_chacha20_ietf");
+}
+
 }  // namespace xfed

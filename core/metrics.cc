@@ -23,6 +23,11 @@ std::string to_json_line(const RoundReport& r) {
   j["missing"] = r.missing;
   j["failed"] = r.failed;
   j["skipped"] = r.skipped;
+  if (r.epsilon) {
+    j["epsilon"] = *r.epsilon;
+    j["delta"] = *r.delta;
+    j["dp_clip"] = *r.dp_clip;
+  }
   j["bytes_up"] = r.bytes_up;
   j["bytes_down"] = r.bytes_down;
   j["bytes_up_dense"] = r.bytes_up_dense;
@@ -69,6 +74,10 @@ std::string to_json_line(const RunSummary& s) {
   j["flops"] = s.flops;
   j["seconds"] = s.seconds;
   j["model_checksum"] = s.model_checksum;
+  if (s.epsilon) {
+    j["epsilon"] = *s.epsilon;
+    j["delta"] = *s.delta;
+  }
   return j.dump();
 }
 

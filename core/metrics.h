@@ -31,6 +31,8 @@ struct RoundReport {
   int64_t missing = 0;                  // sampled clients without a valid update
   int64_t failed = 0;                   // of those, clients that reported a failure (diverged...)
   int64_t skipped = 0;                  // 1: too few answers to aggregate; the model did not change
+  // --dp: (epsilon, delta) spent after this round, and the clip norm C the round used.
+  std::optional<double> epsilon, delta, dp_clip;
   int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes
   int64_t bytes_up_dense = 0, bytes_down_dense = 0;  // fp32 size of the same tensors
   // bytes_down by what a client got: steps since a model it holds (or its seed), or the
@@ -69,6 +71,7 @@ struct RunSummary {
   int64_t flops = 0;
   double seconds = 0;
   std::string model_checksum;
+  std::optional<double> epsilon, delta;  // --dp: spent by the whole run
 };
 
 class RoundObserver {

@@ -18,6 +18,11 @@ enum : uint64_t {
   kStreamPlacement = 7,
   kStreamModelDraws = 8,  // a model's own draws in training (a TorchScript dropout)
   kStreamAttack = 9,      // --attack: which clients are hostile, and their noise
+  // --dp: purposes of keys derived from its secret (never from the run seed, which is not secret)
+  kStreamDpSampling = 10,
+  kStreamDpNoise = 11,
+  kStreamDpClipCount = 12,
+  kStreamDpSeed = 13,     // --dp seed=S: the secret made from S (reproducible experiments)
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

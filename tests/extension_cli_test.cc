@@ -102,6 +102,18 @@ TEST_F(Extension, AnAttackGivesTheSameModelUnderSimulateAndMpi) {
   }
 }
 
+// --dp runs at the coordinator: Poisson sampling, clipping and noise from the secret of
+// seed=, one model on every transport (edge workers give the same --dp, part of the identity).
+TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
+  const std::string run = "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 4 "
+                          "--compress topk:0.1,qsgd:4,zstd --fraction 0.5 --dp clip=0.5,noise=0.2,seed=6 ";
+  expect_one_model(run);
+  const auto rounds = read_jsonl(dir_.file("sim.jsonl"));
+  ASSERT_EQ(rounds.size(), 5u);
+  EXPECT_GT(rounds[3]["epsilon"].get<double>(), rounds[0]["epsilon"].get<double>());
+  EXPECT_EQ(rounds[4]["epsilon"], rounds[3]["epsilon"]) << "the summary's is the last round's";
+}
+
 TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {
   binary_ = XFED_EXAMPLE_CUSTOM_MODEL;
   expect_one_model(kTinyCnnRun);

@@ -1,0 +1,101 @@
+// Client-level differential privacy, central model (DP-FedAvg, McMahan et al. 2018):
+// `--dp clip=C,noise=Z[,adaptive=QUANTILE][,delta=D][,target_epsilon=E][,seed=S]`.
+//
+// Each round every client is in the round with probability q = --fraction, independently
+// (Poisson sampling, what the accountant assumes). The coordinator clips each *decoded*
+// update to L2 norm C — so the sensitivity holds whatever compression and error feedback did
+// on the client — sums them in client-id order, adds N(0, (Z·C)^2) to each coordinate and
+// divides by the expected number of clients q·N (not by those that answered: a client that
+// fails or is late only lowers the sum). Every round releases its noised sum, even with no
+// update at all, so rounds are never skipped under --dp. The server optimizer's step is
+// post-processing.
+//
+// Adaptive clipping (Andrew et al. 2021, "Differentially private learning with adaptive
+// clipping"): C follows the QUANTILE of the update norms, C <- C·exp(-0.2 (b - QUANTILE)),
+// b the fraction of clipped-count bits 1[norm <= C] with N(0, σ_b^2) noise, σ_b = qN/20; the
+// update noise becomes Z_Δ = (Z^-2 - (2σ_b)^-2)^-1/2, so that the pair costs what Z alone
+// does (their Theorem 1).
+//
+// The randomness that privacy rests on — which clients are sampled, the noise — comes from
+// a 32-byte secret (the OS's random source, or `seed=S` for experiments that must repeat)
+// through ChaCha20 (core/crypto.h), never from the run seed, which the identity check sends to
+// every worker. The secret and C are checkpointed, so a resumed run is the same run.
+//
+// What ε covers: the sequence of models (and anything computed from them alone). The metrics
+// file's per-round client counts and train_loss are the operator's, not covered.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coordinator/aggregator.h"
+#include "coordinator/rdp_accountant.h"
+#include "core/coding.h"
+#include "core/crypto.h"
+#include "core/status.h"
+
+namespace xfed::coordinator {
+
+struct DpSpec {
+  double clip = 0;                        // C, the initial one under adaptive
+  double noise = 0;                       // Z, the noise multiplier
+  std::optional<double> adaptive;         // target quantile of the update norms
+  double delta = 1e-5;
+  std::optional<double> target_epsilon;   // stop before a round would exceed it
+  std::optional<uint64_t> seed;           // the noise's secret made from S (experiments only)
+
+  // The text of --dp; a bad spec is a usage error naming --dp.
+  static Result<DpSpec> parse(const std::string& text);
+  // The spec without seed= (what the run identity records: workers see it).
+  std::string identity() const;
+};
+
+constexpr double kAdaptiveClipLr = 0.2;          // η_C of Andrew et al.
+constexpr double kAdaptiveCountNoiseShare = 20;  // σ_b = expected clients / this
+
+class PrivateAggregation {
+ public:
+  // `clients` N, `fraction` q: a usage error when the spec cannot work with them (adaptive
+  // clipping whose count noise would leave no budget for the update).
+  static Result<PrivateAggregation> make(const DpSpec& spec, int64_t clients, double fraction);
+
+  // The clients of `round`: each with probability q, from the secret; sorted.
+  std::vector<int64_t> sample(int64_t round) const;
+  // The round's noised mean of clipped updates (client-id order), `numel` values; updates C
+  // under adaptive clipping. `updates` may be empty.
+  at::Tensor aggregate(const std::vector<ClientUpdate>& updates, int64_t numel, int64_t round);
+  double clip() const { return clip_; }  // C of the next round
+  // (ε, δ) after `rounds` rounds.
+  PrivacySpent spent(int64_t rounds) const { return accountant_.spent(rounds); }
+  // The last round r <= `rounds` with ε(r) <= target_epsilon (`rounds` without a target).
+  int64_t last_round_within_target(int64_t rounds) const;
+  const DpSpec& spec() const { return spec_; }
+  double expected_clients() const { return q_ * static_cast<double>(clients_); }
+  double update_noise_multiplier() const;  // Z_Δ (Z without adaptive clipping)
+
+  // The state a resumed run needs: the secret and C.
+  void save(ByteWriter& w) const;
+  Status restore(ByteReader& r);
+
+ private:
+  PrivateAggregation(const DpSpec& spec, int64_t clients, double fraction);
+  double count_noise_std() const { return expected_clients() / kAdaptiveCountNoiseShare; }
+
+  DpSpec spec_;
+  int64_t clients_;
+  double q_;
+  RdpAccountant accountant_;
+  SecretKey secret_;
+  double clip_;
+};
+
+// L2 norm in float64, in index order (the same on every transport and thread count).
+double l2_norm(const at::Tensor& v);
+// `n` draws of N(0, std^2) from ChaCha20 under `key` (Box-Muller on 53-bit uniforms).
+std::vector<double> secret_gaussian(int64_t n, double std, const SecretKey& key);
+
+}  // namespace xfed::coordinator
