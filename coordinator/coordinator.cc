@@ -128,7 +128,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   const auto sampled =
       dp_ ? dp_->sample(round) : sample_clients(options_.clients, options_.fraction, options_.seed, round);
   report->round = round;
-  report->rounds = options_.rounds;
+  report->rounds = last_round();
   report->sampled = static_cast<int64_t>(sampled.size());
   report->lr = options_.task.train.lr *
                std::pow(options_.lr_decay, static_cast<double>(round - pruning_.lr_origin()));
@@ -302,7 +302,7 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
                          std::to_string(returned) + " values for a model of " +
                          std::to_string(state_.global.numel()) + " (float32 expected)");
   failed_rounds_ = 0;
-  aggregated_ = true;
+  aggregated_ = aggregated_ || !updates.empty();  // a --dp round may release noise alone
   state_.optimizer.step(state_.global, delta);
   if (!at::isfinite(state_.global).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +

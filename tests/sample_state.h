@@ -24,6 +24,7 @@ inline coordinator::CheckpointState sample_checkpoint(NetImpl& net) {
   s.view = read_state(net);
   s.kept_original = {{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}};
   s.run_identity = "--clients=3\n--seed=1\n";
+  s.privacy = Bytes(40, 7);  // --dp: a secret and a clip norm
   return s;
 }
 
