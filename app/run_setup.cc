@@ -72,12 +72,17 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c) {
   if (c.prune != "none")
     throw UsageError(flag + " with --prune: the class statistics of the pruning rounds are not clipped and noised "
                             "under the privacy budget yet; train with --dp, or prune without it");
+  if (spec.local) {  // the coordinator only post-processes noised updates: any rule, any minimum
+    coordinator::LocalAccounting::make(spec, c.clients).value_or_throw<UsageError>();
+    return spec;
+  }
   if (c.aggregate != "mean")
     throw UsageError(flag + " with --aggregate " + c.aggregate +
-                     ": --dp has its own aggregation (clipped sum plus noise); robust rules are not accounted");
+                     ": central --dp has its own aggregation (clipped sum plus noise); robust rules are not "
+                     "accounted (mode=local allows them)");
   if (c.min_clients > 1)
     throw UsageError(flag + " with --min-clients " + std::to_string(c.min_clients) +
-                     ": under --dp every round releases its noised sum, however few clients answered");
+                     ": under central --dp every round releases its noised sum, however few clients answered");
   coordinator::PrivateAggregation::make(spec, c.clients, c.fraction).value_or_throw<UsageError>();
   if (spec.delta >= 1.0 / static_cast<double>(c.clients))
     log_warning(flag + ": delta " + exact_number(spec.delta) + " is not below 1/--clients; a guarantee that lets " +

@@ -39,9 +39,13 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       code_sent_(transport.world_size(), 0) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   if (options_.attack) hostile_ = hostile_clients(options_.clients, options_.attack->hostile, options_.seed);
-  if (options_.dp) {
+  if (options_.dp && options_.dp->local) {
+    auto local = LocalAccounting::make(*options_.dp, options_.clients);
+    XFED_CHECK(static_cast<bool>(local), "--dp: " + local.message());  // the application checked the spec
+    local_dp_.emplace(std::move(local).value());
+  } else if (options_.dp) {
     auto dp = PrivateAggregation::make(*options_.dp, options_.clients, options_.fraction);
-    XFED_CHECK(static_cast<bool>(dp), "--dp: " + dp.message());  // the application checked the spec
+    XFED_CHECK(static_cast<bool>(dp), "--dp: " + dp.message());
     dp_.emplace(std::move(dp).value());
   }
   if (options_.model_code) code_frame_ = protocol::ModelCode{options_.model_code}.frame(0);
@@ -84,13 +88,22 @@ Result<RunSummary> Coordinator::run() {
   if (status) status = check_worker_configs();
   const double seconds_before = totals_.seconds;
   const int64_t counted_before = totals_.total_bytes_up + totals_.total_bytes_down;
-  const int64_t last = last_round();
+  int64_t last = last_round();
+  if (local_dp_)  // what the clients spent before a resume: the sampling is seeded
+    for (int64_t r = 1; r < first_round; ++r) local_dp_->count(sample_clients(options_.clients, options_.fraction, options_.seed, r));
   if (status && last < options_.rounds)
     log_warning("--dp target_epsilon=" + exact_number(*options_.dp->target_epsilon) + ": the run stops after round " +
                 std::to_string(last) + " of " + std::to_string(options_.rounds) + " (epsilon " +
                 short_number(dp_->spent(last).epsilon) + "; one more round would spend " +
                 short_number(dp_->spent(last + 1).epsilon) + ")");
   for (int64_t r = first_round; status && r <= last; ++r) {
+    if (local_dp_ && local_dp_->would_exceed_target(sample_clients(options_.clients, options_.fraction, options_.seed, r))) {
+      log_warning("--dp target_epsilon=" + exact_number(*options_.dp->target_epsilon) + ": round " + std::to_string(r) +
+                  " would take a client past it; the run stops after round " + std::to_string(r - 1) + " (epsilon " +
+                  short_number(local_dp_->spent().epsilon) + ")");
+      last = r - 1;
+      break;
+    }
     RoundReport report;
     status = run_round(r, &report);
     if (!status) break;
@@ -108,9 +121,9 @@ Result<RunSummary> Coordinator::run() {
   if (!last_eval_.test_accuracy) evaluate_into(&last_eval_);
   RunSummary s = totals_;
   s.rounds = last;
-  if (dp_) {
-    s.epsilon = dp_->spent(last).epsilon;
-    s.delta = dp_->spec().delta;
+  if (dp_ || local_dp_) {
+    s.epsilon = dp_ ? dp_->spent(last).epsilon : local_dp_->spent().epsilon;
+    s.delta = options_.dp->delta;
   }
   s.final_accuracy = *last_eval_.test_accuracy;
   s.final_loss = *last_eval_.test_loss;
@@ -130,6 +143,7 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   report->round = round;
   report->rounds = last_round();
   report->sampled = static_cast<int64_t>(sampled.size());
+  report_privacy(sampled, report);
   report->lr = options_.task.train.lr *
                std::pow(options_.lr_decay, static_cast<double>(round - pruning_.lr_origin()));
   RoundCollection training(round, FrameKind::kUpdate, *report);
@@ -316,11 +330,19 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
 Result<at::Tensor> Coordinator::combine(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report) {
   if (!dp_) return options_.aggregate ? options_.aggregate(updates) : weighted_mean(updates);
   report->dp_clip = dp_->clip();
-  auto delta = dp_->aggregate(updates, state_.global.numel(), round);
-  const auto spent = dp_->spent(round);
-  report->epsilon = spent.epsilon;
-  report->delta = dp_->spec().delta;
-  return delta;
+  return dp_->aggregate(updates, state_.global.numel(), round);
+}
+
+void Coordinator::report_privacy(const std::vector<int64_t>& sampled, RoundReport* report) {
+  if (!options_.dp) return;
+  if (local_dp_) {
+    local_dp_->count(sampled);
+    report->epsilon = local_dp_->spent().epsilon;
+    report->dp_clip = options_.dp->clip;
+  } else {
+    report->epsilon = dp_->spent(report->round).epsilon;
+  }
+  report->delta = options_.dp->delta;
 }
 
 Status Coordinator::skip_round(int64_t round, const std::string& why, RoundReport* report) {

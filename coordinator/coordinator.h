@@ -131,6 +131,7 @@ struct CoordinatorOptions {
   // Client-level differential privacy (dp.h): Poisson sampling, clipping and noise at the
   // coordinator, epsilon in every round's report; the run stops before target_epsilon.
   // With it, `aggregate` and `min_clients` do not apply (every round releases its sum).
+  // mode=local: the clients noise (WorkerOptions::local_privacy); the coordinator counts.
   std::optional<DpSpec> dp;
 };
 
@@ -200,8 +201,11 @@ class Coordinator {
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   // The round's delta from `updates` (sorted by client id): the rule's, or --dp's.
   Result<at::Tensor> combine(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
-  // --dp with target_epsilon: the last round the budget allows.
+  // --dp with target_epsilon: the last round the budget allows (central; a local run finds
+  // it as it goes).
   int64_t last_round() const;
+  // --dp: epsilon and delta after this round (and, locally, count its clients).
+  void report_privacy(const std::vector<int64_t>& sampled, RoundReport* report);
   // --attack: the hostile clients' updates of the phase rewritten, and refused as a client's
   // would be (collect.cc).
   void attack_updates(RoundCollection& phase);
@@ -244,7 +248,8 @@ class Coordinator {
   Bytes code_frame_;              // options_.model_code as a frame (empty: none)
   std::vector<char> code_sent_;   // per rank, since it last joined
   std::set<int64_t> hostile_;     // --attack's clients
-  std::optional<PrivateAggregation> dp_;  // --dp
+  std::optional<PrivateAggregation> dp_;  // --dp (central)
+  std::optional<LocalAccounting> local_dp_;  // --dp mode=local
 };
 
 }  // namespace xfed::coordinator

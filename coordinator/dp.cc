@@ -9,30 +9,13 @@
 
 #include "core/check.h"
 #include "core/parse.h"
+#include "core/privacy_noise.h"
 #include "core/rng.h"
 
 namespace xfed::coordinator {
 namespace {
 
 constexpr double kMaxSpecValue = 1e6;
-
-// The keystream of `key` as 64-bit words, little-endian.
-std::vector<uint64_t> secret_words(size_t n, const SecretKey& key) {
-  std::vector<uint8_t> bytes(8 * n);
-  chacha20_keystream(key, bytes.data(), bytes.size());
-  std::vector<uint64_t> words(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t w = 0;
-    for (int b = 7; b >= 0; --b) w = (w << 8) | bytes[8 * i + static_cast<size_t>(b)];
-    words[i] = w;
-  }
-  return words;
-}
-
-// A uniform double in [0, 1) from the top 53 bits.
-double unit_interval(uint64_t word) { return static_cast<double>(word >> 11) * 0x1.0p-53; }
-
-SecretKey secret_of_seed(uint64_t seed) { return derive_secret(SecretKey{}, kStreamDpSeed, seed); }
 
 bool parse_in(const std::string& text, double lo, double hi, bool lo_open, double* v) {
   return parse_double(text, v) && in_range(*v, lo, hi, lo_open);
@@ -42,8 +25,9 @@ bool parse_in(const std::string& text, double lo, double hi, bool lo_open, doubl
 
 Result<DpSpec> DpSpec::parse(const std::string& text) {
   const std::string usage = "--dp '" + text +
-                            "': expected clip=C,noise=Z[,adaptive=QUANTILE][,delta=D][,target_epsilon=E][,seed=S] "
-                            "with C and Z in (0, 1e6], QUANTILE and D in (0, 1), E in (0, 1e6], S a whole number";
+                            "': expected clip=C,noise=Z[,mode=central|local][,adaptive=QUANTILE][,delta=D][,target_epsilon=E]"
+                            "[,seed=S] with C and Z in (0, 1e6], QUANTILE and D in (0, 1), E in (0, 1e6], S a whole "
+                            "number";
   const auto items = parse_key_values(text, ',');
   if (!items) return Status::usage(usage);
   DpSpec spec;
@@ -67,6 +51,9 @@ Result<DpSpec> DpSpec::parse(const std::string& text) {
     } else if (key == "target_epsilon") {
       ok = parse_in(value, 0, kMaxSpecValue, true, &v);
       spec.target_epsilon = v;
+    } else if (key == "mode") {
+      ok = value == "central" || value == "local";
+      spec.local = value == "local";
     } else if (key == "seed") {
       int64_t s = 0;
       ok = parse_int64(value, &s) && s >= 0;
@@ -75,12 +62,16 @@ Result<DpSpec> DpSpec::parse(const std::string& text) {
     if (!ok) return Status::usage(usage);
   }
   if (!has_clip || !has_noise) return Status::usage(usage);
+  if (spec.local && spec.adaptive)
+    return Status::usage("--dp '" + text + "': adaptive clipping counts the clipped updates at the coordinator: "
+                         "central mode only");
   return spec;
 }
 
 std::string DpSpec::identity() const {
   std::ostringstream os;
   os << "clip=" << exact_number(clip) << ",noise=" << exact_number(noise);
+  if (local) os << ",mode=local";
   if (adaptive) os << ",adaptive=" << exact_number(*adaptive);
   os << ",delta=" << exact_number(delta);
   if (target_epsilon) os << ",target_epsilon=" << exact_number(*target_epsilon);
@@ -95,6 +86,12 @@ PrivateAggregation::PrivateAggregation(const DpSpec& spec, int64_t clients, doub
       secret_(spec.seed ? secret_of_seed(*spec.seed) : random_secret()),
       clip_(spec.clip) {}
 
+Status check_one_round_fits(const DpSpec& spec, const PrivacySpent& one_round, const std::string& how) {
+  if (!spec.target_epsilon || one_round.epsilon <= *spec.target_epsilon) return Status::ok();
+  return Status::usage("--dp target_epsilon=" + exact_number(*spec.target_epsilon) + ": one round alone spends epsilon " +
+                       short_number(one_round.epsilon) + " (" + how + ")");
+}
+
 Result<PrivateAggregation> PrivateAggregation::make(const DpSpec& spec, int64_t clients, double fraction) {
   if (!(clients >= 1 && fraction > 0 && fraction <= 1))
     return Status::usage("--dp: needs --clients >= 1 and --fraction in (0, 1]");
@@ -103,18 +100,17 @@ Result<PrivateAggregation> PrivateAggregation::make(const DpSpec& spec, int64_t 
     return Status::usage("--dp adaptive=" + exact_number(*spec.adaptive) + ": the clipped-count noise (std " +
                          short_number(dp.count_noise_std()) + " = expected clients / 20) must be above noise/2 = " +
                          short_number(spec.noise / 2) + "; sample more clients per round or drop adaptive");
-  if (spec.target_epsilon && dp.spent(1).epsilon > *spec.target_epsilon)
-    return Status::usage("--dp target_epsilon=" + exact_number(*spec.target_epsilon) + ": one round alone spends epsilon " +
-                         short_number(dp.spent(1).epsilon) + " (raise noise, lower --fraction or raise the target)");
+  if (auto st = check_one_round_fits(spec, dp.spent(1), "raise noise, lower --fraction or raise the target"); !st)
+    return st;
   return dp;
 }
 
 std::vector<int64_t> PrivateAggregation::sample(int64_t round) const {
-  const auto words = secret_words(static_cast<size_t>(clients_),
-                                  derive_secret(secret_, kStreamDpSampling, static_cast<uint64_t>(round)));
+  const auto u = secret_uniforms(static_cast<size_t>(clients_),
+                                 derive_secret(secret_, kStreamDpSampling, static_cast<uint64_t>(round)));
   std::vector<int64_t> sampled;
   for (int64_t c = 0; c < clients_; ++c)
-    if (q_ >= 1 || unit_interval(words[static_cast<size_t>(c)]) < q_) sampled.push_back(c);
+    if (q_ >= 1 || u[static_cast<size_t>(c)] < q_) sampled.push_back(c);
   return sampled;
 }
 
@@ -177,27 +173,25 @@ Status PrivateAggregation::restore(ByteReader& r) {
   return Status::ok();
 }
 
-double l2_norm(const at::Tensor& v) {
-  XFED_CHECK(v.is_contiguous() && v.scalar_type() == at::kFloat, "l2_norm: a contiguous float32 vector");
-  const float* p = v.data_ptr<float>();
-  double sum = 0;
-  for (int64_t j = 0; j < v.numel(); ++j) sum += static_cast<double>(p[j]) * p[j];
-  return std::sqrt(sum);
+LocalAccounting::LocalAccounting(const DpSpec& spec, int64_t clients)
+    : spec_(spec), per_client_(1.0, spec.noise / 2, spec.delta), rounds_of_(static_cast<size_t>(clients), 0) {}
+
+Result<LocalAccounting> LocalAccounting::make(const DpSpec& spec, int64_t clients) {
+  if (clients < 1) return Status::usage("--dp: needs --clients >= 1");
+  LocalAccounting local(spec, clients);
+  if (auto st = check_one_round_fits(spec, local.per_client_.spent(1), "raise noise or the target"); !st) return st;
+  return local;
 }
 
-std::vector<double> secret_gaussian(int64_t n, double std, const SecretKey& key) {
-  const size_t pairs = static_cast<size_t>((n + 1) / 2);
-  const auto words = secret_words(2 * pairs, key);
-  std::vector<double> out(2 * pairs);
-  for (size_t i = 0; i < pairs; ++i) {
-    const double u1 = 1.0 - unit_interval(words[2 * i]);  // (0, 1]: the log is finite
-    const double u2 = unit_interval(words[2 * i + 1]);
-    const double radius = std * std::sqrt(-2.0 * std::log(u1));
-    out[2 * i] = radius * std::cos(2 * M_PI * u2);
-    out[2 * i + 1] = radius * std::sin(2 * M_PI * u2);
-  }
-  out.resize(static_cast<size_t>(n));
-  return out;
+void LocalAccounting::count(const std::vector<int64_t>& sampled) {
+  for (int64_t c : sampled) most_ = std::max(most_, ++rounds_of_.at(static_cast<size_t>(c)));
+}
+
+bool LocalAccounting::would_exceed_target(const std::vector<int64_t>& sampled) const {
+  if (!spec_.target_epsilon) return false;
+  int64_t most = most_;
+  for (int64_t c : sampled) most = std::max(most, rounds_of_.at(static_cast<size_t>(c)) + 1);
+  return per_client_.spent(most).epsilon > *spec_.target_epsilon;
 }
 
 }  // namespace xfed::coordinator

@@ -23,6 +23,11 @@
 //
 // What ε covers: the sequence of models (and anything computed from them alone). The metrics
 // file's per-round client counts and train_loss are the operator's, not covered.
+//
+// `mode=local` (LocalAccounting below): each client clips its own update to C and adds
+// N(0, (Z·C)^2) before compression (core/privacy_noise.h), from its own process's secret; the
+// coordinator, no longer trusted with updates, aggregates what arrives with any rule. Clients
+// are sampled as without --dp (the coordinator knows who took part: no amplification).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -47,6 +52,7 @@ struct DpSpec {
   double delta = 1e-5;
   std::optional<double> target_epsilon;   // stop before a round would exceed it
   std::optional<uint64_t> seed;           // the noise's secret made from S (experiments only)
+  bool local = false;                     // mode=local: clients noise their own updates
 
   // The text of --dp; a bad spec is a usage error naming --dp.
   static Result<DpSpec> parse(const std::string& text);
@@ -56,6 +62,9 @@ struct DpSpec {
 
 constexpr double kAdaptiveClipLr = 0.2;          // η_C of Andrew et al.
 constexpr double kAdaptiveCountNoiseShare = 20;  // σ_b = expected clients / this
+
+// A usage error naming --dp when `target_epsilon` is below what one round spends.
+Status check_one_round_fits(const DpSpec& spec, const PrivacySpent& one_round, const std::string& how);
 
 class PrivateAggregation {
  public:
@@ -93,9 +102,26 @@ class PrivateAggregation {
   double clip_;
 };
 
-// L2 norm in float64, in index order (the same on every transport and thread count).
-double l2_norm(const at::Tensor& v);
-// `n` draws of N(0, std^2) from ChaCha20 under `key` (Box-Muller on 53-bit uniforms).
-std::vector<double> secret_gaussian(int64_t n, double std, const SecretKey& key);
+// mode=local: the privacy each client has spent. A client sampled in k rounds released k
+// Gaussian mechanisms of sensitivity 2C (its data replaced by any other moves its clipped
+// update by at most 2C) and noise std Z·C: RDP 2kα/Z², i.e. RdpAccountant(q = 1, Z/2). The
+// run reports the most-sampled client's (ε, δ).
+class LocalAccounting {
+ public:
+  static Result<LocalAccounting> make(const DpSpec& spec, int64_t clients);
+  // One round's sampled clients (before it runs).
+  void count(const std::vector<int64_t>& sampled);
+  // Whether counting `sampled` would take a client past target_epsilon.
+  bool would_exceed_target(const std::vector<int64_t>& sampled) const;
+  PrivacySpent spent() const { return per_client_.spent(most_); }
+  const DpSpec& spec() const { return spec_; }
+
+ private:
+  LocalAccounting(const DpSpec& spec, int64_t clients);
+  DpSpec spec_;
+  RdpAccountant per_client_;
+  std::vector<int64_t> rounds_of_;  // per client: rounds it was sampled in
+  int64_t most_ = 0;
+};
 
 }  // namespace xfed::coordinator

@@ -23,6 +23,7 @@ enum : uint64_t {
   kStreamDpNoise = 11,
   kStreamDpClipCount = 12,
   kStreamDpSeed = 13,     // --dp seed=S: the secret made from S (reproducible experiments)
+  kStreamDpLocalNoise = 14,  // --dp mode=local: a client's own noise
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

@@ -3,9 +3,12 @@
 // the clip norm, and training with little noise.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "coordinator/rdp_accountant.h"
+#include "coordinator/sampler.h"
 #include "tests/sim_fixture.h"
 #include "tests/test_util.h"
 
@@ -100,6 +103,55 @@ TEST(DpSimulation, ResumeKeepsTheSecretAndTheClipNorm) {
   const auto first = simulate(c, 2).summary.model_checksum;
   c.checkpoint_dir = dir.file("copy");
   EXPECT_EQ(simulate(c, 2).summary.model_checksum, first);
+}
+
+// mode=local: the most-sampled client's epsilon, counted from the seeded sampling; the
+// coordinator aggregates the noised updates with any rule and never sees a training loss.
+TEST(DpSimulation, LocalModeReportsTheMostSampledClientsEpsilon) {
+  auto c = dp_config("clip=1,noise=0.8,mode=local,seed=5");
+  c.aggregate = "median";  // post-processing: allowed locally
+  Recorder rec;
+  simulate(c, 2, &rec);
+  const coordinator::RdpAccountant per_client(1, 0.4, 1e-5);
+  std::vector<int64_t> rounds_of(12, 0);
+  ASSERT_EQ(rec.rounds.size(), 4u);
+  for (const auto& r : rec.rounds) {
+    for (auto client : coordinator::sample_clients(12, 0.5, c.seed, r.round)) ++rounds_of[client];
+    const int64_t most = *std::max_element(rounds_of.begin(), rounds_of.end());
+    ASSERT_TRUE(r.epsilon);
+    EXPECT_DOUBLE_EQ(*r.epsilon, per_client.spent(most).epsilon) << r.round;
+    EXPECT_EQ(r.train_loss, 0) << "a local-DP client reports no loss";
+    EXPECT_EQ(r.clients, 6);
+  }
+}
+
+TEST(DpSimulation, LocalModeResumesWithTheClientsSpendingSoFar) {
+  TempDir dir;
+  auto c = dp_config("clip=1,noise=0.8,mode=local,seed=5");
+  Recorder whole;
+  const auto uninterrupted = simulate(c, 2, &whole).summary;
+  c.checkpoint_dir = dir.path();
+  c.rounds = 2;
+  simulate(c, 2);
+  c.rounds = 4;
+  c.resume = true;
+  Recorder resumed;
+  EXPECT_EQ(simulate(c, 2, &resumed).summary.model_checksum, uninterrupted.model_checksum);
+  ASSERT_EQ(resumed.rounds.size(), 2u);
+  EXPECT_EQ(*resumed.rounds[1].epsilon, *whole.rounds[3].epsilon);
+}
+
+TEST(DpSimulation, LocalModeStopsBeforeAClientWouldPassTheTarget) {
+  const coordinator::RdpAccountant per_client(1, 0.4, 1e-5);
+  auto c = small_config();  // every client every round: k = the round
+  c.rounds = 6;
+  c.dp = "clip=1,noise=0.8,mode=local,seed=5,target_epsilon=" +
+         std::to_string((per_client.spent(3).epsilon + per_client.spent(4).epsilon) / 2);
+  Recorder rec;
+  const auto run = simulate(c, 2, &rec);
+  EXPECT_EQ(rec.rounds.size(), 3u);
+  EXPECT_EQ(run.summary.rounds, 3);
+  EXPECT_DOUBLE_EQ(*run.summary.epsilon, per_client.spent(3).epsilon);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "coordinator/dp.h"
 #include "coordinator/rdp_accountant.h"
+#include "core/privacy_noise.h"
 
 namespace xfed::coordinator {
 namespace {
@@ -123,11 +124,17 @@ TEST(DpSpec, ParsesAndRefusesBadSpecs) {
   EXPECT_EQ(*spec.value().seed, 3u);
   EXPECT_EQ(spec.value().identity(), "clip=0.5,noise=1.1,adaptive=0.5,delta=1e-06,target_epsilon=8");
   EXPECT_EQ(DpSpec::parse("noise=1,clip=2").value().delta, 1e-5);
+  EXPECT_FALSE(DpSpec::parse("noise=1,clip=2").value().local);
+  EXPECT_FALSE(DpSpec::parse("noise=1,clip=2,mode=central").value().local);
+  const auto local = DpSpec::parse("noise=1,clip=2,mode=local,seed=4").value();
+  EXPECT_TRUE(local.local);
+  EXPECT_EQ(local.identity(), "clip=2,noise=1,mode=local,delta=1e-05");
   for (const char* bad : {"", "clip=1", "noise=1", "clip=-1,noise=1", "clip=0,noise=1", "clip=1,noise=nan",
                           "clip=1,noise=inf", "clip=1,noise=0", "clip=1,noise=1,delta=1", "clip=1,noise=1,delta=0",
                           "clip=1,noise=1,adaptive=1", "clip=1,noise=1,target_epsilon=0", "clip=1,noise=1,seed=-1",
                           "clip=1,noise=1,seed=1.5", "clip=1,noise=1,clip=2", "clip=1,noise=1,sigma=2",
-                          "clip=1,noise=1,", "clip=4294967296e6,noise=1"}) {
+                          "clip=1,noise=1,", "clip=4294967296e6,noise=1", "clip=1,noise=1,mode=global",
+                          "clip=1,noise=1,mode=local,adaptive=0.5"}) {
     auto r = DpSpec::parse(bad);
     EXPECT_FALSE(r) << bad;
     if (!r) {
@@ -260,6 +267,51 @@ TEST(PrivateAggregation, SavedStateRestoresTheSecretAndTheClip) {
   Bytes truncated(saved.begin(), saved.end() - 1);
   ByteReader t(truncated);
   EXPECT_FALSE(b.restore(t));
+}
+
+TEST(LocalAccounting, EachClientSpendsTheGaussianOfSensitivity2CForEachRoundItWasSampledIn) {
+  auto made = LocalAccounting::make(DpSpec::parse("clip=1,noise=4,delta=1e-6,target_epsilon=20").value(), 5);
+  ASSERT_TRUE(made) << made.message();
+  auto local = std::move(made).value();
+  const RdpAccountant per_client(1, 2, 1e-6);  // noise std 4C over sensitivity 2C
+  EXPECT_EQ(local.spent().epsilon, 0);
+  local.count({0, 1});
+  local.count({1, 3});
+  EXPECT_DOUBLE_EQ(local.spent().epsilon, per_client.spent(2).epsilon) << "client 1 took part twice";
+  local.count({0, 4});
+  EXPECT_DOUBLE_EQ(local.spent().epsilon, per_client.spent(2).epsilon) << "clients 0 and 1: twice each";
+  // q = 1, z = 2: RDP 2kα/Z² = kα/8 per client; the q = 1 closed form over the default orders.
+  double best = INFINITY;
+  for (double a : default_rdp_orders())
+    if (a > 1.01) best = std::min(best, 2 * a / 8 + std::log1p(-1 / a) - std::log(1e-6 * a) / (a - 1));
+  EXPECT_NEAR(local.spent().epsilon, best, 1e-12);
+  int64_t rounds = 3;
+  while (!local.would_exceed_target({1})) {
+    local.count({1});
+    ++rounds;
+  }
+  EXPECT_LE(local.spent().epsilon, 20);
+  EXPECT_GT(per_client.spent(rounds).epsilon, 20) << "one more round of client 1 would pass the target";
+  EXPECT_FALSE(local.would_exceed_target({2})) << "client 2 has spent nothing";
+  EXPECT_FALSE(LocalAccounting::make(DpSpec::parse("clip=1,noise=0.1,target_epsilon=1").value(), 5));
+}
+
+TEST(LocalPrivacy, AClientClipsItsUpdateAndAddsNoiseOfStdZC) {
+  const LocalPrivacy p{0.5, 2.0, secret_of_seed(3)};
+  const int64_t n = 100000;
+  auto big = at::full({n}, 1.0f);  // norm sqrt(n): scaled to 0.5
+  const auto out = privatize_update(big, p, 7, 9).to(at::kDouble);
+  const double scaled = 0.5 / std::sqrt(double(n));
+  const double mean = out.mean().item<double>(), std = out.std().item<double>();
+  EXPECT_NEAR(mean, scaled, 5 * 1.0 / std::sqrt(double(n)));
+  EXPECT_NEAR(std, 1.0, 5 * 1.0 / std::sqrt(2.0 * n)) << "std = Z C = 1";
+  EXPECT_TRUE(at::equal(privatize_update(big, p, 7, 9), privatize_update(big, p, 7, 9)));
+  EXPECT_FALSE(at::equal(privatize_update(big, p, 7, 9), privatize_update(big, p, 7, 10))) << "per client";
+  EXPECT_FALSE(at::equal(privatize_update(big, p, 7, 9), privatize_update(big, p, 8, 9))) << "per round";
+  // Within C: unscaled; noise alone is what differs from the input.
+  const LocalPrivacy quiet{10.0, 1e-9, secret_of_seed(3)};
+  const auto small = at::tensor({0.3f, -0.4f});
+  EXPECT_TRUE(at::allclose(privatize_update(small, quiet, 1, 1), small, 0, 1e-6));
 }
 
 }  // namespace

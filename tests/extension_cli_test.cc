@@ -112,6 +112,9 @@ TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
   ASSERT_EQ(rounds.size(), 5u);
   EXPECT_GT(rounds[3]["epsilon"].get<double>(), rounds[0]["epsilon"].get<double>());
   EXPECT_EQ(rounds[4]["epsilon"], rounds[3]["epsilon"]) << "the summary's is the last round's";
+  // mode=local: every worker process noises its clients' updates with the secret of seed=.
+  expect_one_model(std::regex_replace(run, std::regex("noise=0.2,seed=6"), "noise=0.2,mode=local,seed=6"));
+  EXPECT_NE(checksum_of(dir_.file("sim.jsonl")), rounds[4]["model_checksum"].get<std::string>());
 }
 
 TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/model_state.h"
 #include "core/parse.h"
+#include "core/privacy_noise.h"
 #include "core/rng.h"
 #include "core/run_identity.h"
 #include "core/timing.h"
@@ -202,16 +203,17 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   const uint64_t client_seed = mix_seed(task.train.seed, kStreamLocalTraining, h.round, h.client);
   write_state(net, job.view);
   const auto result = train_locally(net, data_->client_data(h.client), train_options(task, client_seed));
-  const auto delta = read_state(net).sub_(job.view);
+  auto delta = read_state(net).sub_(job.view);
   if (!std::isfinite(result.mean_loss) || !at::isfinite(delta).all().item<bool>())
     return Status::diverged("local training of client " +
                          std::to_string(h.client) + " produced non-finite values (loss " +
                          std::to_string(result.mean_loss) + "; lower --lr?)");
+  if (options_.local_privacy) delta = privatize_update(delta, *options_.local_privacy, h.round, h.client);
   protocol::UpdateMeta meta;
   meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.samples = static_cast<uint64_t>(result.samples);
-  meta.train_loss = static_cast<float>(result.mean_loss);
+  meta.train_loss = options_.local_privacy ? 0.0f : static_cast<float>(result.mean_loss);  // the loss is not noised
   meta.base_crc = job.view_crc;
 
   t = Clock::now();

@@ -37,6 +37,7 @@
 #include "compression/pipeline.h"
 #include "core/client_data.h"
 #include "core/model.h"
+#include "core/privacy_noise.h"
 #include "core/state_layout.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
@@ -77,6 +78,9 @@ struct WorkerOptions {
   // says why not: then run() ends with that usage error (a worker runs only code it accepts).
   // Null: this worker takes no code.
   std::function<Status(std::shared_ptr<const std::string> archive)> accept_code;
+  // --dp mode=local: every update is clipped and noised here, before error feedback and
+  // compression, and its train_loss is not reported (0). Unset: updates as trained.
+  std::optional<LocalPrivacy> local_privacy;
 };
 
 class Worker {
