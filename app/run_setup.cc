@@ -149,6 +149,9 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
     if (auto st = pruning::check_criterion(o.prune->criterion, *make_model(s.spec)); !st)
       throw UsageError(st.message());
   }
+  if (attack && attack->poisons_statistics() && !(o.prune && pruning::needs_class_stats(o.prune->criterion)))
+    throw UsageError("--attack " + c.attack + ": forges the class statistics of pruning rounds; it needs --prune with "
+                     "a criterion that gathers them (di, drop, fdr)");
   if (!c.link.empty()) o.links = coordinator::parse_links(c.link).value_or_throw<UsageError>();
   o.round_timeout_s = c.round_timeout;
   o.straggler_timeout_s = c.straggler_timeout;

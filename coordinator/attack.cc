@@ -19,7 +19,8 @@ using Kind = AttackSpec::Kind;
 const std::vector<std::pair<std::string, Kind>>& kinds() {
   static const std::vector<std::pair<std::string, Kind>> k{
       {"signflip", Kind::kSignflip}, {"scaled", Kind::kScaled}, {"gaussian", Kind::kGaussian},
-      {"alie", Kind::kAlie},         {"ipm", Kind::kIpm},       {"labelflip", Kind::kLabelflip}};
+      {"alie", Kind::kAlie},         {"ipm", Kind::kIpm},       {"labelflip", Kind::kLabelflip},
+      {"stats", Kind::kStats}};
   return k;
 }
 
@@ -27,6 +28,7 @@ double default_scale(Kind kind) {
   switch (kind) {
     case Kind::kScaled: return 10;
     case Kind::kIpm: return 10;
+    case Kind::kStats: return 10;
     default: return 1;
   }
 }
@@ -73,7 +75,7 @@ at::Tensor gaussian_noise(int64_t n, double std, uint64_t seed, int64_t round, i
 Result<AttackSpec> AttackSpec::parse(const std::string& text) {
   const std::string usage = "--attack '" + text +
                             "': expected KIND:K[,scale=S] with KIND signflip | scaled | gaussian | alie | ipm | "
-                            "labelflip, K >= 1 hostile clients and S a finite number";
+                            "labelflip | stats, K >= 1 hostile clients and S a finite number";
   const auto parts = split_spec(text);
   AttackSpec spec;
   const auto kind = std::find_if(kinds().begin(), kinds().end(), [&](const auto& k) { return k.first == parts.name; });
@@ -115,7 +117,7 @@ double alie_z(int64_t n, int64_t hostile) {
 
 void apply_attack(const AttackSpec& spec, const std::set<int64_t>& hostile, uint64_t seed, int64_t round,
                   std::vector<ClientUpdate>& updates) {
-  if (spec.poisons_data()) return;
+  if (!spec.rewrites_updates()) return;
   std::vector<ClientUpdate> honest;
   int64_t attackers = 0;
   for (const auto& u : updates) {
@@ -147,6 +149,52 @@ void apply_attack(const AttackSpec& spec, const std::set<int64_t>& hostile, uint
       default: u.delta = crafted->clone(); break;
     }
   }
+}
+
+namespace {
+
+// The forged statistics of one tap with the counts of `honest`.
+pruning::ClassStats forged_tap(const pruning::ClassStats& honest, double scale, std::mt19937_64& rng) {
+  const int64_t m = honest.units(), classes = honest.classes();
+  const double n = honest.samples();
+  const double rms = n > 0 ? std::sqrt(std::max(0.0, honest.second.diagonal().sum().item<double>()) / (n * m)) : 0;
+  const double spread = std::max(rms, 1e-3) / 10;
+  auto means = at::zeros({m, classes}, at::kDouble);
+  auto* mu = means.data_ptr<double>();
+  std::bernoulli_distribution coin(0.5);
+  for (int64_t j = 0; j < m; ++j) {
+    const bool chosen = coin(rng);
+    for (int64_t l = 0; l < classes; ++l) {
+      const double sign = coin(rng) ? 1.0 : -1.0;  // drawn for every unit: J's draws do not shift
+      if (chosen) mu[j * classes + l] = scale * std::max(rms, 1e-3) * sign;
+    }
+  }
+  pruning::ClassStats out;
+  out.counts = honest.counts.clone();
+  out.sums = means * honest.counts.unsqueeze(0);
+  // sum_l n_l mu_l mu_l^T + n spread^2 I: exactly the scatter of the forged classes (in loops:
+  // a BLAS product's order follows the thread count, and the plan must be one everywhere)
+  out.second = at::zeros({m, m}, at::kDouble);
+  auto* q = out.second.data_ptr<double>();
+  const auto* counts = out.counts.data_ptr<double>();
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < m; ++j) {
+      double v = i == j ? n * spread * spread : 0.0;
+      for (int64_t l = 0; l < classes; ++l) v += counts[l] * mu[i * classes + l] * mu[j * classes + l];
+      q[i * m + j] = v;
+    }
+  return out;
+}
+
+}  // namespace
+
+void forge_statistics(const AttackSpec& spec, uint64_t seed, int64_t round, int64_t client,
+                      pruning::Evidence& evidence) {
+  if (!spec.poisons_statistics()) return;
+  const double s = spec.scale.value_or(default_scale(spec.kind));
+  std::mt19937_64 rng(mix_seed(seed, kStreamAttack, static_cast<uint64_t>(round), static_cast<uint64_t>(client) + 1));
+  for (auto& tap : evidence.taps)
+    if (tap) *tap = forged_tap(*tap, s, rng);
 }
 
 }  // namespace xfed::coordinator

@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include "coordinator/coordinator.h"
+#include "coordinator/robust_statistics.h"
 #include "core/log.h"
 #include "core/rng.h"
 #include "protocol/frame.h"
@@ -11,6 +12,16 @@
 namespace xfed::coordinator {
 
 using protocol::FrameKind;
+
+namespace {
+
+std::string client_list(const std::set<int64_t>& clients) {
+  std::string out = clients.size() == 1 ? "client " : "clients ";
+  for (auto c : clients) out += (c == *clients.begin() ? "" : ", ") + std::to_string(c);
+  return out;
+}
+
+}  // namespace
 
 
 Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
@@ -57,7 +68,15 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   if (auto st = collect(stats); !st) return st;
   if (auto st = stats.all_failed_error(); !st) return st;
   close_phase(stats);
+  if (options_.attack && options_.attack->poisons_statistics())
+    for (auto& [client, e] : stats.stats())
+      if (hostile_.count(client)) forge_statistics(*options_.attack, options_.seed, round, client, e);
+  const auto left_out = farthest_statistics(stats.stats(), o.stats_trim);
+  if (!left_out.empty()) report->per_layer["stats_left_out"] = std::vector<double>(left_out.begin(), left_out.end());
+  if (!left_out.empty()) log_info("stats round " + std::to_string(round) + ": statistics of " + client_list(left_out) +
+                                  " left out (farthest from the median, stats_trim=" + std::to_string(o.stats_trim) + ")");
   for (auto& [client, e] : stats.stats()) {  // client order: float64 sums do not depend on arrival
+    if (left_out.count(client)) continue;
     pruning_.take_input_stats(client, input_tap, e);
     if (auto st = evidence->add(e); !st) {  // its frame was well-formed, its shape is not ours
       log_warning("client " + std::to_string(client) + ": " + st.message() + "; its statistics are dropped");

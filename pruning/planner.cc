@@ -35,6 +35,7 @@ const std::vector<KeySpec>& key_specs() {
       {"rho_abs", 1e-300, 1e300, false, [](PruneOptions& o, double v) { o.rho.absolute = v; }},
       {"input_l1", 0, 1, true, [](PruneOptions& o, double v) { o.input_l1 = v == 1; }},
       {"stats_fraction", 1e-6, 1, false, [](PruneOptions& o, double v) { o.stats_fraction = v; }},
+      {"stats_trim", 0, 1e6, true, [](PruneOptions& o, double v) { o.stats_trim = static_cast<int64_t>(v); }},
       {"input_rho", 1e-12, 1e12, false, [](PruneOptions& o, double v) { o.input_rho = v; }},
       {"stats_samples", 0, 1e12, true,
        [](PruneOptions& o, double v) { o.stats_samples = static_cast<int64_t>(v); }},

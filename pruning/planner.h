@@ -14,6 +14,8 @@
 //                   effect on the first hidden layer) instead of DiLOSS; their statistics
 //                   (784 x 784 for an image) are then never gathered
 //   stats_fraction=F  of the clients sampled for a stats round (default: --fraction)
+//   stats_trim=F      leave out the F clients whose statistics lie farthest from the median
+//                     (coordinator/robust_statistics.h; default 0)
 //   input_rho=X     rho scale for the input features (0.05: 784 strongly correlated
 //                   pixels need a small ridge for DI to see their redundancy)
 //   stats_samples=N per client per stats round (1000; 0 = all)
@@ -58,6 +60,7 @@ struct PruneOptions {
   double input_rho = 0.05;
   bool input_l1 = false;
   double stats_fraction = 0;  // 0: the run's --fraction
+  int64_t stats_trim = 0;     // clients whose statistics are farthest from the median, left out
   int64_t stats_samples = 1000;
   double noise = 0.0;
   bool spatial = false;

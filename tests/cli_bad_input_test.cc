@@ -146,6 +146,7 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--attack scaled:1,scale=inf", "--attack 'scaled:1,scale=inf'"},
       {"--attack gaussian:1,scale=0", "--attack 'gaussian:1,scale=0': gaussian's scale is a standard deviation"},
       {"--attack /tmp", "--attack '/tmp'"},
+      {"--attack stats:1", "--attack stats:1: forges the class statistics of pruning rounds; it needs --prune"},
       // --dp: every number finite and in range, what it cannot combine with named.
       {"--dp clip=nan,noise=1", "--dp 'clip=nan,noise=1': expected clip=C,noise=Z"},
       {"--dp clip=-1,noise=1", "--dp 'clip=-1,noise=1': expected clip=C,noise=Z"},

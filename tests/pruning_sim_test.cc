@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "coordinator/attack.h"
 #include "core/client_data.h"
 #include "pruning/di.h"
 #include "tests/sim_fixture.h"
@@ -54,6 +55,34 @@ TEST(PrunedSimulation, ShrinksWhileEveryPartyStaysInStep) {
 // Refitted plans (the plan carries the consumers' new weights): every worker cuts and patches
 // the view it holds as the coordinator cuts and patches its own, so after the seeded start
 // no client needs a full model, and no update is dropped for a CRC mismatch.
+// --attack stats: forged statistics move the plan (the DI the coordinator reports changes);
+// with stats_trim=K the round leaves out exactly the K hostile clients.
+TEST(PrunedSimulation, ForgedStatisticsMoveThePlanAndATrimmedRoundLeavesThemOut) {
+  auto run = [](const std::string& attack, const std::string& trim) {
+    auto c = pruned_config();
+    c.clients = 8;
+    c.attack = attack;
+    c.prune += trim;
+    Recorder rec;
+    simulate(c, 2, &rec);
+    return rec.rounds;
+  };
+  const auto first_prune = [](const std::vector<RoundReport>& rounds) {
+    for (const auto& r : rounds)
+      if (r.per_layer.count("di")) return r;
+    ADD_FAILURE() << "no pruning round";
+    return RoundReport{};
+  };
+  const auto clean = first_prune(run("", ""));
+  const auto attacked = first_prune(run("stats:2", ""));
+  const auto trimmed = first_prune(run("stats:2", ",stats_trim=2"));
+  EXPECT_NE(attacked.per_layer.at("di"), clean.per_layer.at("di")) << "the attack changed nothing";
+  EXPECT_FALSE(attacked.per_layer.count("stats_left_out"));
+  const auto hostile = coordinator::hostile_clients(8, 2, small_config().seed);
+  ASSERT_TRUE(trimmed.per_layer.count("stats_left_out"));
+  EXPECT_EQ(trimmed.per_layer.at("stats_left_out"), std::vector<double>(hostile.begin(), hostile.end()));
+}
+
 TEST(PrunedSimulation, RefittedPlansNeedNoFullModel) {
   auto c = pruned_config();
   c.prune += ",refit=1";
