@@ -51,6 +51,7 @@ print("| run | accuracy (%) | lowest on a pruning round (%) | DI at the first st
 print("|---|---:|---:|---|---|")
 for title, name in runs:
     acc, low, di, kept = load(name)
-    shared = " / ".join("%d of %d" % (len(set(k) & set(b)), len(b)) for k, b in zip(kept, base))
+    shared = " / ".join("%s %d of %d" % (layer, len(set(kept[layer]) & set(base[layer])), len(base[layer]))
+                        for layer in sorted(base))
     print("| %s | %.2f | %.2f | %s | %s |" % (title, 100 * acc, 100 * low, " / ".join("%.2f" % d for d in di), shared))
 PY
