@@ -110,6 +110,10 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--prune di:stats_fraction=nan", "'stats_fraction=nan'"},
       {"--prune di:stats_fraction=-0.5", "'stats_fraction=-0.5'"},
       {"--prune di:stats_fraction=4294967296", "'stats_fraction=4294967296'"},
+      {"--prune di:stats_trim=nan", "'stats_trim=nan'"},
+      {"--prune di:stats_trim=-1", "'stats_trim=-1'"},
+      {"--prune di:stats_trim=1.5", "'stats_trim=1.5'"},
+      {"--prune di:stats_trim=4294967296", "'stats_trim=4294967296'"},
       {"--link nanmbit", "--link 'nanmbit'"},
       // One strict spec parser: empty items and half-numbers are refused, never skipped.
       {"--link 1.2.3mbit", "--link '1.2.3mbit'"},

@@ -85,12 +85,7 @@ TEST(DpSimulation, ResumeKeepsTheSecretAndTheClipNorm) {
   // adaptive clipping: C moves every round, so a resume that lost it would differ.
   auto c = dp_config("clip=0.5,noise=0.3,adaptive=0.5,seed=8");
   const auto uninterrupted = simulate(c, 2).summary;
-  c.checkpoint_dir = dir.file("seeded");
-  c.rounds = 2;
-  simulate(c, 2);
-  c.rounds = 4;
-  c.resume = true;
-  EXPECT_EQ(simulate(c, 2).summary.model_checksum, uninterrupted.model_checksum);
+  EXPECT_EQ(testing::simulate_resumed(c, 2, dir.file("seeded"), 2).summary.model_checksum, uninterrupted.model_checksum);
 
   // A secret from the OS: two resumes of one checkpoint agree, so the secret came from it.
   c = dp_config("clip=0.5,noise=0.3,adaptive=0.5");
@@ -130,13 +125,9 @@ TEST(DpSimulation, LocalModeResumesWithTheClientsSpendingSoFar) {
   auto c = dp_config("clip=1,noise=0.8,mode=local,seed=5");
   Recorder whole;
   const auto uninterrupted = simulate(c, 2, &whole).summary;
-  c.checkpoint_dir = dir.path();
-  c.rounds = 2;
-  simulate(c, 2);
-  c.rounds = 4;
-  c.resume = true;
   Recorder resumed;
-  EXPECT_EQ(simulate(c, 2, &resumed).summary.model_checksum, uninterrupted.model_checksum);
+  EXPECT_EQ(testing::simulate_resumed(c, 2, dir.path(), 2, &resumed).summary.model_checksum,
+            uninterrupted.model_checksum);
   ASSERT_EQ(resumed.rounds.size(), 2u);
   EXPECT_EQ(*resumed.rounds[1].epsilon, *whole.rounds[3].epsilon);
 }

@@ -56,6 +56,19 @@ inline app::RunOutcome simulate(const app::RunConfig& c, int threads, Recorder* 
   return std::move(r).value();
 }
 
+// The run of `c` stopped after round `stop_after` with a checkpoint in `dir`, then resumed to
+// c.rounds; `rec` sees the resumed rounds.
+inline app::RunOutcome simulate_resumed(app::RunConfig c, int64_t stop_after, const std::string& dir, int threads,
+                                        Recorder* rec = nullptr) {
+  const int64_t rounds = c.rounds;
+  c.checkpoint_dir = dir;
+  c.rounds = stop_after;
+  simulate(c, threads);
+  c.rounds = rounds;
+  c.resume = true;
+  return simulate(c, threads, rec);
+}
+
 // Forwards to another transport; `before_send` may sleep or send extra frames first.
 class HookedTransport : public transport::Transport {
  public:

@@ -172,13 +172,8 @@ TEST(Simulation, ResumeFromCheckpointIsBitIdentical) {
   auto c = small_config();
   c.strategy = "fedadam";  // server optimizer state must survive too
   const auto uninterrupted = simulate(c, 2).summary;
-  c.checkpoint_dir = dir.path();
-  c.rounds = 2;
-  simulate(c, 2);
-  c.rounds = 4;
-  c.resume = true;
   Recorder rec;
-  const auto resumed = simulate(c, 2, &rec).summary;
+  const auto resumed = testing::simulate_resumed(c, 2, dir.path(), 2, &rec).summary;
   ASSERT_EQ(rec.rounds.size(), 2u);
   EXPECT_EQ(rec.rounds.front().round, 3);
   EXPECT_EQ(resumed.model_checksum, uninterrupted.model_checksum);
