@@ -72,9 +72,11 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
     for (auto& [client, e] : stats.stats())
       if (hostile_.count(client)) forge_statistics(*options_.attack, options_.seed, round, client, e);
   const auto left_out = farthest_statistics(stats.stats(), o.stats_trim);
-  if (!left_out.empty()) report->per_layer["stats_left_out"] = std::vector<double>(left_out.begin(), left_out.end());
-  if (!left_out.empty()) log_info("stats round " + std::to_string(round) + ": statistics of " + client_list(left_out) +
-                                  " left out (farthest from the median, stats_trim=" + std::to_string(o.stats_trim) + ")");
+  if (!left_out.empty()) {
+    report->per_layer["stats_left_out"] = std::vector<double>(left_out.begin(), left_out.end());
+    log_info("stats round " + std::to_string(round) + ": statistics of " + client_list(left_out) +
+             " left out (farthest from the median, stats_trim=" + std::to_string(o.stats_trim) + ")");
+  }
   for (auto& [client, e] : stats.stats()) {  // client order: float64 sums do not depend on arrival
     if (left_out.count(client)) continue;
     pruning_.take_input_stats(client, input_tap, e);

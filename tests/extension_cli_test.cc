@@ -117,6 +117,19 @@ TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
   EXPECT_NE(checksum_of(dir_.file("sim.jsonl")), rounds[4]["model_checksum"].get<std::string>());
 }
 
+// Forged statistics are written on rank 0 from (seed, round, client): the pruning plans, and
+// so the model, are the ones simulate makes, with and without a trimmed statistics round.
+TEST_F(Extension, ForgedStatisticsGiveTheSameModelUnderSimulateAndMpi) {
+  for (const std::string trim : {"", ",stats_trim=2"}) {
+    const std::string run = kRun + "--attack stats:2 --prune di:every=2,warmup=2" + trim + " ";
+    const auto sim = simulate(run, "sim.jsonl");
+    ASSERT_FALSE(sim.empty()) << trim;
+    if (const auto m = mpi(run, "mpi.jsonl"); !m.empty()) {
+      EXPECT_EQ(m, sim) << trim;
+    }
+  }
+}
+
 TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {
   binary_ = XFED_EXAMPLE_CUSTOM_MODEL;
   expect_one_model(kTinyCnnRun);
