@@ -48,6 +48,7 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
     XFED_CHECK(static_cast<bool>(dp), "--dp: " + dp.message());
     dp_.emplace(std::move(dp).value());
   }
+  last_round_ = dp_ ? dp_->last_round_within_target(options_.rounds) : options_.rounds;
   if (options_.model_code) code_frame_ = protocol::ModelCode{options_.model_code}.frame(0);
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
@@ -88,16 +89,17 @@ Result<RunSummary> Coordinator::run() {
   if (status) status = check_worker_configs();
   const double seconds_before = totals_.seconds;
   const int64_t counted_before = totals_.total_bytes_up + totals_.total_bytes_down;
-  int64_t last = last_round();
+  int64_t last = last_round_;
   if (local_dp_)  // what the clients spent before a resume: the sampling is seeded
-    for (int64_t r = 1; r < first_round; ++r) local_dp_->count(sample_clients(options_.clients, options_.fraction, options_.seed, r));
+    for (int64_t r = 1; r < first_round; ++r) local_dp_->count(clients_of_round(r));
   if (status && last < options_.rounds)
     log_warning("--dp target_epsilon=" + exact_number(*options_.dp->target_epsilon) + ": the run stops after round " +
                 std::to_string(last) + " of " + std::to_string(options_.rounds) + " (epsilon " +
                 short_number(dp_->spent(last).epsilon) + "; one more round would spend " +
                 short_number(dp_->spent(last + 1).epsilon) + ")");
   for (int64_t r = first_round; status && r <= last; ++r) {
-    if (local_dp_ && local_dp_->would_exceed_target(sample_clients(options_.clients, options_.fraction, options_.seed, r))) {
+    const auto sampled = clients_of_round(r);
+    if (local_dp_ && local_dp_->would_exceed_target(sampled)) {
       log_warning("--dp target_epsilon=" + exact_number(*options_.dp->target_epsilon) + ": round " + std::to_string(r) +
                   " would take a client past it; the run stops after round " + std::to_string(r - 1) + " (epsilon " +
                   short_number(local_dp_->spent().epsilon) + ")");
@@ -105,7 +107,7 @@ Result<RunSummary> Coordinator::run() {
       break;
     }
     RoundReport report;
-    status = run_round(r, &report);
+    status = run_round(r, sampled, &report);
     if (!status) break;
     for (auto* o : observers_) o->on_round(report);
     totals_.seconds = seconds_before + seconds_since(start);
@@ -136,12 +138,14 @@ Result<RunSummary> Coordinator::run() {
   return s;
 }
 
-Status Coordinator::run_round(int64_t round, RoundReport* report) {
+std::vector<int64_t> Coordinator::clients_of_round(int64_t round) const {
+  return dp_ ? dp_->sample(round) : sample_clients(options_.clients, options_.fraction, options_.seed, round);
+}
+
+Status Coordinator::run_round(int64_t round, const std::vector<int64_t>& sampled, RoundReport* report) {
   const auto start = Clock::now();
-  const auto sampled =
-      dp_ ? dp_->sample(round) : sample_clients(options_.clients, options_.fraction, options_.seed, round);
   report->round = round;
-  report->rounds = last_round();
+  report->rounds = last_round_;
   report->sampled = static_cast<int64_t>(sampled.size());
   report_privacy(sampled, report);
   report->lr = options_.task.train.lr *
@@ -171,10 +175,6 @@ Status Coordinator::run_round(int64_t round, RoundReport* report) {
   totals_.total_bytes_down_delta += report->bytes_down_delta;
   totals_.total_bytes_down_full += report->bytes_down_full;
   return Status::ok();
-}
-
-int64_t Coordinator::last_round() const {
-  return dp_ ? dp_->last_round_within_target(options_.rounds) : options_.rounds;
 }
 
 std::vector<int> Coordinator::place(const std::vector<int64_t>& sampled) const {

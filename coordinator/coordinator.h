@@ -170,7 +170,9 @@ class Coordinator {
   std::chrono::seconds config_check_timeout() const;
   Status save_round_checkpoint(int64_t round);
   Status save_client_states(int64_t round);
-  Status run_round(int64_t round, RoundReport* report);
+  // Who round `round` samples: seeded by (seed, round), or, under central --dp, by its secret.
+  std::vector<int64_t> clients_of_round(int64_t round) const;
+  Status run_round(int64_t round, const std::vector<int64_t>& sampled, RoundReport* report);
   std::vector<int> place(const std::vector<int64_t>& sampled) const;
   protocol::TrainTask task_for_round(int64_t round, double lr) const;
   // After a phase: ranks with a missing reply get a full model next time; link time.
@@ -201,9 +203,6 @@ class Coordinator {
   Status aggregate(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   // The round's delta from `updates` (sorted by client id): the rule's, or --dp's.
   Result<at::Tensor> combine(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
-  // --dp with target_epsilon: the last round the budget allows (central; a local run finds
-  // it as it goes).
-  int64_t last_round() const;
   // --dp: epsilon and delta after this round (and, locally, count its clients).
   void report_privacy(const std::vector<int64_t>& sampled, RoundReport* report);
   // --attack: the hostile clients' updates of the phase rewritten, and refused as a client's
@@ -250,6 +249,9 @@ class Coordinator {
   std::set<int64_t> hostile_;     // --attack's clients
   std::optional<PrivateAggregation> dp_;  // --dp (central)
   std::optional<LocalAccounting> local_dp_;  // --dp mode=local
+  // The last round to run: --rounds, or under central --dp the last one target_epsilon allows
+  // (a local run finds it as it goes).
+  int64_t last_round_ = 0;
 };
 
 }  // namespace xfed::coordinator

@@ -104,13 +104,7 @@ at::Tensor mean_of_selected(const std::vector<ClientUpdate>& updates, std::vecto
 }  // namespace
 
 at::Tensor coordinate_median(const std::vector<ClientUpdate>& updates) {
-  return per_coordinate(updates, [](std::vector<float>& v) {
-    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-    std::nth_element(v.begin(), mid, v.end());
-    if (v.size() % 2) return *mid;
-    const float below = *std::max_element(v.begin(), mid);  // the other middle value
-    return static_cast<float>((static_cast<double>(below) + *mid) / 2);
-  });
+  return per_coordinate(updates, [](std::vector<float>& v) { return static_cast<float>(median_in_place(v)); });
 }
 
 at::Tensor trimmed_mean(const std::vector<ClientUpdate>& updates, double beta) {

@@ -19,6 +19,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +28,17 @@
 namespace xfed::coordinator {
 
 at::Tensor coordinate_median(const std::vector<ClientUpdate>& updates);
+
+// The median of `v` (not empty; reordered): the middle value, or for an even count the mean
+// of the two middle ones, in float64.
+template <class T>
+double median_in_place(std::vector<T>& v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  if (v.size() % 2) return static_cast<double>(*mid);
+  const T below = *std::max_element(v.begin(), mid);  // the other middle value
+  return (static_cast<double>(below) + *mid) / 2;
+}
 at::Tensor trimmed_mean(const std::vector<ClientUpdate>& updates, double beta);
 // The positions (in `updates`) of the `keep` best Krum scores, best first (ties: the lower
 // position). kTooFew when fewer than 2F+3 updates came.

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "coordinator/robust_aggregation.h"
+
 namespace xfed::coordinator {
 namespace {
 
@@ -31,12 +33,7 @@ std::vector<double> per_sample_profile(const pruning::ClassStats& s) {
 // The median of the finite values (NaN if none).
 double median_of(std::vector<double> v) {
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  if (v.empty()) return NAN;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double hi = v[mid];
-  if (v.size() % 2) return hi;
-  return (hi + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid))) / 2;
+  return v.empty() ? NAN : median_in_place(v);
 }
 
 }  // namespace
