@@ -64,14 +64,35 @@ std::optional<coordinator::AttackSpec> parse_attack(const RunConfig& c) {
   return spec;
 }
 
+// Whether `prune` gathers class statistics (a DI criterion, taylor or refit).
+bool gathers_statistics(const std::optional<pruning::PruneOptions>& prune) {
+  return prune && (pruning::needs_class_stats(prune->criterion) || prune->criterion == pruning::Criterion::kTaylor ||
+                   prune->refit);
+}
+
+// --dp with --prune: what the statistics rounds may use under the budget.
+void check_private_pruning(const coordinator::DpSpec& spec, const pruning::PruneOptions& prune,
+                           const std::string& flag) {
+  if (spec.local)
+    throw UsageError(flag + " with --prune: in mode=local the clients would noise their own class statistics, which "
+                            "is not built; use central --dp, or a criterion without statistics (l1, bn, random)");
+  if (prune.criterion == pruning::Criterion::kTaylor)
+    throw UsageError(flag + " with --prune taylor: activation x gradient sums have no bound under --dp; use di, drop "
+                            "or fdr");
+  if (prune.stats_trim > 0)
+    throw UsageError(flag + " with --prune stats_trim: leaving clients out by the others' statistics is not "
+                            "accounted; --dp bounds each client's statistics instead");
+  if (prune.noise > 0)
+    throw UsageError(flag + " with --prune noise: --dp noises the summed statistics itself (stats_noise=)");
+}
+
 // --dp: the spec, checked against what it cannot combine with.
-std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c) {
+std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c, const std::optional<pruning::PruneOptions>& prune) {
   if (c.dp.empty()) return std::nullopt;
   auto spec = coordinator::DpSpec::parse(c.dp).value_or_throw<UsageError>();
   const std::string flag = "--dp " + c.dp;
-  if (c.prune != "none")
-    throw UsageError(flag + " with --prune: the class statistics of the pruning rounds are not clipped and noised "
-                            "under the privacy budget yet; train with --dp, or prune without it");
+  const bool statistics = gathers_statistics(prune);
+  if (statistics) check_private_pruning(spec, *prune, flag);
   if (spec.local) {  // the coordinator only post-processes noised updates: any rule, any minimum
     coordinator::LocalAccounting::make(spec, c.clients).value_or_throw<UsageError>();
     return spec;
@@ -83,7 +104,8 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c) {
   if (c.min_clients > 1)
     throw UsageError(flag + " with --min-clients " + std::to_string(c.min_clients) +
                      ": under central --dp every round releases its noised sum, however few clients answered");
-  coordinator::PrivateAggregation::make(spec, c.clients, c.fraction).value_or_throw<UsageError>();
+  const double stats_fraction = !statistics ? 0 : prune->stats_fraction > 0 ? prune->stats_fraction : c.fraction;
+  coordinator::PrivateAggregation::make(spec, c.clients, c.fraction, stats_fraction).value_or_throw<UsageError>();
   if (spec.delta >= 1.0 / static_cast<double>(c.clients))
     log_warning(flag + ": delta " + exact_number(spec.delta) + " is not below 1/--clients; a guarantee that lets " +
                 "one client's data out with probability delta says little");
@@ -137,7 +159,6 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   o.strategy = coordinator::parse_strategy(c.strategy, c.server_lr).value_or_throw<UsageError>();
   o.aggregate = coordinator::make_aggregator(c.aggregate).value_or_throw<UsageError>();
   o.attack = attack;
-  o.dp = parse_dp(c);
   o.task.uplink = compression::Pipeline::parse(c.compress, "--compress").value_or_throw<UsageError>();
   o.task.error_feedback = !c.no_error_feedback;
   o.task.ef_momentum = c.ef_momentum;
@@ -149,6 +170,7 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
     if (auto st = pruning::check_criterion(o.prune->criterion, *make_model(s.spec)); !st)
       throw UsageError(st.message());
   }
+  o.dp = parse_dp(c, o.prune);
   if (attack && attack->poisons_statistics() && !(o.prune && pruning::needs_class_stats(o.prune->criterion)))
     throw UsageError("--attack " + c.attack + ": forges the class statistics of pruning rounds; it needs --prune with "
                      "a criterion that gathers them (di, drop, fdr)");

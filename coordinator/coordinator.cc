@@ -44,11 +44,12 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
     XFED_CHECK(static_cast<bool>(local), "--dp: " + local.message());  // the application checked the spec
     local_dp_.emplace(std::move(local).value());
   } else if (options_.dp) {
-    auto dp = PrivateAggregation::make(*options_.dp, options_.clients, options_.fraction);
+    auto dp = PrivateAggregation::make(*options_.dp, options_.clients, options_.fraction, private_stats_fraction());
     XFED_CHECK(static_cast<bool>(dp), "--dp: " + dp.message());
     dp_.emplace(std::move(dp).value());
   }
-  last_round_ = dp_ ? dp_->last_round_within_target(options_.rounds) : options_.rounds;
+  last_round_ = dp_ ? dp_->last_round_within_target(options_.rounds, [this](int64_t r) { return stats_rounds_through(r); })
+                    : options_.rounds;
   if (options_.model_code) code_frame_ = protocol::ModelCode{options_.model_code}.frame(0);
   alive_[0] = false;  // rank 0 is us, never a worker
   for (int r = 1; r < transport.world_size(); ++r) joins_[r] = transport.joins(r);
@@ -95,8 +96,8 @@ Result<RunSummary> Coordinator::run() {
   if (status && last < options_.rounds)
     log_warning("--dp target_epsilon=" + exact_number(*options_.dp->target_epsilon) + ": the run stops after round " +
                 std::to_string(last) + " of " + std::to_string(options_.rounds) + " (epsilon " +
-                short_number(dp_->spent(last).epsilon) + "; one more round would spend " +
-                short_number(dp_->spent(last + 1).epsilon) + ")");
+                short_number(dp_->spent(last, stats_rounds_through(last)).epsilon) + "; one more round would spend " +
+                short_number(dp_->spent(last + 1, stats_rounds_through(last + 1)).epsilon) + ")");
   for (int64_t r = first_round; status && r <= last; ++r) {
     const auto sampled = clients_of_round(r);
     if (local_dp_ && local_dp_->would_exceed_target(sampled)) {
@@ -124,7 +125,7 @@ Result<RunSummary> Coordinator::run() {
   RunSummary s = totals_;
   s.rounds = last;
   if (dp_ || local_dp_) {
-    s.epsilon = dp_ ? dp_->spent(last).epsilon : local_dp_->spent().epsilon;
+    s.epsilon = dp_ ? dp_->spent(last, dp_->stats_rounds()).epsilon : local_dp_->spent().epsilon;
     s.delta = options_.dp->delta;
   }
   s.final_accuracy = *last_eval_.test_accuracy;
@@ -136,6 +137,19 @@ Result<RunSummary> Coordinator::run() {
   s.total_bytes_other = wire_bytes_ - (s.total_bytes_up + s.total_bytes_down - counted_before);
   for (auto* o : observers_) o->on_finish(s);
   return s;
+}
+
+double Coordinator::private_stats_fraction() const {
+  if (!pruning_.enabled() || !pruning_.needs_stats()) return 0;
+  const double q = pruning_.options().stats_fraction;
+  return q > 0 ? q : options_.fraction;
+}
+
+int64_t Coordinator::stats_rounds_through(int64_t round) const {
+  if (private_stats_fraction() == 0) return 0;
+  int64_t n = 0;  // every step round (a bound: pruning may stop at its target first)
+  for (int64_t r = 1; r <= round; ++r) n += pruning_.options().is_step_round(r);
+  return n;
 }
 
 std::vector<int64_t> Coordinator::clients_of_round(int64_t round) const {
@@ -159,6 +173,7 @@ Status Coordinator::run_round(int64_t round, const std::vector<int64_t>& sampled
   if (options_.attack) attack_updates(training);
   if (auto st = aggregate(training.updates(), round, report); !st) return st;
   if (auto st = maybe_prune(round, report); !st) return st;
+  if (dp_) report->epsilon = dp_->spent(round, dp_->stats_rounds()).epsilon;  // after the round's releases
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
   const double critical = training.critical_path_seconds();
   report->params = state_.net->num_params();
@@ -339,8 +354,6 @@ void Coordinator::report_privacy(const std::vector<int64_t>& sampled, RoundRepor
     local_dp_->count(sampled);
     report->epsilon = local_dp_->spent().epsilon;
     report->dp_clip = options_.dp->clip;
-  } else {
-    report->epsilon = dp_->spent(report->round).epsilon;
   }
   report->delta = options_.dp->delta;
 }

@@ -205,6 +205,12 @@ class Coordinator {
   Result<at::Tensor> combine(std::vector<ClientUpdate>& updates, int64_t round, RoundReport* report);
   // --dp: epsilon and delta after this round (and, locally, count its clients).
   void report_privacy(const std::vector<int64_t>& sampled, RoundReport* report);
+  // Central --dp with DI pruning: q_s of the statistics rounds (0: none), and how many
+  // statistics rounds rounds 1..round can hold (every step round: the budget's plan).
+  double private_stats_fraction() const;
+  // The units of each tap a statistics round gathers (0: the input tap under input_l1).
+  std::vector<int64_t> gathered_tap_units(bool input_l1) const;
+  int64_t stats_rounds_through(int64_t round) const;
   // --attack: the hostile clients' updates of the phase rewritten, and refused as a client's
   // would be (collect.cc).
   void attack_updates(RoundCollection& phase);

@@ -10,6 +10,7 @@
 #include "core/parse.h"
 #include "core/privacy_noise.h"
 #include "core/rng.h"
+#include "pruning/private_stats.h"
 
 namespace xfed::coordinator {
 namespace {
@@ -25,8 +26,8 @@ bool parse_in(const std::string& text, double lo, double hi, bool lo_open, doubl
 Result<DpSpec> DpSpec::parse(const std::string& text) {
   const std::string usage = "--dp '" + text +
                             "': expected clip=C,noise=Z[,mode=central|local][,adaptive=QUANTILE][,delta=D][,target_epsilon=E]"
-                            "[,seed=S] with C and Z in (0, 1e6], QUANTILE and D in (0, 1), E in (0, 1e6], S a whole "
-                            "number";
+                            "[,seed=S][,stats_noise=Z_S][,stats_clip=R] with C, Z, Z_S and R in (0, 1e6], QUANTILE and D in "
+                            "(0, 1), E in (0, 1e6], S a whole number";
   const auto items = parse_key_values(text, ',');
   if (!items) return Status::usage(usage);
   DpSpec spec;
@@ -53,6 +54,11 @@ Result<DpSpec> DpSpec::parse(const std::string& text) {
     } else if (key == "mode") {
       ok = value == "central" || value == "local";
       spec.local = value == "local";
+    } else if (key == "stats_noise") {
+      ok = parse_in(value, 0, kMaxSpecValue, true, &v);
+      spec.stats_noise = v;
+    } else if (key == "stats_clip") {
+      ok = parse_in(value, 0, kMaxSpecValue, true, &spec.stats_clip);
     } else if (key == "seed") {
       int64_t s = 0;
       ok = parse_int64(value, &s) && s >= 0;
@@ -61,6 +67,9 @@ Result<DpSpec> DpSpec::parse(const std::string& text) {
     if (!ok) return Status::usage(usage);
   }
   if (!has_clip || !has_noise) return Status::usage(usage);
+  if (spec.local && (spec.stats_noise || spec.stats_clip != kDefaultStatsClip))
+    return Status::usage("--dp '" + text + "': stats_noise and stats_clip are for DI pruning under central --dp; "
+                         "mode=local does not prune");
   if (spec.local && spec.adaptive)
     return Status::usage("--dp '" + text + "': adaptive clipping counts the clipped updates at the coordinator: "
                          "central mode only");
@@ -74,14 +83,18 @@ std::string DpSpec::identity() const {
   if (adaptive) os << ",adaptive=" << exact_number(*adaptive);
   os << ",delta=" << exact_number(delta);
   if (target_epsilon) os << ",target_epsilon=" << exact_number(*target_epsilon);
+  if (stats_noise) os << ",stats_noise=" << exact_number(*stats_noise);
+  if (stats_clip != kDefaultStatsClip) os << ",stats_clip=" << exact_number(stats_clip);
   return os.str();
 }
 
-PrivateAggregation::PrivateAggregation(const DpSpec& spec, int64_t clients, double fraction)
+PrivateAggregation::PrivateAggregation(const DpSpec& spec, int64_t clients, double fraction, double stats_fraction)
     : spec_(spec),
       clients_(clients),
       q_(fraction),
+      q_stats_(stats_fraction),
       accountant_(fraction, spec.noise, spec.delta),
+      stats_accountant_(stats_fraction, spec.stats_noise_multiplier(), spec.delta),
       secret_(spec.seed ? secret_of_seed(*spec.seed) : random_secret()),
       clip_(spec.clip) {}
 
@@ -91,10 +104,11 @@ Status check_one_round_fits(const DpSpec& spec, const PrivacySpent& one_round, c
                        short_number(one_round.epsilon) + " (" + how + ")");
 }
 
-Result<PrivateAggregation> PrivateAggregation::make(const DpSpec& spec, int64_t clients, double fraction) {
-  if (!(clients >= 1 && fraction > 0 && fraction <= 1))
+Result<PrivateAggregation> PrivateAggregation::make(const DpSpec& spec, int64_t clients, double fraction,
+                                                    double stats_fraction) {
+  if (!(clients >= 1 && fraction > 0 && fraction <= 1 && stats_fraction >= 0 && stats_fraction <= 1))
     return Status::usage("--dp: needs --clients >= 1 and --fraction in (0, 1]");
-  PrivateAggregation dp(spec, clients, fraction);
+  PrivateAggregation dp(spec, clients, fraction, stats_fraction);
   if (spec.adaptive && !(2 * dp.count_noise_std() > spec.noise))
     return Status::usage("--dp adaptive=" + exact_number(*spec.adaptive) + ": the clipped-count noise (std " +
                          short_number(dp.count_noise_std()) + " = expected clients / 20) must be above noise/2 = " +
@@ -104,13 +118,64 @@ Result<PrivateAggregation> PrivateAggregation::make(const DpSpec& spec, int64_t 
   return dp;
 }
 
-std::vector<int64_t> PrivateAggregation::sample(int64_t round) const {
-  const auto u = secret_uniforms(static_cast<size_t>(clients_),
-                                 derive_secret(secret_, kStreamDpSampling, static_cast<uint64_t>(round)));
+namespace {
+
+// Each of `clients` with probability q, from the keystream of `key`; sorted.
+std::vector<int64_t> poisson_sample(int64_t clients, double q, const SecretKey& key) {
+  const auto u = secret_uniforms(static_cast<size_t>(clients), key);
   std::vector<int64_t> sampled;
-  for (int64_t c = 0; c < clients_; ++c)
-    if (q_ >= 1 || u[static_cast<size_t>(c)] < q_) sampled.push_back(c);
+  for (int64_t c = 0; c < clients; ++c)
+    if (q >= 1 || u[static_cast<size_t>(c)] < q) sampled.push_back(c);
   return sampled;
+}
+
+}  // namespace
+
+std::vector<int64_t> PrivateAggregation::sample(int64_t round) const {
+  return poisson_sample(clients_, q_, derive_secret(secret_, kStreamDpSampling, static_cast<uint64_t>(round)));
+}
+
+std::vector<int64_t> PrivateAggregation::sample_stats(int64_t round) const {
+  return poisson_sample(clients_, q_stats_, derive_secret(secret_, kStreamDpStatsSampling, static_cast<uint64_t>(round)));
+}
+
+double PrivateAggregation::stats_noise_std(int64_t taps) const {
+  return spec_.stats_noise_multiplier() * std::sqrt(3.0 * static_cast<double>(taps));
+}
+
+pruning::Evidence PrivateAggregation::private_evidence(const std::map<int64_t, pruning::Evidence>& stats,
+                                                       const std::vector<int64_t>& tap_units, int64_t classes,
+                                                       int64_t round) {
+  const auto gathered = std::count_if(tap_units.begin(), tap_units.end(), [](int64_t m) { return m > 0; });
+  const double sigma = stats_noise_std(gathered);
+  pruning::Evidence out;
+  out.taps.resize(tap_units.size());
+  for (size_t t = 0; t < tap_units.size(); ++t) {
+    const int64_t units = tap_units[t];
+    if (units == 0) continue;
+    const double clip = spec_.stats_clip * std::sqrt(static_cast<double>(units));
+    auto sum = pruning::ClassStats::zeros(units, classes);
+    for (const auto& [client, e] : stats) {  // client order
+      if (t >= e.taps.size() || !e.taps[t]) continue;
+      sum += pruning::bounded_contribution(*e.taps[t], clip);
+    }
+    const auto key = derive_secret(secret_, kStreamDpStatsNoise, static_cast<uint64_t>(round), t);
+    int64_t drawn = 0;  // one keystream per tap, consumed in order
+    const auto normals = secret_gaussian(units * units + units * classes + classes, 1.0, key);
+    pruning::add_private_noise(sum, sigma, clip, [&](int64_t n) {
+      auto draws = at::from_blob(const_cast<double*>(normals.data() + drawn), {n}, at::kDouble).clone();
+      drawn += n;
+      return draws;
+    });
+    pruning::make_usable(sum, sigma);
+    out.taps[t] = std::move(sum);
+  }
+  ++stats_rounds_;
+  return out;
+}
+
+PrivacySpent PrivateAggregation::spent(int64_t rounds, int64_t stats_rounds) const {
+  return accountant_.spent_with(rounds, stats_accountant_, stats_rounds);
 }
 
 double PrivateAggregation::update_noise_multiplier() const {
@@ -144,12 +209,13 @@ at::Tensor PrivateAggregation::aggregate(const std::vector<ClientUpdate>& update
   return (sum / expected_clients()).to(at::kFloat);
 }
 
-int64_t PrivateAggregation::last_round_within_target(int64_t rounds) const {
+int64_t PrivateAggregation::last_round_within_target(int64_t rounds,
+                                                     const std::function<int64_t(int64_t)>& stats_through) const {
   if (!spec_.target_epsilon) return rounds;
   int64_t lo = 0, hi = rounds;  // ε grows with the rounds: the last within is found by bisection
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo + 1) / 2;
-    if (spent(mid).epsilon <= *spec_.target_epsilon)
+    if (spent(mid, stats_through ? stats_through(mid) : 0).epsilon <= *spec_.target_epsilon)
       lo = mid;
     else
       hi = mid - 1;
@@ -160,6 +226,7 @@ int64_t PrivateAggregation::last_round_within_target(int64_t rounds) const {
 void PrivateAggregation::save(ByteWriter& w) const {
   w.put_bytes(secret_.data(), secret_.size());
   w.put_f64(clip_);
+  w.put_u64(static_cast<uint64_t>(stats_rounds_));
 }
 
 Status PrivateAggregation::restore(ByteReader& r) {
@@ -167,8 +234,12 @@ Status PrivateAggregation::restore(ByteReader& r) {
   double clip = 0;
   if (!r.get_bytes(secret.data(), secret.size()) || !r.get_f64(&clip) || !(clip > 0 && std::isfinite(clip)))
     return Status::corruption("the --dp state is malformed");
+  uint64_t stats_rounds = 0;  // absent in checkpoints from before DI pruning under --dp
+  if (!r.done() && (!r.get_u64(&stats_rounds) || stats_rounds > (uint64_t{1} << 40)))
+    return Status::corruption("the --dp state is malformed");
   secret_ = secret;
   clip_ = clip;
+  stats_rounds_ = static_cast<int64_t>(stats_rounds);
   return Status::ok();
 }
 

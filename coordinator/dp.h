@@ -24,6 +24,14 @@
 // What ε covers: the sequence of models (and anything computed from them alone). The metrics
 // file's per-round client counts and train_loss are the operator's, not covered.
 //
+// DI pruning under central --dp (`stats_noise=Z_S`, `stats_clip=R`): a statistics round
+// asks each client with probability q_s (the pruning's stats_fraction, or q) from the secret;
+// clients clip each activation vector to root mean square R (TrainTask::stats_clip_rms); the
+// coordinator bounds each client's statistics (a per-sample average, each part clipped) and
+// adds Gaussian noise of multiplier Z_S (pruning/private_stats.h) — a second sampled Gaussian
+// mechanism, composed with the training rounds in the same RDP budget. Input statistics are
+// gathered afresh in every statistics round (never kept per client).
+//
 // `mode=local` (LocalAccounting below): each client clips its own update to C and adds
 // N(0, (Z·C)^2) before compression (core/privacy_noise.h), from its own process's secret; the
 // coordinator, no longer trusted with updates, aggregates what arrives with any rule. Clients
@@ -33,6 +41,8 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +52,11 @@
 #include "core/coding.h"
 #include "core/crypto.h"
 #include "core/status.h"
+#include "pruning/evidence.h"
 
 namespace xfed::coordinator {
+
+constexpr double kDefaultStatsClip = 1.0;
 
 struct DpSpec {
   double clip = 0;                        // C, the initial one under adaptive
@@ -53,6 +66,10 @@ struct DpSpec {
   std::optional<double> target_epsilon;   // stop before a round would exceed it
   std::optional<uint64_t> seed;           // the noise's secret made from S (experiments only)
   bool local = false;                     // mode=local: clients noise their own updates
+  std::optional<double> stats_noise;      // Z_S of the DI statistics (Z when not given)
+  double stats_clip = kDefaultStatsClip;  // R: activation vectors' RMS bound in the statistics
+
+  double stats_noise_multiplier() const { return stats_noise.value_or(noise); }
 
   // The text of --dp; a bad spec is a usage error naming --dp.
   static Result<DpSpec> parse(const std::string& text);
@@ -68,9 +85,11 @@ Status check_one_round_fits(const DpSpec& spec, const PrivacySpent& one_round, c
 
 class PrivateAggregation {
  public:
-  // `clients` N, `fraction` q: a usage error when the spec cannot work with them (adaptive
-  // clipping whose count noise would leave no budget for the update).
-  static Result<PrivateAggregation> make(const DpSpec& spec, int64_t clients, double fraction);
+  // `clients` N, `fraction` q, `stats_fraction` q_s of the DI statistics rounds (0: the run
+  // has none): a usage error when the spec cannot work with them (adaptive clipping whose
+  // count noise would leave no budget for the update).
+  static Result<PrivateAggregation> make(const DpSpec& spec, int64_t clients, double fraction,
+                                         double stats_fraction = 0);
 
   // The clients of `round`: each with probability q, from the secret; sorted.
   std::vector<int64_t> sample(int64_t round) const;
@@ -78,28 +97,44 @@ class PrivateAggregation {
   // under adaptive clipping. `updates` may be empty.
   at::Tensor aggregate(const std::vector<ClientUpdate>& updates, int64_t numel, int64_t round);
   double clip() const { return clip_; }  // C of the next round
-  // (ε, δ) after `rounds` rounds.
-  PrivacySpent spent(int64_t rounds) const { return accountant_.spent(rounds); }
-  // The last round r <= `rounds` with ε(r) <= target_epsilon (`rounds` without a target).
-  int64_t last_round_within_target(int64_t rounds) const;
+  // The clients asked for statistics in round `round`: each with probability q_s; sorted.
+  std::vector<int64_t> sample_stats(int64_t round) const;
+  // One statistics round's release: the sum of the clients' bounded statistics (client
+  // order) plus noise, made usable for DI. tap_units[t]: units of tap t, 0 for a tap not
+  // gathered. Counts the round.
+  pruning::Evidence private_evidence(const std::map<int64_t, pruning::Evidence>& stats,
+                                     const std::vector<int64_t>& tap_units, int64_t classes, int64_t round);
+  int64_t stats_rounds() const { return stats_rounds_; }
+  // The noise std of a statistics round in bounded units: Z_S·√(3T), T taps gathered.
+  double stats_noise_std(int64_t taps) const;
+
+  // (ε, δ) after `rounds` training rounds and `stats_rounds` statistics rounds.
+  PrivacySpent spent(int64_t rounds, int64_t stats_rounds = 0) const;
+  // The last round r <= `rounds` with ε(r, stats_through(r)) <= target_epsilon (`rounds`
+  // without a target); stats_through(r): the statistics rounds up to round r (a bound).
+  int64_t last_round_within_target(int64_t rounds,
+                                   const std::function<int64_t(int64_t)>& stats_through = nullptr) const;
   const DpSpec& spec() const { return spec_; }
   double expected_clients() const { return q_ * static_cast<double>(clients_); }
   double update_noise_multiplier() const;  // Z_Δ (Z without adaptive clipping)
 
-  // The state a resumed run needs: the secret and C.
+  // The state a resumed run needs: the secret, C and the statistics rounds.
   void save(ByteWriter& w) const;
   Status restore(ByteReader& r);
 
  private:
-  PrivateAggregation(const DpSpec& spec, int64_t clients, double fraction);
+  PrivateAggregation(const DpSpec& spec, int64_t clients, double fraction, double stats_fraction);
   double count_noise_std() const { return expected_clients() / kAdaptiveCountNoiseShare; }
 
   DpSpec spec_;
   int64_t clients_;
   double q_;
+  double q_stats_;
   RdpAccountant accountant_;
+  RdpAccountant stats_accountant_;
   SecretKey secret_;
   double clip_;
+  int64_t stats_rounds_ = 0;
 };
 
 // mode=local: the privacy each client has spent. A client sampled in k rounds released k

@@ -49,8 +49,9 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
 
 Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report) {
   const auto& o = pruning_.options();
-  const auto sampled = sample_clients(options_.clients, o.stats_fraction > 0 ? o.stats_fraction : options_.fraction,
-                                      mix_seed(options_.seed, kStreamStats), round);
+  const auto sampled = dp_ ? dp_->sample_stats(round)
+                          : sample_clients(options_.clients, o.stats_fraction > 0 ? o.stats_fraction : options_.fraction,
+                                           mix_seed(options_.seed, kStreamStats), round);
   advance_view(mix_seed(options_.seed, kStreamCodec, round, 1), report);
   auto task = task_for_round(round, report->lr);
   task.mode = protocol::TaskMode::kStats;
@@ -59,11 +60,13 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   task.spatial = o.spatial;
   task.taylor = o.criterion == pruning::Criterion::kTaylor;
   task.fp32_stats = !o.bf16_stats;
+  if (dp_) task.stats_clip_rms = dp_->spec().stats_clip;
   const int input_tap = PruningSchedule::input_tap(*state_.net);
+  const bool keep_input = !dp_;  // under --dp every round's input statistics are noised afresh
   RoundCollection stats(round, FrameKind::kStats, *report);
   dispatch(sampled, task, [&](int64_t c, protocol::TrainTask* t) {
     // Input statistics: once per client, and never when the input is scored by its weights.
-    t->skip_input = input_tap >= 0 && (pruning_.has_input_stats(c) || o.input_l1);
+    t->skip_input = input_tap >= 0 && ((keep_input && pruning_.has_input_stats(c)) || o.input_l1);
   }, stats);
   if (auto st = collect(stats); !st) return st;
   if (auto st = stats.all_failed_error(); !st) return st;
@@ -71,6 +74,10 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   if (options_.attack && options_.attack->poisons_statistics())
     for (auto& [client, e] : stats.stats())
       if (hostile_.count(client)) forge_statistics(*options_.attack, options_.seed, round, client, e);
+  if (dp_) {  // released even when no client answered: the round's noise alone
+    *evidence = dp_->private_evidence(stats.stats(), gathered_tap_units(o.input_l1), test_->classes, round);
+    return Status::ok();
+  }
   const auto left_out = farthest_statistics(stats.stats(), o.stats_trim);
   if (!left_out.empty()) {
     report->per_layer["stats_left_out"] = std::vector<double>(left_out.begin(), left_out.end());
@@ -88,6 +95,14 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   if (evidence->taps.empty()) return Status::error("stats round " + std::to_string(round) + ": no client answered");
   pruning_.complete(input_tap, *evidence);
   return Status::ok();
+}
+
+std::vector<int64_t> Coordinator::gathered_tap_units(bool input_l1) const {
+  std::vector<int64_t> units;
+  const auto layers = state_.net->prunable_layers();
+  for (int l : state_.net->tap_layers())
+    units.push_back(input_l1 && layers[l].name == "input" ? 0 : layers[l].units);
+  return units;
 }
 
 Status Coordinator::accept_stats(int64_t client, ByteReader& r, const protocol::UpdateMeta& meta,

@@ -132,4 +132,15 @@ PrivacySpent RdpAccountant::spent(int64_t rounds) const {
   return epsilon_of_rdp(orders_, rdp, delta_);
 }
 
+PrivacySpent RdpAccountant::spent_with(int64_t rounds, const RdpAccountant& other, int64_t other_rounds) const {
+  if (other_rounds == 0) return spent(rounds);
+  if (rounds == 0) return other.spent(other_rounds);
+  XFED_CHECK(other.orders_ == orders_ && other.delta_ == delta_, "composing accountants of other orders or delta");
+  std::vector<double> rdp(rdp_per_round_.size());
+  for (size_t k = 0; k < rdp.size(); ++k)
+    rdp[k] = static_cast<double>(rounds) * rdp_per_round_[k] +
+             static_cast<double>(other_rounds) * other.rdp_per_round_[k];
+  return epsilon_of_rdp(orders_, rdp, delta_);
+}
+
 }  // namespace xfed::coordinator

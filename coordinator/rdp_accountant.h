@@ -42,6 +42,9 @@ class RdpAccountant {
                 std::vector<double> orders = default_rdp_orders());
   // (ε, δ) after `rounds` rounds.
   PrivacySpent spent(int64_t rounds) const;
+  // (ε, δ) after `rounds` rounds of this mechanism and `other_rounds` of `other` (same orders
+  // and δ): RDP adds order by order whatever the mechanisms.
+  PrivacySpent spent_with(int64_t rounds, const RdpAccountant& other, int64_t other_rounds) const;
   double delta() const { return delta_; }
 
  private:

@@ -24,6 +24,8 @@ enum : uint64_t {
   kStreamDpClipCount = 12,
   kStreamDpSeed = 13,     // --dp seed=S: the secret made from S (reproducible experiments)
   kStreamDpLocalNoise = 14,  // --dp mode=local: a client's own noise
+  kStreamDpStatsSampling = 15,  // --dp with DI pruning: who a statistics round asks
+  kStreamDpStatsNoise = 16,     // --dp with DI pruning: the statistics' noise
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

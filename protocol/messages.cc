@@ -88,6 +88,7 @@ void TrainTask::write(ByteWriter& w) const {
   w.put_f64(stats_noise);
   w.put_u8(static_cast<uint8_t>((spatial ? 1 : 0) | (taylor ? 2 : 0) | (skip_input ? 4 : 0) |
                                 (fp32_stats ? 8 : 0)));
+  w.put_f64(stats_clip_rms);
 }
 
 bool TrainTask::read(ByteReader& r) {
@@ -96,7 +97,7 @@ bool TrainTask::read(ByteReader& r) {
   const bool ok = read_train_options(r, &train) && uplink.read_params(r) && get_bool(r, &error_feedback) &&
          r.get_f64(&ef_momentum) && ef_momentum >= 0 && ef_momentum < 1 &&
          r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 16 &&
-         stats_noise >= 0;
+         stats_noise >= 0 && r.get_f64(&stats_clip_rms) && stats_clip_rms >= 0 && stats_clip_rms <= kMaxClipRms;
   spatial = ok && (flags & 1);
   taylor = ok && (flags & 2);
   skip_input = ok && (flags & 4);

@@ -27,6 +27,8 @@ namespace xfed::protocol {
 // wire format: never change these values.
 enum class TaskMode : uint8_t { kTrain = 0, kStats = 1 };
 
+constexpr double kMaxClipRms = 1e6;  // TrainTask::stats_clip_rms (--dp stats_clip)
+
 // What a client must do this round. Sent by the coordinator so that the learning-rate
 // schedule and strategy live in one place. kStats: gather pruning evidence on the model
 // instead of training (worker/stats_collector.h), reply with a stats frame.
@@ -43,6 +45,7 @@ struct TrainTask {
   bool taylor = false;          // also gather activation x gradient sums
   bool skip_input = false;      // the coordinator already holds this client's input stats
   bool fp32_stats = false;      // float32 activations unrounded (default: bfloat16-rounded)
+  double stats_clip_rms = 0.0;  // > 0: activation vectors clipped to this RMS (central --dp)
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

@@ -100,6 +100,35 @@ TEST(DpSimulation, ResumeKeepsTheSecretAndTheClipNorm) {
   EXPECT_EQ(simulate(c, 2).summary.model_checksum, first);
 }
 
+// DI pruning under central --dp: every statistics round is a second sampled Gaussian
+// mechanism (q_s, Z_S) in the same budget, and the pruned structure is adopted everywhere.
+TEST(DpSimulation, DiPruningSpendsItsStatisticsRoundsInTheSameBudget) {
+  auto c = dp_config("clip=0.5,noise=1,stats_noise=2,stats_clip=1,seed=3");
+  c.prune = "di:every=2,warmup=2,fraction=0.25,target=0.3,stats_fraction=0.75";
+  c.rounds = 6;
+  Recorder rec;
+  const auto run = simulate(c, 2, &rec);
+  const coordinator::RdpAccountant train(0.5, 1, 1e-5), stats(0.75, 2, 1e-5);
+  ASSERT_EQ(rec.rounds.size(), 6u);
+  int64_t stats_rounds = 0;
+  for (const auto& r : rec.rounds) {
+    stats_rounds += r.per_layer.count("pruned");
+    ASSERT_TRUE(r.epsilon);
+    EXPECT_DOUBLE_EQ(*r.epsilon, train.spent_with(r.round, stats, stats_rounds).epsilon) << r.round;
+  }
+  EXPECT_EQ(stats_rounds, 3) << "rounds 2, 4 and 6 prune";
+  EXPECT_DOUBLE_EQ(*run.summary.epsilon, train.spent_with(6, stats, 3).epsilon);
+  EXPECT_LT(run.summary.params, rec.rounds[0].params);
+  EXPECT_GT(run.summary.final_accuracy, 0.2) << "10 classes: chance is 0.1";
+
+  TempDir dir;
+  Recorder resumed;
+  EXPECT_EQ(testing::simulate_resumed(c, 3, dir.path(), 2, &resumed).summary.model_checksum,
+            run.summary.model_checksum);
+  ASSERT_EQ(resumed.rounds.size(), 3u);
+  EXPECT_EQ(*resumed.rounds[2].epsilon, *rec.rounds[5].epsilon) << "the statistics rounds so far are restored";
+}
+
 // mode=local: the most-sampled client's epsilon, counted from the seeded sampling; the
 // coordinator aggregates the noised updates with any rule and never sees a training loss.
 TEST(DpSimulation, LocalModeReportsTheMostSampledClientsEpsilon) {

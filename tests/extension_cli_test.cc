@@ -115,6 +115,13 @@ TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
   // mode=local: every worker process noises its clients' updates with the secret of seed=.
   expect_one_model(std::regex_replace(run, std::regex("noise=0.2,seed=6"), "noise=0.2,mode=local,seed=6"));
   EXPECT_NE(checksum_of(dir_.file("sim.jsonl")), rounds[4]["model_checksum"].get<std::string>());
+  // DI pruning under central --dp: the task carries the activations' clip, the coordinator
+  // bounds and noises the statistics; one plan, one model everywhere.
+  expect_one_model(std::regex_replace(run, std::regex("seed=6 "), "seed=6,stats_clip=0.5 ") +
+                   "--prune di:every=2,warmup=2,target=0.5 ");
+  const auto pruned = read_jsonl(dir_.file("sim.jsonl"));
+  EXPECT_LT(pruned[4]["params"].get<double>(), pruned[0]["params"].get<double>());
+  EXPECT_GT(pruned[4]["epsilon"].get<double>(), rounds[4]["epsilon"].get<double>()) << "statistics rounds spend too";
 }
 
 // Forged statistics are written on rank 0 from (seed, round, client): the pruning plans, and

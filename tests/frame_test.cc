@@ -99,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(
         Corruption{"oversized", [](Bytes& b) { b.resize(2 << 20); }, "exceeds max_frame_bytes"}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// A stats task keeps every field, each flag on its own; unknown flag bits are rejected.
+// A stats task keeps every field, each flag on its own; unknown flag bits and a clip that is
+// negative or not finite are rejected.
 TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
   for (int flag = 0; flag < 4; ++flag) {
     TrainTask t;
@@ -110,6 +111,7 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
     t.taylor = flag == 1;
     t.skip_input = flag == 2;
     t.fp32_stats = flag == 3;
+    t.stats_clip_rms = 0.25 * flag;
     Bytes b;
     ByteWriter w(&b);
     t.write(w);
@@ -123,9 +125,19 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
     EXPECT_EQ(back.taylor, t.taylor);
     EXPECT_EQ(back.skip_input, t.skip_input);
     EXPECT_EQ(back.fp32_stats, t.fp32_stats);
-    b.back() |= 16;  // the flags byte is the last one written
+    EXPECT_EQ(back.stats_clip_rms, t.stats_clip_rms);
+    b[b.size() - 9] |= 16;  // the flags byte, before the clip's 8 bytes
     ByteReader bad(b);
     EXPECT_FALSE(TrainTask().read(bad)) << flag;
+  }
+  for (double clip : {-1.0, double{NAN}, double{INFINITY}, 2e6}) {
+    TrainTask t;
+    t.stats_clip_rms = clip;
+    Bytes b;
+    ByteWriter w(&b);
+    t.write(w);
+    ByteReader r(b);
+    EXPECT_FALSE(TrainTask().read(r)) << clip;
   }
 }
 

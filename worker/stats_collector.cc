@@ -5,6 +5,8 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/functional/loss.h>
 
+#include "pruning/private_stats.h"
+
 namespace xfed::worker {
 namespace {
 
@@ -61,7 +63,8 @@ pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const Stat
     torch::NoGradGuard no_grad;
     for (size_t t = 0; t < taps.size(); ++t) {
       if (req.skip_input && layers[tap_layer[t]].name == "input") continue;
-      const auto [rows, labels] = as_rows(taps[t].detach(), y, req.spatial);
+      auto [rows, labels] = as_rows(taps[t].detach(), y, req.spatial);
+      if (req.clip_rms > 0) rows = pruning::clip_rows_rms(rows, req.clip_rms);
       if (!ev.taps[t]) ev.taps[t] = pruning::ClassStats::zeros(rows.size(1), data.classes);
       ev.taps[t]->accumulate(rows, labels, req.rounding);
     }

@@ -20,6 +20,7 @@ struct StatsRequest {
   bool skip_input = false;
   uint64_t seed = 0;
   pruning::ClassStats::Rounding rounding = pruning::ClassStats::Rounding::kBf16;  // pruning/bf16.h
+  double clip_rms = 0.0;  // > 0: each activation vector clipped to this root mean square (--dp)
 };
 
 // Evidence for every tap; a skipped input tap is left absent.

@@ -33,7 +33,8 @@ using protocol::FrameKind;
 
 StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
   return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed,
-                      t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16};
+                      t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16,
+                      t.stats_clip_rms};
 }
 
 }  // namespace
