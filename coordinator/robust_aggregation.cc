@@ -13,9 +13,6 @@
 namespace xfed::coordinator {
 namespace {
 
-// Coordinates handled together: each update contributes a few cache lines per block.
-constexpr int64_t kBlock = 256;
-
 std::vector<const float*> pointers_of(const std::vector<ClientUpdate>& updates) {
   XFED_CHECK(!updates.empty(), "robust aggregation of no updates");
   std::vector<const float*> p;
@@ -28,31 +25,119 @@ std::vector<const float*> pointers_of(const std::vector<ClientUpdate>& updates) 
   return p;
 }
 
-// out[j] = reduce(the n values of coordinate j, in an order of reduce's own making), blocks
-// in parallel.
+// Coordinates sorted together by the sorting network: one row of each update per block (the
+// block of 50 updates stays in L1; fewer lanes pay more loop overhead per comparator).
+constexpr int64_t kLanes = 128;
+// Above this many updates a sort per coordinate beats the network's n·log²n comparators.
+constexpr int64_t kMaxNetworkInputs = 256;
+
+using Comparators = std::vector<std::pair<int32_t, int32_t>>;
+
+// Batcher's odd-even merge sort for n inputs: the network of the next power of two without
+// the comparators that touch a wire >= n. Those wires would hold +inf, which no comparator
+// moves (the smaller value always goes to the lower wire), so what is left sorts n values.
+Comparators sorting_network(int64_t n) {
+  int64_t size = 1;
+  while (size < n) size <<= 1;
+  Comparators net;
+  for (int64_t p = 1; p < size; p <<= 1)
+    for (int64_t k = p; k >= 1; k >>= 1)
+      for (int64_t j = k % p; j + k < size; j += 2 * k)
+        for (int64_t i = 0; i < std::min(k, size - j - k); ++i)
+          if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n)
+            net.emplace_back(static_cast<int32_t>(i + j), static_cast<int32_t>(i + j + k));
+  return net;
+}
+
+// The comparators of `net` that the values on `wanted` wires depend on (a backward pass: a
+// comparator matters if it writes a wire that matters, and then both its inputs matter).
+Comparators needed_for(const Comparators& net, int64_t n, const std::vector<int64_t>& wanted) {
+  std::vector<char> matters(n, 0);
+  for (int64_t w : wanted) matters[w] = 1;
+  Comparators kept;
+  for (auto it = net.rbegin(); it != net.rend(); ++it)
+    if (matters[it->first] || matters[it->second]) {
+      matters[it->first] = matters[it->second] = 1;
+      kept.push_back(*it);
+    }
+  std::reverse(kept.begin(), kept.end());
+  return kept;
+}
+
+// Sorts each of the kLanes columns of rows[n][kLanes] ascending. Only min and max, so the
+// same bits on every CPU; compiled for AVX-512, AVX2 and the baseline, picked at load time.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void sort_columns(float* rows, const Comparators& net) {
+  for (const auto& [a, b] : net) {
+    float* x = rows + a * kLanes;
+    float* y = rows + b * kLanes;
+    for (int64_t k = 0; k < kLanes; ++k) {
+      const float lo = y[k] < x[k] ? y[k] : x[k];
+      const float hi = y[k] < x[k] ? x[k] : y[k];
+      x[k] = lo;
+      y[k] = hi;
+    }
+  }
+}
+
+// Sorts each column of rows[n][kLanes] one by one (above kMaxNetworkInputs).
+void sort_columns_one_by_one(float* rows, int64_t n) {
+  std::vector<float> column(n);
+  for (int64_t k = 0; k < kLanes; ++k) {
+    for (int64_t i = 0; i < n; ++i) column[i] = rows[i * kLanes + k];
+    std::sort(column.begin(), column.end());
+    for (int64_t i = 0; i < n; ++i) rows[i * kLanes + k] = column[i];
+  }
+}
+
+// Blocks of kLanes coordinates, in parallel: each block's values as rows[n][kLanes] (one row
+// per update), its columns sorted ascending on the wires `wanted` needs (the whole network
+// when empty), then reduce(rows, out) writes the block's `lanes` results.
 template <class Reduce>
-at::Tensor per_coordinate(const std::vector<ClientUpdate>& updates, Reduce reduce) {
+at::Tensor per_coordinate_sorted(const std::vector<ClientUpdate>& updates, const std::vector<int64_t>& wanted,
+                                 Reduce reduce) {
   const auto p = pointers_of(updates);
   const int64_t n = static_cast<int64_t>(p.size());
   const int64_t d = updates.front().delta.numel();
   auto out = at::empty({d}, at::kFloat);
   float* o = out.data_ptr<float>();
-  at::parallel_for(0, (d + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> column(n);
-    for (int64_t j = b0 * kBlock; j < std::min(d, b1 * kBlock); ++j) {
-      for (int64_t i = 0; i < n; ++i) column[i] = p[i][j];
-      o[j] = reduce(column);
+  const bool network = n <= kMaxNetworkInputs;
+  Comparators net;
+  if (network) net = wanted.empty() ? sorting_network(n) : needed_for(sorting_network(n), n, wanted);
+  at::parallel_for(0, (d + kLanes - 1) / kLanes, 8, [&](int64_t b0, int64_t b1) {
+    std::vector<float> rows(n * kLanes, 0.0f);
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t j0 = b * kLanes, lanes = std::min(kLanes, d - j0);
+      for (int64_t i = 0; i < n; ++i) std::copy(p[i] + j0, p[i] + j0 + lanes, rows.data() + i * kLanes);
+      if (network)
+        sort_columns(rows.data(), net);
+      else
+        sort_columns_one_by_one(rows.data(), n);
+      reduce(rows.data(), lanes, o + j0);
     }
   });
   return out;
 }
 
+// Σ (a_j − b_j)² in float64: kSumLanes partial sums (coordinate j into lane j mod kSumLanes),
+// added in lane order at the end — a fixed order, so the same bits on every CPU, and one
+// that vectorizes.
+constexpr int64_t kSumLanes = 8;
+__attribute__((target_clones("avx512f", "avx2", "default")))
 double squared_distance(const float* a, const float* b, int64_t d) {
-  double s = 0;
-  for (int64_t j = 0; j < d; ++j) {
+  double lane[kSumLanes] = {};
+  int64_t j = 0;
+  for (; j + kSumLanes <= d; j += kSumLanes)
+    for (int64_t k = 0; k < kSumLanes; ++k) {
+      const double x = static_cast<double>(a[j + k]) - b[j + k];
+      lane[k] += x * x;
+    }
+  for (int64_t k = 0; j < d; ++j, ++k) {
     const double x = static_cast<double>(a[j]) - b[j];
-    s += x * x;
+    lane[k] += x * x;
   }
+  double s = 0;
+  for (double v : lane) s += v;
   return s;
 }
 
@@ -104,21 +189,24 @@ at::Tensor mean_of_selected(const std::vector<ClientUpdate>& updates, std::vecto
 }  // namespace
 
 at::Tensor coordinate_median(const std::vector<ClientUpdate>& updates) {
-  return per_coordinate(updates, [](std::vector<float>& v) { return static_cast<float>(median_in_place(v)); });
+  const int64_t n = static_cast<int64_t>(updates.size()), mid = n / 2;
+  const std::vector<int64_t> wanted = n % 2 ? std::vector<int64_t>{mid} : std::vector<int64_t>{mid - 1, mid};
+  return per_coordinate_sorted(updates, wanted, [n, mid](const float* rows, int64_t lanes, float* out) {
+    const float* hi = rows + mid * kLanes;
+    const float* lo = rows + (n % 2 ? mid : mid - 1) * kLanes;
+    for (int64_t k = 0; k < lanes; ++k) out[k] = static_cast<float>((static_cast<double>(lo[k]) + hi[k]) / 2);
+  });
 }
 
 at::Tensor trimmed_mean(const std::vector<ClientUpdate>& updates, double beta) {
   XFED_CHECK(beta >= 0 && beta < 0.5, "trimmed_mean: beta outside [0, 0.5)");
-  const size_t cut = static_cast<size_t>(std::floor(beta * static_cast<double>(updates.size())));
-  return per_coordinate(updates, [cut](std::vector<float>& v) {
-    if (cut > 0) {  // the cut smallest before position cut, the cut largest after n-cut-1
-      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(cut), v.end());
-      std::nth_element(v.begin() + static_cast<std::ptrdiff_t>(cut), v.end() - static_cast<std::ptrdiff_t>(cut) - 1,
-                       v.end());
-    }
-    double s = 0;  // nth_element is deterministic: client-id order in, one order of the middle out
-    for (size_t i = cut; i < v.size() - cut; ++i) s += v[i];
-    return static_cast<float>(s / static_cast<double>(v.size() - 2 * cut));
+  const int64_t n = static_cast<int64_t>(updates.size());
+  const int64_t cut = static_cast<int64_t>(std::floor(beta * static_cast<double>(n)));
+  return per_coordinate_sorted(updates, {}, [n, cut](const float* rows, int64_t lanes, float* out) {
+    double sum[kLanes] = {};  // per coordinate, the middle values in ascending order
+    for (int64_t i = cut; i < n - cut; ++i)
+      for (int64_t k = 0; k < kLanes; ++k) sum[k] += rows[i * kLanes + k];
+    for (int64_t k = 0; k < lanes; ++k) out[k] = static_cast<float>(sum[k] / static_cast<double>(n - 2 * cut));
   });
 }
 

@@ -6,6 +6,8 @@
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "coordinator/aggregator.h"
@@ -108,6 +110,40 @@ TEST(RobustAggregation, BadSpecsAreOneLineUsageErrors) {
     EXPECT_EQ(rule.code(), StatusCode::kUsage) << spec;
     EXPECT_EQ(rule.message().find('\n'), std::string::npos) << rule.message();
     EXPECT_NE(rule.message().find(std::string("'") + spec + "'"), std::string::npos) << rule.message();
+  }
+}
+
+// The rules sort each coordinate's values with a sorting network (below 257 updates) or a
+// sort: for every count, against a sort per coordinate done here, bit for bit — with ties,
+// signed zeros, infinities' neighbours and a length that is not a multiple of the block.
+TEST(RobustAggregation, MedianAndTrimmedMeanEqualASortPerCoordinateForEveryCount) {
+  at::manual_seed(3);
+  const int64_t d = 77;
+  std::vector<int64_t> counts;
+  for (int64_t n = 1; n <= 70; ++n) counts.push_back(n);
+  for (int64_t n : {127, 128, 129, 255, 256, 257, 300}) counts.push_back(n);
+  for (int64_t n : counts) {
+    std::vector<ClientUpdate> u;
+    for (int64_t c = 0; c < n; ++c) {
+      auto v = (at::randn({d}) * 4).round() / 4;  // few distinct values: ties everywhere
+      v[0] = c % 2 ? -0.0f : 0.0f;
+      v[1] = c % 3 ? 3e38f : -3e38f;
+      u.push_back({c, 1, v});
+    }
+    const int64_t cut = static_cast<int64_t>(std::floor(0.3 * static_cast<double>(n)));
+    auto median = at::empty({d}), trimmed = at::empty({d});
+    for (int64_t j = 0; j < d; ++j) {
+      std::vector<float> column;
+      for (const auto& x : u) column.push_back(x.delta[j].item<float>());
+      std::sort(column.begin(), column.end());
+      median[j] = n % 2 ? column[n / 2]
+                        : static_cast<float>((static_cast<double>(column[n / 2 - 1]) + column[n / 2]) / 2);
+      double s = 0;
+      for (int64_t i = cut; i < n - cut; ++i) s += column[i];
+      trimmed[j] = static_cast<float>(s / static_cast<double>(n - 2 * cut));
+    }
+    EXPECT_TRUE(run("median", u).equal(median)) << n;
+    EXPECT_TRUE(run("trimmed:0.3", u).equal(trimmed)) << n;
   }
 }
 
