@@ -161,7 +161,7 @@ pruning::Evidence PrivateAggregation::private_evidence(const std::map<int64_t, p
     }
     const auto key = derive_secret(secret_, kStreamDpStatsNoise, static_cast<uint64_t>(round), t);
     int64_t drawn = 0;  // one keystream per tap, consumed in order
-    const auto normals = secret_gaussian(units * units + units * classes + classes, 1.0, key);
+    const auto normals = secret_gaussian(classes + units * classes + units * (units + 1) / 2, 1.0, key);
     pruning::add_private_noise(sum, sigma, clip, [&](int64_t n) {
       auto draws = at::from_blob(const_cast<double*>(normals.data() + drawn), {n}, at::kDouble).clone();
       drawn += n;
