@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The layering of xfed's folders (DESIGN.md "Extension points"), checked on every #include
-# "…": a folder includes only itself and the folders before it in core < compression <
-# protocol < transport < pruning < worker | coordinator < app < include/xfed (the public
+# "…": a folder includes only itself and the folders before it in core < secagg <
+# compression < protocol < transport < pruning < worker | coordinator < app < include/xfed (the public
 # API). The generated xfed/config.h may be included anywhere; the public headers
 # (include/xfed/) only by users (examples, tests, bench) and by each other.
 #   launch/check_layering.sh [ROOT]   (default: this checkout) — exit 1 and one line per
@@ -13,14 +13,15 @@ cd "$ROOT"
 # folder: the folders it may include (besides itself)
 declare -A MAY=(
   [core]=""
-  [compression]="core"
-  [protocol]="core compression"
-  [transport]="core compression protocol"
-  [pruning]="core compression protocol transport"
-  [worker]="core compression protocol transport pruning"
-  [coordinator]="core compression protocol transport pruning"
-  [app]="core compression protocol transport pruning worker coordinator"
-  [include/xfed]="core compression protocol transport pruning worker coordinator app"
+  [secagg]="core"
+  [compression]="core secagg"
+  [protocol]="core secagg compression"
+  [transport]="core secagg compression protocol"
+  [pruning]="core secagg compression protocol transport"
+  [worker]="core secagg compression protocol transport pruning"
+  [coordinator]="core secagg compression protocol transport pruning"
+  [app]="core secagg compression protocol transport pruning worker coordinator"
+  [include/xfed]="core secagg compression protocol transport pruning worker coordinator app"
 )
 
 bad=0
@@ -41,5 +42,5 @@ for folder in "${!MAY[@]}"; do
        }
        END { exit found ? 1 : 0 }' >&2; then :; else bad=1; fi
 done
-[ "$bad" -eq 0 ] && echo "layering: every include goes down (core < compression < protocol < transport < pruning < worker | coordinator < app < include/xfed)"
+[ "$bad" -eq 0 ] && echo "layering: every include goes down (core < secagg < compression < protocol < transport < pruning < worker | coordinator < app < include/xfed)"
 exit "$bad"

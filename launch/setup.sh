@@ -15,7 +15,8 @@ PACKAGES=(
   zlib1g-dev libzstd-dev
   libopenmpi-dev openmpi-bin
   libzmq3-dev cppzmq-dev
-  libsodium-dev                             # SHA-256 of TorchScript archives (core/crypto.h)
+  libsodium-dev                             # SHA-256, X25519, ChaCha20(-Poly1305), BLAKE2b (core/crypto.h)
+  libgfshare-dev                            # Shamir sharing for secure aggregation (secagg/shamir.h)
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch time                        # tests: TorchScript models; bench/: PyTorch loop, peak memory

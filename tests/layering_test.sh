@@ -6,7 +6,7 @@ SRC="$(cd "$(dirname "$0")/.." && pwd)"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 "$SRC/launch/check_layering.sh" "$SRC" >/dev/null
-(cd "$SRC" && find core transport compression pruning protocol worker coordinator app include \
+(cd "$SRC" && find core secagg transport compression pruning protocol worker coordinator app include \
    \( -name '*.h' -o -name '*.cc' \) -print0 2>/dev/null | tar -c --null -T - -f -) | tar -x -C "$TMP" -f -
 "$SRC/launch/check_layering.sh" "$TMP" >/dev/null || { echo "the copy fails before planting"; exit 1; }
 echo '#include "app/commands.h"' >> "$TMP/core/status.h"
