@@ -12,12 +12,17 @@ namespace xfed::secagg {
 Status FixedPoint::check() const {
   if (!(std::isfinite(range) && range > 0)) return Status::usage("secure aggregation: the clip range " + short_number(range) + " is not a positive number");
   if (bits < 1 || bits > 31) return Status::usage("secure aggregation: " + std::to_string(bits) + " bits per value (1 to 31)");
+  if (ring_bits < bits || ring_bits > 32)
+    return Status::usage("secure aggregation: a ring of " + std::to_string(ring_bits) + " bits for values of " +
+                         std::to_string(bits) + " (" + std::to_string(bits) + " to 32)");
   return Status::ok();
 }
 
 double FixedPoint::step() const { return 2 * range / static_cast<double>((uint64_t{1} << bits) - 1); }
 
-uint64_t FixedPoint::max_summands() const { return 0xffffffffull / ((uint64_t{1} << bits) - 1); }
+uint64_t FixedPoint::max_summands() const { return ring_mask() / ((uint64_t{1} << bits) - 1); }
+
+uint32_t FixedPoint::ring_mask() const { return static_cast<uint32_t>((uint64_t{1} << ring_bits) - 1); }
 
 std::vector<uint32_t> encode(const std::vector<float>& values, const FixedPoint& fp, const SecretKey& key) {
   XFED_CHECK(fp.check(), "encode: a bad FixedPoint");

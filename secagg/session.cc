@@ -113,7 +113,7 @@ Result<MaskedInput> ClientSession::mask(const std::vector<SealedShares>& receive
     pairs.push_back({s.from, *pair});
   }
   auto x = encode(values, params_.numbers, rounding_key_);
-  add_masks(x, id_, self_seed_, pairs);
+  add_masks(x, id_, self_seed_, pairs, params_.numbers.ring_mask());
   return MaskedInput{id_, std::move(x)};
 }
 
@@ -180,7 +180,8 @@ Result<std::vector<double>> CoordinatorSession::sum() const {
   if (request.survivors.empty()) return Status::error("secure aggregation: no masked input arrived");
   if (request.survivors.size() > params_.numbers.max_summands())
     return Status::error("secure aggregation: " + std::to_string(request.survivors.size()) + " inputs of " +
-                         std::to_string(params_.numbers.bits) + " bits could wrap 32 bits");
+                         std::to_string(params_.numbers.bits) + " bits could wrap a ring of " +
+                         std::to_string(params_.numbers.ring_bits) + " bits");
   // Shares by the client they belong to, as the survivors handed them over.
   std::map<int64_t, std::vector<ShamirShare>> seeds, keys;
   for (const auto& [from, reply] : replies_) {
@@ -191,7 +192,7 @@ Result<std::vector<double>> CoordinatorSession::sum() const {
   std::vector<SecretKey> self_seeds;
   for (int64_t u : request.survivors) {
     const auto& y = masked_.at(u);
-    for (size_t i = 0; i < total.size(); ++i) total[i] += y[i];
+    for (size_t i = 0; i < total.size(); ++i) total[i] = (total[i] + y[i]) & params_.numbers.ring_mask();
     auto seed = recover(u, seeds[u], params_.threshold, "self-mask seed");
     if (!seed) return seed.status();
     self_seeds.push_back(seed.value());
@@ -211,7 +212,7 @@ Result<std::vector<double>> CoordinatorSession::sum() const {
       dropped_pairs[v].push_back({u, *pair});
     }
   }
-  remove_masks(total, self_seeds, dropped_pairs);
+  remove_masks(total, self_seeds, dropped_pairs, params_.numbers.ring_mask());
   return decode_sum(total, params_.numbers, request.survivors.size());
 }
 

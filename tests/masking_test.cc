@@ -41,22 +41,27 @@ TEST(FixedPoint, StochasticRoundingIsUnbiased) {
   EXPECT_NEAR(total / trials, v, 5 * fp.step() / 2 / std::sqrt(trials));
 }
 
-TEST(FixedPoint, TheLargestSumFitsIn32BitsAndOneMoreSummandWouldNot) {
-  for (int bits : {1, 8, 16, 24, 31}) {
-    const FixedPoint fp{1.0, bits};
-    const uint64_t top = (uint64_t{1} << bits) - 1;
-    EXPECT_LE(fp.max_summands() * top, 0xffffffffull) << bits;
-    EXPECT_GT((fp.max_summands() + 1) * top, 0xffffffffull) << bits;
+TEST(FixedPoint, TheLargestSumFitsInTheRingAndOneMoreSummandWouldNot) {
+  for (auto [bits, ring] : std::vector<std::pair<int, int>>{{1, 32}, {8, 32}, {8, 15}, {16, 32}, {24, 30}, {31, 31}}) {
+    const FixedPoint fp{1.0, bits, ring};
+    ASSERT_TRUE(fp.check()) << bits;
+    const uint64_t top = (uint64_t{1} << bits) - 1, modulus = uint64_t{1} << ring;
+    EXPECT_LT(fp.max_summands() * top, modulus) << bits;
+    EXPECT_GE((fp.max_summands() + 1) * top, modulus) << bits;
     // max_summands clients all at +R: the modular sum is the true sum.
     const auto e = encode({1.0f}, fp, random_secret());
+    const uint64_t n = std::min<uint64_t>(fp.max_summands(), 100000);
     uint32_t sum = 0;
-    for (uint64_t c = 0; c < std::min<uint64_t>(fp.max_summands(), 100000); ++c) sum += e[0];
-    EXPECT_EQ(sum, std::min<uint64_t>(fp.max_summands(), 100000) * top) << bits;
+    for (uint64_t c = 0; c < n; ++c) sum = (sum + e[0]) & fp.ring_mask();
+    EXPECT_EQ(sum, n * top) << bits;
   }
+  EXPECT_EQ(FixedPoint({1.0, 8, 15}).max_summands(), 128u) << "100 clients of 8 bits fit in 15";
   EXPECT_FALSE(FixedPoint({0.0, 8}).check());
   EXPECT_FALSE(FixedPoint({NAN, 8}).check());
   EXPECT_FALSE(FixedPoint({1.0, 0}).check());
   EXPECT_FALSE(FixedPoint({1.0, 32}).check());
+  EXPECT_FALSE(FixedPoint({1.0, 8, 7}).check());
+  EXPECT_FALSE(FixedPoint({1.0, 8, 33}).check());
 }
 
 TEST(NeighbourGraph, EachClientHasKNeighboursAndTheGraphIsSymmetric) {

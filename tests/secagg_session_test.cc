@@ -14,13 +14,13 @@ namespace xfed::secagg {
 namespace {
 
 // bits 8 and range 127.5: the step is 1, and values −127.5 + j are encoded without rounding,
-// so the decoded sum is exact.
+// so the decoded sum is exact; a ring of 12 bits holds 16 such values (8 + ⌈log2 12⌉).
 RoundParams params(size_t length) {
   RoundParams p;
   p.round = 9;
   p.neighbours = 4;
   p.threshold = 3;
-  p.numbers = FixedPoint{127.5, 8};
+  p.numbers = FixedPoint{127.5, 8, 12};
   p.length = length;
   p.graph_seed = 77;
   return p;
