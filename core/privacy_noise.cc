@@ -8,23 +8,6 @@
 #include "core/rng.h"
 
 namespace xfed {
-namespace {
-
-std::vector<uint64_t> secret_words(size_t n, const SecretKey& key) {
-  std::vector<uint8_t> bytes(8 * n);
-  chacha20_keystream(key, bytes.data(), bytes.size());
-  std::vector<uint64_t> words(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t w = 0;
-    for (int b = 7; b >= 0; --b) w = (w << 8) | bytes[8 * i + static_cast<size_t>(b)];  // little-endian
-    words[i] = w;
-  }
-  return words;
-}
-
-double unit_interval(uint64_t word) { return static_cast<double>(word >> 11) * 0x1.0p-53; }
-
-}  // namespace
 
 double l2_norm(const at::Tensor& v) {
   XFED_CHECK(v.is_contiguous() && v.scalar_type() == at::kFloat, "l2_norm: a contiguous float32 vector");
@@ -32,13 +15,6 @@ double l2_norm(const at::Tensor& v) {
   double sum = 0;
   for (int64_t j = 0; j < v.numel(); ++j) sum += static_cast<double>(p[j]) * p[j];
   return std::sqrt(sum);
-}
-
-std::vector<double> secret_uniforms(size_t n, const SecretKey& key) {
-  const auto words = secret_words(n, key);
-  std::vector<double> out(n);
-  for (size_t i = 0; i < n; ++i) out[i] = unit_interval(words[i]);
-  return out;
 }
 
 std::vector<double> secret_gaussian(int64_t n, double std, const SecretKey& key) {

@@ -12,13 +12,12 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "core/keystream.h"  // secret_uniforms
 
 namespace xfed {
 
 // L2 norm of a contiguous float32 vector, summed in float64 in index order.
 double l2_norm(const at::Tensor& v);
-// `n` uniform draws in [0, 1) (53 bits each) from the keystream of `key`.
-std::vector<double> secret_uniforms(size_t n, const SecretKey& key);
 // `n` draws of N(0, std^2) from the keystream of `key` (Box-Muller on 53-bit uniforms).
 std::vector<double> secret_gaussian(int64_t n, double std, const SecretKey& key);
 // The secret that `--dp seed=S` stands for (repeatable experiments; no secret at all to

@@ -5,7 +5,7 @@
 
 #include "core/check.h"
 #include "core/parse.h"
-#include "core/privacy_noise.h"
+#include "core/keystream.h"
 
 namespace xfed::secagg {
 
