@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fuzzes one decoder of outside bytes (or all of them) with libFuzzer, ASan and UBSan.
-#   ./launch/fuzz.sh TARGET SECONDS     TARGET: frame messages pipeline ternary checkpoint
+#   ./launch/fuzz.sh TARGET SECONDS     TARGET: frame messages secagg pipeline ternary checkpoint
 #                                       model_file client_state plan config idx cifar edge, or all
 # Starts from the seeds in tests/fuzz/corpus/TARGET (kept as they are: new inputs go to a
 # scratch folder), prints the executions done, and exits non-zero on a finding (the crashing
 # input is left in fuzz-findings/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGETS=(frame messages pipeline ternary checkpoint model_file client_state plan config idx cifar edge)
+TARGETS=(frame messages secagg pipeline ternary checkpoint model_file client_state plan config idx cifar edge)
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
   echo "usage: launch/fuzz.sh TARGET|all SECONDS (targets: ${TARGETS[*]})" >&2
   exit 2

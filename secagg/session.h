@@ -45,6 +45,9 @@ struct KeyAdvert {
   PublicKey mask_key{};    // the pairwise masks
 };
 
+// A sealed share pair: the seed's and the mask key's shares (point + 32 bytes each) and the tag.
+constexpr size_t kSealedShareBytes = 2 * (1 + sizeof(SecretKey)) + kSealOverhead;
+
 struct SealedShares {  // from one client to one neighbour
   int64_t from = 0, to = 0;
   std::vector<uint8_t> sealed;

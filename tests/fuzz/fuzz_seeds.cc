@@ -5,6 +5,8 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <fstream>
 #include <iostream>
 
@@ -15,6 +17,7 @@
 #include "core/model_state.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/secagg_messages.h"
 #include "pruning/evidence.h"
 #include "pruning/structure_plan.h"
 #include "tests/sample_state.h"
@@ -104,6 +107,39 @@ void frames_and_pipelines() {
   ByteWriter codew(&code);
   protocol::ModelCode{std::make_shared<const std::string>("PK\x03\x04 an archive's first bytes")}.write(codew);
   seed("messages", n, code);
+}
+
+// A real SecAgg+ round of 6 clients (fuzz_secagg's bounds: 300 clients, 64 values, a ring of
+// 20 bits): every message kind as it travels.
+void secagg_messages() {
+  secagg::RoundParams params;
+  params.numbers = secagg::FixedPoint{1.0, 12, 20};
+  params.length = 64;
+  std::map<int64_t, secagg::ClientSession> clients;
+  secagg::CoordinatorSession coordinator(params);
+  for (int64_t c = 0; c < 6; ++c) coordinator.take_advert(clients.emplace(c, secagg::ClientSession(c, params)).first->second.advertise());
+  int n = 0;
+  auto put = [&](const std::function<void(ByteWriter&)>& write) {
+    Bytes b;
+    ByteWriter w(&b);
+    write(w);
+    seed("secagg", n++, b);
+  };
+  put([&](ByteWriter& w) { protocol::write_adverts(w, coordinator.adverts()); });
+  for (auto& [id, c] : clients) {
+    const auto shares = c.share_keys(coordinator.adverts()).value();
+    if (id == 0) put([&](ByteWriter& w) { protocol::write_sealed_shares(w, shares); });
+    coordinator.take_shares(shares);
+  }
+  for (auto& [id, c] : clients) {
+    const auto masked = c.mask(coordinator.shares_for(id), std::vector<float>(64, 0.25f)).value();
+    if (id == 0) put([&](ByteWriter& w) { protocol::write_masked_input(w, masked, 20); });
+    if (id != 5) coordinator.take_masked(masked);
+  }
+  const auto request = coordinator.unmask_request();
+  put([&](ByteWriter& w) { protocol::write_unmask_request(w, request); });
+  const auto reply = clients.at(0).unmask(request).value();
+  put([&](ByteWriter& w) { protocol::write_unmask_reply(w, reply); });
 }
 
 void files() {
@@ -213,6 +249,7 @@ int main(int argc, char** argv) {
   g_root = argv[1];
   frames_and_pipelines();
   user_stage();
+  secagg_messages();
   files();
   plans_and_stats();
   configs();
