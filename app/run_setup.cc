@@ -64,12 +64,6 @@ std::optional<coordinator::AttackSpec> parse_attack(const RunConfig& c) {
   return spec;
 }
 
-// Whether `prune` gathers class statistics (a DI criterion, taylor or refit).
-bool gathers_statistics(const std::optional<pruning::PruneOptions>& prune) {
-  return prune && (pruning::needs_class_stats(prune->criterion) || prune->criterion == pruning::Criterion::kTaylor ||
-                   prune->refit);
-}
-
 // --dp with --prune: what the statistics rounds may use under the budget.
 void check_private_pruning(const coordinator::DpSpec& spec, const pruning::PruneOptions& prune,
                            const std::string& flag) {
@@ -91,7 +85,7 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c, const std::optio
   if (c.dp.empty()) return std::nullopt;
   auto spec = coordinator::DpSpec::parse(c.dp).value_or_throw<UsageError>();
   const std::string flag = "--dp " + c.dp;
-  const bool statistics = gathers_statistics(prune);
+  const bool statistics = prune && prune->gathers_statistics();
   if (statistics) check_private_pruning(spec, *prune, flag);
   if (spec.local) {  // the coordinator only post-processes noised updates: any rule, any minimum
     coordinator::LocalAccounting::make(spec, c.clients).value_or_throw<UsageError>();
@@ -104,7 +98,7 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c, const std::optio
   if (c.min_clients > 1)
     throw UsageError(flag + " with --min-clients " + std::to_string(c.min_clients) +
                      ": under central --dp every round releases its noised sum, however few clients answered");
-  const double stats_fraction = !statistics ? 0 : prune->stats_fraction > 0 ? prune->stats_fraction : c.fraction;
+  const double stats_fraction = statistics ? prune->statistics_fraction(c.fraction) : 0;
   coordinator::PrivateAggregation::make(spec, c.clients, c.fraction, stats_fraction).value_or_throw<UsageError>();
   if (spec.delta >= 1.0 / static_cast<double>(c.clients))
     log_warning(flag + ": delta " + exact_number(spec.delta) + " is not below 1/--clients; a guarantee that lets " +

@@ -141,8 +141,7 @@ Result<RunSummary> Coordinator::run() {
 
 double Coordinator::private_stats_fraction() const {
   if (!pruning_.enabled() || !pruning_.needs_stats()) return 0;
-  const double q = pruning_.options().stats_fraction;
-  return q > 0 ? q : options_.fraction;
+  return pruning_.options().statistics_fraction(options_.fraction);
 }
 
 int64_t Coordinator::stats_rounds_through(int64_t round) const {

@@ -50,7 +50,7 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
 Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report) {
   const auto& o = pruning_.options();
   const auto sampled = dp_ ? dp_->sample_stats(round)
-                          : sample_clients(options_.clients, o.stats_fraction > 0 ? o.stats_fraction : options_.fraction,
+                          : sample_clients(options_.clients, o.statistics_fraction(options_.fraction),
                                            mix_seed(options_.seed, kStreamStats), round);
   advance_view(mix_seed(options_.seed, kStreamCodec, round, 1), report);
   auto task = task_for_round(round, report->lr);

@@ -36,10 +36,7 @@ bool PruningSchedule::due(int64_t round, const NetImpl& model, std::optional<dou
   return true;
 }
 
-bool PruningSchedule::needs_stats() const {
-  return pruning::needs_class_stats(options_->criterion) ||
-         options_->criterion == pruning::Criterion::kTaylor || options_->refit;
-}
+bool PruningSchedule::needs_stats() const { return options_->gathers_statistics(); }
 
 int PruningSchedule::input_tap(const NetImpl& model) {
   const auto taps = model.tap_layers();

@@ -74,6 +74,12 @@ struct PruneOptions {
   bool is_step_round(int64_t round) const {
     return round >= warmup && (round - warmup) % every == 0;
   }
+  // A step needs a statistics round first: a DI criterion, taylor's sums, or refit.
+  bool gathers_statistics() const {
+    return needs_class_stats(criterion) || criterion == Criterion::kTaylor || refit;
+  }
+  // The fraction of clients a statistics round asks: stats_fraction, or the run's.
+  double statistics_fraction(double run_fraction) const { return stats_fraction > 0 ? stats_fraction : run_fraction; }
 };
 
 // Params or FLOPs of the model, the quantity `target` is about.

@@ -168,8 +168,8 @@ TEST(DpSpec, ParsesAndRefusesBadSpecs) {
   }
 }
 
-PrivateAggregation make_dp(const std::string& text, int64_t clients, double fraction, double stats_fraction = 0) {
-  auto dp = PrivateAggregation::make(DpSpec::parse(text).value(), clients, fraction, stats_fraction);
+PrivateAggregation make_dp(const std::string& text, int64_t clients, double fraction) {
+  auto dp = PrivateAggregation::make(DpSpec::parse(text).value(), clients, fraction);
   EXPECT_TRUE(dp) << dp.message();
   return std::move(dp).value();
 }
