@@ -76,6 +76,13 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
                   "[,target_epsilon=E][,seed=S]: Poisson sampling with --fraction, each update clipped to C, "
                   "N(0, (Z C)^2) noise on the sum, epsilon in the metrics (delta 1e-5; seed: repeatable noise, "
                   "experiments only)");
+  app->add_flag("--secure-aggregation{on}", c->secure_aggregation,
+               "secure aggregation (SecAgg+): the coordinator learns only the sum of the updates. Optional "
+               "=threshold=T,degree=K,range=R,bits=B: K neighbours per client (default 2 log2 n, even), T of "
+               "their shares recover a dropped client (default K/2+1), values clipped to [-R, R] (default 1) "
+               "as B-bit fixed point (default 16). Uplink none or randk:R (positions from the round's seed); "
+               "the mean is unweighted")
+      ->take_last();
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")
       ->check(number_in(0, 1e3, true));

@@ -9,6 +9,7 @@
 #include "coordinator/aggregator.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/dp.h"
+#include "coordinator/secure_round.h"
 #include "coordinator/strategy.h"
 #include "core/check.h"
 #include "core/model_spec.h"
@@ -68,6 +69,9 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   if (c.aggregate != "mean") put("--aggregate", c.aggregate);  // absent from older identities
   if (!c.attack.empty()) put("--attack", c.attack);
   if (!c.dp.empty()) put("--dp", coordinator::DpSpec::parse(c.dp).value_or_throw<UsageError>().identity());
+  if (!c.secure_aggregation.empty())
+    put("--secure-aggregation", coordinator::secure_aggregation_identity(
+                                    coordinator::parse_secure_aggregation(c.secure_aggregation).value_or_throw<UsageError>()));
   put("--compress", c.compress);
   put("--downlink", c.downlink);
   put("--no-error-feedback", c.no_error_feedback ? "true" : "false");

@@ -28,6 +28,7 @@ struct RunConfig {
   std::string aggregate = "mean";  // a registered aggregator, NAME[:ARG]
   std::string attack;              // --attack KIND:K[,scale=S] (simulate, mpi); empty: none
   std::string dp;                  // --dp clip=C,noise=Z[,...]; empty: none
+  std::string secure_aggregation;  // --secure-aggregation[=threshold=T,...] ("on" bare); empty: off
   std::string compress = "none";
   std::string downlink = "none";
   bool no_error_feedback = false;

@@ -106,6 +106,38 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c, const std::optio
   return spec;
 }
 
+// --secure-aggregation: the spec, checked against what cannot be summed under masks.
+std::optional<protocol::SecAggTask> parse_secure_aggregation(const RunConfig& c, const coordinator::CoordinatorOptions& o) {
+  if (c.secure_aggregation.empty()) return std::nullopt;
+  auto task = coordinator::parse_secure_aggregation(c.secure_aggregation).value_or_throw<UsageError>();
+  const std::string flag = "--secure-aggregation";
+  const auto refuse = [&](const std::string& why) { throw UsageError(flag + " with " + why); };
+  const auto& up = o.task.uplink;
+  const bool randk_only = up.codec_ids() == std::vector<compression::CodecId>{compression::CodecId::kRandK};
+  if (!up.lossless() && !randk_only)
+    refuse("--compress " + c.compress + ": clients must all send the same positions (client-chosen ones would leak "
+           "and the masks would not cancel), as masked fixed-point values; use --compress randk:R (positions from "
+           "the round's seed) or none, and bits=B for the values");
+  if (up.zstd_level() > 0) refuse("--compress " + c.compress + ": masked values look random; zstd gains nothing");
+  if (c.ef_momentum > 0) refuse("--ef-momentum: momentum correction is not built for masked updates");
+  if (o.dp && !o.dp->local)
+    refuse("central --dp: it clips and noises each update at the coordinator, which sees only the sum; use --dp "
+           "mode=local (each client noises its own update)");
+  if (c.aggregate != "mean") refuse("--aggregate " + c.aggregate + ": a robust rule needs each client's update");
+  if (o.attack) refuse("--attack: the attack bench rewrites single updates at the coordinator");
+  if (c.max_update_norm > 0) refuse("--max-update-norm: the coordinator never sees one update; range=R bounds each value");
+  if (o.prune && o.prune->gathers_statistics())
+    refuse("--prune " + c.prune + ": class statistics under masks are not built yet; use l1, bn or random");
+  const auto per_round = static_cast<int64_t>(coordinator::sample_clients(c.clients, c.fraction, c.seed, 1).size());
+  if (per_round < static_cast<int64_t>(secagg::kMinSecAggClients))
+    throw UsageError(flag + ": " + std::to_string(per_round) + " client(s) a round (--clients x --fraction); it needs " +
+                     std::to_string(secagg::kMinSecAggClients) + " or more");
+  if (coordinator::ring_bits_for(task.bits, per_round) > 32)
+    throw UsageError(flag + ": bits=" + std::to_string(task.bits) + " for " + std::to_string(per_round) +
+                     " clients a round needs a ring of more than 32 bits; use fewer bits");
+  return task;
+}
+
 // labelflip: the hostile clients' samples learn class classes-1-y for y.
 void flip_labels(Dataset& train, const Partition& partition, const std::set<int64_t>& hostile) {
   train.labels = train.labels.clone();
@@ -173,6 +205,7 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   o.straggler_timeout_s = c.straggler_timeout;
   o.min_clients = c.min_clients;
   o.max_update_norm = c.max_update_norm;
+  o.secure_aggregation = parse_secure_aggregation(c, o);
   o.eval_every = c.eval_every;
   o.client_sizes = s.clients->partition().sizes();
   o.checkpoint_dir = c.checkpoint_dir;

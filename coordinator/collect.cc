@@ -149,6 +149,8 @@ Status Coordinator::accept_answer(const protocol::Frame& f, const std::string& f
                          std::to_string(state_.downlink.version()));
   auto r = f.payload_reader();
   if (h.kind == FrameKind::kFailure) return accept_failure(h.client, r, phase);
+  if (h.kind == FrameKind::kSecAggShares || h.kind == FrameKind::kSecAggMasked || h.kind == FrameKind::kSecAggUnmask)
+    return accept_secagg(h, r, from, size, nullptr, phase);
   protocol::UpdateMeta meta;
   if (!meta.read(r) || meta.samples == 0)
     return Status::corruption(from + ": truncated or empty update metadata");
@@ -156,6 +158,7 @@ Status Coordinator::accept_answer(const protocol::Frame& f, const std::string& f
     return Status::corruption(from + ": " + client_name(h.client) +
                          " used a model that differs from the coordinator's (CRC mismatch)");
   if (h.kind == FrameKind::kStats) return accept_stats(h.client, r, meta, size, phase).prefixed(from);
+  if (h.kind == FrameKind::kSecAggKeys) return accept_secagg(h, r, from, size, &meta, phase);
   auto delta = at::empty({state_.layout.total}, at::kFloat);
   if (auto st = compression::decode_state(r, state_.layout, h.codecs, delta.data_ptr<float>()); !st)
     return st.prefixed(from);

@@ -163,14 +163,25 @@ Status Coordinator::run_round(int64_t round, const std::vector<int64_t>& sampled
   report_privacy(sampled, report);
   report->lr = options_.task.train.lr *
                std::pow(options_.lr_decay, static_cast<double>(round - pruning_.lr_origin()));
-  RoundCollection training(round, FrameKind::kUpdate, *report);
+  const bool secure = options_.secure_aggregation.has_value();
+  RoundCollection training(round, secure ? FrameKind::kSecAggKeys : FrameKind::kUpdate, *report);
   advance_view(mix_seed(options_.seed, kStreamCodec, round), report);
-  dispatch(sampled, task_for_round(round, report->lr), nullptr, training);
+  auto task = task_for_round(round, report->lr);
+  if (secure) {
+    task.secagg = secagg_task(static_cast<int64_t>(sampled.size()));
+    secure_round_.emplace(*task.secagg, options_.seed, static_cast<uint32_t>(round),
+                          protocol::secagg_support(state_.layout, task.uplink.ratio(), options_.seed,
+                                                   static_cast<uint32_t>(round)),
+                          options_.clients);
+  }
+  dispatch(sampled, task, nullptr, training);
   if (auto st = collect(training); !st) return st;
   if (auto st = training.all_failed_error(); !st) return st;
   close_phase(training);
   if (options_.attack) attack_updates(training);
-  if (auto st = aggregate(training.updates(), round, report); !st) return st;
+  auto st = secure ? finish_secure_round(round, report) : aggregate(training.updates(), round, report);
+  secure_round_.reset();
+  if (!st) return st;
   if (auto st = maybe_prune(round, report); !st) return st;
   if (dp_) report->epsilon = dp_->spent(round, dp_->stats_rounds()).epsilon;  // after the round's releases
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
@@ -329,15 +340,20 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
     return Status::error("round " + std::to_string(round) + ": the aggregator returned " +
                          std::to_string(returned) + " values for a model of " +
                          std::to_string(state_.global.numel()) + " (float32 expected)");
-  failed_rounds_ = 0;
   aggregated_ = aggregated_ || !updates.empty();  // a --dp round may release noise alone
+  if (auto st = step_model(delta, round); !st) return st;
+  report->seconds_aggregate = seconds_since(start);
+  return Status::ok();
+}
+
+Status Coordinator::step_model(const at::Tensor& delta, int64_t round) {
+  failed_rounds_ = 0;
   state_.optimizer.step(state_.global, delta);
   if (!at::isfinite(state_.global).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +
                          ": the model diverged: aggregation produced non-finite values "
                          "(lower --lr or --server-lr)");
   ++state_.version;
-  report->seconds_aggregate = seconds_since(start);
   return Status::ok();
 }
 

@@ -53,6 +53,7 @@
 #include "coordinator/pruning_schedule.h"
 #include "coordinator/round_collection.h"
 #include "coordinator/sampler.h"
+#include "coordinator/secure_round.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/strategy.h"
 #include "coordinator/task_ledger.h"
@@ -133,6 +134,12 @@ struct CoordinatorOptions {
   // With it, `aggregate` and `min_clients` do not apply (every round releases its sum).
   // mode=local: the clients noise (WorkerOptions::local_privacy); the coordinator counts.
   std::optional<DpSpec> dp;
+  // --secure-aggregation (secure_round.h): the coordinator learns only the sum of the
+  // round's updates, at shared positions (randk:R, or every position), as fixed-point values
+  // masked modulo 2^m. degree/threshold 0: the defaults for the round's size; ring_bits is
+  // chosen per round. The mean is then unweighted (a client's sample count would travel in
+  // the clear), and train_loss is not reported.
+  std::optional<protocol::SecAggTask> secure_aggregation;
 };
 
 class Coordinator {
@@ -228,6 +235,19 @@ class Coordinator {
   void refresh_ranks();
   // Before the configuration check: where the run goes on from (kResume to every worker).
   void announce_resume_point(int64_t first_round);
+  // Secure aggregation (secure_aggregation.cc): the round's task block for `n` clients, the
+  // steps after the training phase, and the answers of each step.
+  protocol::SecAggTask secagg_task(int64_t n) const;
+  Status finish_secure_round(int64_t round, RoundReport* report);
+  using StepPayload = std::function<Bytes(int64_t client)>;
+  // Sends `down` to each of `clients` (at the rank it advertised from), then collects `phase`.
+  Status secure_step(const std::vector<int64_t>& clients, protocol::FrameKind down, const StepPayload& payload,
+                     RoundCollection& phase);
+  // `r` is after the update metadata `meta` (the advert) or at the payload's start (null).
+  Status accept_secagg(const protocol::FrameHeader& h, ByteReader& r, const std::string& from, int64_t size,
+                       const protocol::UpdateMeta* meta, RoundCollection& phase);
+  // The global model moves by `delta` (the server optimizer); a non-finite model ends the run.
+  Status step_model(const at::Tensor& delta, int64_t round);
   // Pruning (prune_step.cc).
   Status maybe_prune(int64_t round, RoundReport* report);
   Status stats_round(int64_t round, pruning::Evidence* evidence, RoundReport* report);
@@ -255,6 +275,7 @@ class Coordinator {
   std::set<int64_t> hostile_;     // --attack's clients
   std::optional<PrivateAggregation> dp_;  // --dp (central)
   std::optional<LocalAccounting> local_dp_;  // --dp mode=local
+  std::optional<SecureRound> secure_round_;   // --secure-aggregation: the round in progress
   // The last round to run: --rounds, or under central --dp the last one target_epsilon allows
   // (a local run finds it as it goes).
   int64_t last_round_ = 0;

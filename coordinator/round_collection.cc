@@ -63,6 +63,14 @@ void RoundCollection::add_stats(int64_t client, pruning::Evidence evidence,
   report_.seconds_compute += meta.seconds_compute;
 }
 
+void RoundCollection::add_step(int64_t client, int64_t frame_bytes, double client_seconds) {
+  busy_[take(client)] += client_seconds;
+  bytes_up_[client] += frame_bytes;
+  report_.bytes_up += frame_bytes;
+  report_.seconds_compute += client_seconds;
+  ++steps_;
+}
+
 void RoundCollection::add_failure(int64_t client, protocol::TaskFailure failure) {
   rank_of_.erase(client);
   failed_[client] = std::move(failure);

@@ -42,6 +42,9 @@ class RoundCollection {
                   double decode_seconds, int64_t dense_bytes);
   void add_stats(int64_t client, pruning::Evidence evidence, const protocol::UpdateMeta& meta,
                  int64_t frame_bytes);
+  // A secure-aggregation step's answer (an advert, shares, a masked input, an unmask reply):
+  // bytes and the client's work; its content stays with the SecureRound.
+  void add_step(int64_t client, int64_t frame_bytes, double client_seconds);
   void add_failure(int64_t client, protocol::TaskFailure failure);
   // The client's answer came and was unusable (counted as a dropped frame): missing.
   void abandon(int64_t client);
@@ -52,7 +55,7 @@ class RoundCollection {
 
   std::vector<ClientUpdate>& updates() { return updates_; }
   std::map<int64_t, pruning::Evidence>& stats() { return stats_; }  // client order
-  size_t answered() const { return updates_.size() + stats_.size(); }
+  size_t answered() const { return updates_.size() + stats_.size() + steps_; }
   // A phase in which every client that got a task failed: the error that ends the run.
   Status all_failed_error() const;
   // Longest per-rank client work (the round's critical path).
@@ -74,6 +77,7 @@ class RoundCollection {
   std::map<int64_t, protocol::TaskFailure> failed_;
   std::vector<ClientUpdate> updates_;
   std::map<int64_t, pruning::Evidence> stats_;  // summed in client order once the phase closes
+  size_t steps_ = 0;                            // secure-aggregation answers
 };
 
 }  // namespace xfed::coordinator

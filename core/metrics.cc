@@ -28,6 +28,10 @@ std::string to_json_line(const RoundReport& r) {
     j["delta"] = *r.delta;
     j["dp_clip"] = *r.dp_clip;
   }
+  if (r.secagg_dropped) {
+    j["secagg_dropped"] = *r.secagg_dropped;
+    j["seconds_unmask"] = r.seconds_unmask;
+  }
   j["bytes_up"] = r.bytes_up;
   j["bytes_down"] = r.bytes_down;
   j["bytes_up_dense"] = r.bytes_up_dense;

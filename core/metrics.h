@@ -33,6 +33,10 @@ struct RoundReport {
   int64_t skipped = 0;                  // 1: too few answers to aggregate; the model did not change
   // --dp: (epsilon, delta) spent after this round, and the clip norm C the round used.
   std::optional<double> epsilon, delta, dp_clip;
+  // --secure-aggregation: clients that shared their keys and sent no masked input (their
+  // masks removed from the survivors' shares), and the coordinator's unmasking time.
+  std::optional<int64_t> secagg_dropped;
+  double seconds_unmask = 0;
   int64_t bytes_up = 0, bytes_down = 0;              // real frame bytes
   int64_t bytes_up_dense = 0, bytes_down_dense = 0;  // fp32 size of the same tensors
   // bytes_down by what a client got: steps since a model it holds (or its seed), or the

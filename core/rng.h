@@ -26,6 +26,9 @@ enum : uint64_t {
   kStreamDpLocalNoise = 14,  // --dp mode=local: a client's own noise
   kStreamDpStatsSampling = 15,  // --dp with DI pruning: who a statistics round asks
   kStreamDpStatsNoise = 16,     // --dp with DI pruning: the statistics' noise
+  kStreamSecAggSupport = 17,    // --secure-aggregation: the round's shared positions (public)
+  kStreamSecAggGraph = 18,      // --secure-aggregation: the round's neighbour graph (public)
+  kStreamSecAggRounding = 19,   // --secure-aggregation: a client's stochastic rounding
 };
 
 // SplitMix64 finalizer: a well-mixed 64-bit hash.

@@ -9,7 +9,7 @@ namespace {
 
 bool known_kind(uint8_t k) {
   return k >= static_cast<uint8_t>(FrameKind::kModel) &&
-         k <= static_cast<uint8_t>(FrameKind::kCode);
+         k <= static_cast<uint8_t>(FrameKind::kSecAggUnmask);
 }
 
 }  // namespace
@@ -28,6 +28,10 @@ const char* frame_kind_name(FrameKind kind) {
     case FrameKind::kFailure: return "failure";
     case FrameKind::kSeededModel: return "seeded-model";
     case FrameKind::kCode: return "code";
+    case FrameKind::kSecAggKeys: return "secagg-keys";
+    case FrameKind::kSecAggShares: return "secagg-shares";
+    case FrameKind::kSecAggMasked: return "secagg-masked";
+    case FrameKind::kSecAggUnmask: return "secagg-unmask";
   }
   return "unknown";
 }

@@ -56,6 +56,12 @@ enum class FrameKind : uint8_t {
   kFailure = 10,    // a client could not do its task (+ why): counted, never waited for
   kSeededModel = 11,  // the initial model as its seed, then deltas (+ task)
   kCode = 12,       // the model's code (a TorchScript archive) before a worker's first model
+  // Secure aggregation's steps (protocol/secagg_messages.h), each a request down and its
+  // answer up, for one client (header.client):
+  kSecAggKeys = 13,    // up: the client's key advert (after training); down: the round's adverts
+  kSecAggShares = 14,  // up: the sealed shares it sends; down: those addressed to it
+  kSecAggMasked = 15,  // up: its masked input (down: none)
+  kSecAggUnmask = 16,  // down: survivors and dropped; up: the shares it hands over
 };
 const char* frame_kind_name(FrameKind kind);
 

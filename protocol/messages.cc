@@ -1,5 +1,6 @@
 #include "protocol/messages.h"
 
+#include <cmath>
 #include <type_traits>
 
 #include "protocol/frame.h"
@@ -87,8 +88,9 @@ void TrainTask::write(ByteWriter& w) const {
   w.put_u32(stats_samples);
   w.put_f64(stats_noise);
   w.put_u8(static_cast<uint8_t>((spatial ? 1 : 0) | (taylor ? 2 : 0) | (skip_input ? 4 : 0) |
-                                (fp32_stats ? 8 : 0)));
+                                (fp32_stats ? 8 : 0) | (secagg ? 16 : 0)));
   w.put_f64(stats_clip_rms);
+  if (secagg) secagg->write(w);
 }
 
 bool TrainTask::read(ByteReader& r) {
@@ -96,13 +98,31 @@ bool TrainTask::read(ByteReader& r) {
   if (!get_enum(r, TaskMode::kTrain, TaskMode::kStats, &mode)) return false;
   const bool ok = read_train_options(r, &train) && uplink.read_params(r) && get_bool(r, &error_feedback) &&
          r.get_f64(&ef_momentum) && ef_momentum >= 0 && ef_momentum < 1 &&
-         r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 16 &&
+         r.get_u32(&stats_samples) && r.get_f64(&stats_noise) && r.get_u8(&flags) && flags < 32 &&
          stats_noise >= 0 && r.get_f64(&stats_clip_rms) && stats_clip_rms >= 0 && stats_clip_rms <= kMaxClipRms;
+  secagg.reset();
+  if (ok && (flags & 16)) {
+    if (mode != TaskMode::kTrain || !secagg.emplace().read(r)) return false;
+  }
   spatial = ok && (flags & 1);
   taylor = ok && (flags & 2);
   skip_input = ok && (flags & 4);
   fp32_stats = ok && (flags & 8);
   return ok;
+}
+
+void SecAggTask::write(ByteWriter& w) const {
+  w.put_u32(degree);
+  w.put_u32(threshold);
+  w.put_f64(range);
+  w.put_u8(bits);
+  w.put_u8(ring_bits);
+}
+
+bool SecAggTask::read(ByteReader& r) {
+  return r.get_u32(&degree) && degree >= 2 && degree % 2 == 0 && degree <= 1024 && r.get_u32(&threshold) &&
+         threshold >= 2 && threshold <= degree && r.get_f64(&range) && std::isfinite(range) && range > 0 &&
+         r.get_u8(&bits) && bits >= 1 && bits <= 31 && r.get_u8(&ring_bits) && ring_bits >= bits && ring_bits <= 32;
 }
 
 const char* failure_kind_name(FailureKind kind) {

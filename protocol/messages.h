@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "compression/pipeline.h"
@@ -28,6 +29,21 @@ namespace xfed::protocol {
 enum class TaskMode : uint8_t { kTrain = 0, kStats = 1 };
 
 constexpr double kMaxClipRms = 1e6;  // TrainTask::stats_clip_rms (--dp stats_clip)
+
+// --secure-aggregation, as a training task carries it: the client sends its update's values
+// at the round's shared positions as fixed-point numbers, masked (secagg/session.h), instead
+// of an update frame. On the wire only when set (bit 16 of the task's flags), so a task
+// without it is the bytes it always was.
+struct SecAggTask {
+  uint32_t degree = 0;     // k: neighbours per client (even, >= 2)
+  uint32_t threshold = 0;  // t: shares that recover a client's secrets (>= 2)
+  double range = 0;        // R: values clipped to [-R, R] (finite, > 0)
+  uint8_t bits = 0;        // per value, 1..31
+  uint8_t ring_bits = 0;   // m: the ring 2^m, bits..32 (the coordinator's choice for the round's clients)
+
+  void write(ByteWriter& w) const;
+  [[nodiscard]] bool read(ByteReader& r);
+};
 
 // What a client must do this round. Sent by the coordinator so that the learning-rate
 // schedule and strategy live in one place. kStats: gather pruning evidence on the model
@@ -46,6 +62,7 @@ struct TrainTask {
   bool skip_input = false;      // the coordinator already holds this client's input stats
   bool fp32_stats = false;      // float32 activations unrounded (default: bfloat16-rounded)
   double stats_clip_rms = 0.0;  // > 0: activation vectors clipped to this RMS (central --dp)
+  std::optional<SecAggTask> secagg;  // kTrain only: answer with a key advert, then mask
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

@@ -1,6 +1,8 @@
 #include "protocol/secagg_messages.h"
 
 #include "compression/bitpack.h"
+#include "compression/shared_support.h"
+#include "core/rng.h"
 
 namespace xfed::protocol {
 namespace {
@@ -60,6 +62,21 @@ bool read_shares(ByteReader& r, const SecAggBounds& b, std::map<int64_t, secagg:
 }
 
 }  // namespace
+
+secagg::RoundParams secagg_round_params(const SecAggTask& task, uint64_t run_seed, uint32_t round, size_t length) {
+  secagg::RoundParams p;
+  p.round = round;
+  p.neighbours = static_cast<int>(task.degree);
+  p.threshold = static_cast<int>(task.threshold);
+  p.numbers = secagg::FixedPoint{task.range, task.bits, task.ring_bits};
+  p.length = length;
+  p.graph_seed = mix_seed(run_seed, kStreamSecAggGraph, round);
+  return p;
+}
+
+std::vector<int64_t> secagg_support(const StateLayout& layout, double ratio, uint64_t run_seed, uint32_t round) {
+  return compression::shared_support(layout, ratio, mix_seed(run_seed, kStreamSecAggSupport, round));
+}
 
 void write_advert(ByteWriter& w, const secagg::KeyAdvert& a) {
   w.put_varint(static_cast<uint64_t>(a.client));

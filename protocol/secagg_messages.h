@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/coding.h"
+#include "core/state_layout.h"
+#include "protocol/messages.h"
 #include "secagg/session.h"
 
 namespace xfed::protocol {
@@ -25,6 +27,12 @@ struct SecAggBounds {
   size_t length = 0;
   int ring_bits = 32;
 };
+
+// The round's public parameters, as the coordinator and every client derive them from the
+// task (run seed, round): the graph's seed, and the positions sent (compression/shared_support.h,
+// ratio = the uplink's sparsifier ratio, 1 without one).
+secagg::RoundParams secagg_round_params(const SecAggTask& task, uint64_t run_seed, uint32_t round, size_t length);
+std::vector<int64_t> secagg_support(const StateLayout& layout, double ratio, uint64_t run_seed, uint32_t round);
 
 void write_advert(ByteWriter& w, const secagg::KeyAdvert& a);
 [[nodiscard]] bool read_advert(ByteReader& r, const SecAggBounds& b, secagg::KeyAdvert* a);

@@ -44,6 +44,12 @@ Result<SecretKey> recover(int64_t client, const std::vector<ShamirShare>& shares
 
 }  // namespace
 
+int effective_threshold(const RoundParams& params, size_t advertisers) {
+  const int neighbours = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(params.neighbours, 0)),
+                                                           advertisers > 0 ? advertisers - 1 : 0));
+  return std::min(params.threshold, neighbours);
+}
+
 ClientSession::ClientSession(int64_t id, RoundParams params)
     : id_(id),
       params_(std::move(params)),
@@ -60,15 +66,16 @@ Result<std::vector<SealedShares>> ClientSession::share_keys(const std::vector<Ke
     if (!all.emplace(a.client, a).second) return Status::error("secure aggregation: two adverts of " + who(a.client));
   if (!all.count(id_) || all.at(id_).cipher_key != cipher_.public_key || all.at(id_).mask_key != mask_.public_key)
     return Status::error("secure aggregation: the adverts do not hold this client's own keys");
+  threshold_ = effective_threshold(params_, all.size());
+  if (threshold_ < 2)
+    return Status::error("secure aggregation: " + std::to_string(all.size()) + " clients advertised keys, at least " +
+                         std::to_string(kMinSecAggClients) + " are needed");
   const auto graph = neighbour_graph(ids_of(all), params_.neighbours, params_.graph_seed);
   const auto& mine = graph.at(id_);
-  if (params_.threshold < 1 || params_.threshold > static_cast<int>(mine.size()))
-    return Status::error("secure aggregation: threshold " + std::to_string(params_.threshold) + " with " +
-                         std::to_string(mine.size()) + " neighbours");
   std::vector<uint8_t> points;
   for (size_t j = 0; j < mine.size(); ++j) points.push_back(static_cast<uint8_t>(j + 1));
-  auto seed_shares = shamir_split(self_seed_, params_.threshold, points);
-  auto key_shares = shamir_split(mask_.secret_key, params_.threshold, points);
+  auto seed_shares = shamir_split(self_seed_, threshold_, points);
+  auto key_shares = shamir_split(mask_.secret_key, threshold_, points);
   if (!seed_shares || !key_shares) return Status::error("secure aggregation: " + seed_shares.message() + key_shares.message());
   std::vector<SealedShares> out;
   for (size_t j = 0; j < mine.size(); ++j) {
@@ -88,9 +95,14 @@ Result<std::vector<SealedShares>> ClientSession::share_keys(const std::vector<Ke
 }
 
 Result<MaskedInput> ClientSession::mask(const std::vector<SealedShares>& received, const std::vector<float>& values) {
-  if (values.size() != params_.length)
-    return Status::error("secure aggregation: " + std::to_string(values.size()) + " values, the round has " +
+  return mask_encoded(received, encode(values, params_.numbers, rounding_key_));
+}
+
+Result<MaskedInput> ClientSession::mask_encoded(const std::vector<SealedShares>& received, std::vector<uint32_t> x) {
+  if (x.size() != params_.length)
+    return Status::error("secure aggregation: " + std::to_string(x.size()) + " values, the round has " +
                          std::to_string(params_.length));
+  if (threshold_ == 0) return Status::error("secure aggregation: masking before the keys were shared");
   std::vector<PairKey> pairs;
   for (const auto& s : received) {
     const auto it = neighbours_.find(s.from);
@@ -112,7 +124,7 @@ Result<MaskedInput> ClientSession::mask(const std::vector<SealedShares>& receive
     if (!pair) return Status::error("secure aggregation: " + who(s.from) + " advertised a low-order key");
     pairs.push_back({s.from, *pair});
   }
-  auto x = encode(values, params_.numbers, rounding_key_);
+  for (auto& v : x) v &= params_.numbers.ring_mask();
   add_masks(x, id_, self_seed_, pairs, params_.numbers.ring_mask());
   return MaskedInput{id_, std::move(x)};
 }
@@ -127,9 +139,10 @@ Result<UnmaskReply> ClientSession::unmask(const UnmaskRequest& request) const {
       return Status::error("secure aggregation: the unmask request names " + who(c) +
                            " both surviving and dropped (it asks for both its shares); refused");
   if (!survivors.count(id_)) return Status::error("secure aggregation: the unmask request does not count this client");
-  if (static_cast<int>(survivors.size()) < params_.threshold)
+  if (threshold_ == 0) return Status::error("secure aggregation: an unmask request before the keys were shared");
+  if (static_cast<int>(survivors.size()) < threshold_)
     return Status::error("secure aggregation: " + std::to_string(survivors.size()) + " survivors, fewer than the threshold " +
-                         std::to_string(params_.threshold) + "; refused");
+                         std::to_string(threshold_) + "; refused");
   UnmaskReply reply{id_, {}, {}};
   for (const auto& [neighbour, share] : seed_shares_)
     if (survivors.count(neighbour)) reply.seed_shares[neighbour] = share;
@@ -149,8 +162,11 @@ std::vector<KeyAdvert> CoordinatorSession::adverts() const {
 }
 
 void CoordinatorSession::take_shares(const std::vector<SealedShares>& shares) {
+  if (graph_.empty()) graph_ = neighbour_graph(ids_of(adverts_), params_.neighbours, params_.graph_seed);
   for (const auto& s : shares) {
     if (!adverts_.count(s.from) || !adverts_.count(s.to)) continue;
+    const auto& theirs = graph_.at(s.from);
+    if (!std::binary_search(theirs.begin(), theirs.end(), s.to) || !relayed_.insert({s.from, s.to}).second) continue;
     inbox_[s.to].push_back(s);
     shared_.insert(s.from);
   }
@@ -188,19 +204,21 @@ Result<std::vector<double>> CoordinatorSession::sum() const {
     for (const auto& [owner, share] : reply.seed_shares) seeds[owner].push_back(share);
     for (const auto& [owner, share] : reply.key_shares) keys[owner].push_back(share);
   }
+  const int threshold = effective_threshold(params_, adverts_.size());
+  if (threshold < 2) return Status::error("secure aggregation: too few clients advertised keys");
   std::vector<uint32_t> total(params_.length, 0);
   std::vector<SecretKey> self_seeds;
   for (int64_t u : request.survivors) {
     const auto& y = masked_.at(u);
     for (size_t i = 0; i < total.size(); ++i) total[i] = (total[i] + y[i]) & params_.numbers.ring_mask();
-    auto seed = recover(u, seeds[u], params_.threshold, "self-mask seed");
+    auto seed = recover(u, seeds[u], threshold, "self-mask seed");
     if (!seed) return seed.status();
     self_seeds.push_back(seed.value());
   }
   const auto graph = neighbour_graph(ids_of(adverts_), params_.neighbours, params_.graph_seed);
   std::map<int64_t, std::vector<PairKey>> dropped_pairs;
   for (int64_t v : request.dropped) {
-    auto secret = recover(v, keys[v], params_.threshold, "mask key");
+    auto secret = recover(v, keys[v], threshold, "mask key");
     if (!secret) return secret.status();
     const KeyPair recovered{x25519_public_key(secret.value()), secret.value()};
     if (recovered.public_key != adverts_.at(v).mask_key)

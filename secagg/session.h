@@ -33,11 +33,18 @@ namespace xfed::secagg {
 struct RoundParams {
   uint64_t round = 0;
   int neighbours = 4;     // k (even)
-  int threshold = 3;      // t of a client's k shares recover its secrets
+  int threshold = 3;      // t of a client's k shares recover its secrets (as asked; see below)
   FixedPoint numbers;
   size_t length = 0;      // values per client
   uint64_t graph_seed = 0;
 };
+
+// The threshold a round uses with `advertisers` clients: t, but at most the neighbours a
+// client has (min(k, advertisers − 1)), so that a small round can still recover; both sides
+// compute it from the adverts. Below 2 (fewer than 3 clients advertised) no round runs: one
+// share would reveal a secret, and the sum of two is either one's input given the other.
+int effective_threshold(const RoundParams& params, size_t advertisers);
+constexpr size_t kMinSecAggClients = 3;
 
 struct KeyAdvert {
   int64_t client = 0;
@@ -76,6 +83,9 @@ class ClientSession {
   Result<std::vector<SealedShares>> share_keys(const std::vector<KeyAdvert>& adverts);
   // Step 3, given the shares addressed to this client; masks against their senders only.
   Result<MaskedInput> mask(const std::vector<SealedShares>& received, const std::vector<float>& values);
+  // The same for values the caller encoded (secagg/fixed_point.h: it keeps what rounding left
+  // out in its error feedback).
+  Result<MaskedInput> mask_encoded(const std::vector<SealedShares>& received, std::vector<uint32_t> encoded);
   // Step 4: refuses a request that names a client in both lists, names a client this
   // client did not hear from, or leaves fewer than t survivors.
   Result<UnmaskReply> unmask(const UnmaskRequest& request) const;
@@ -83,6 +93,7 @@ class ClientSession {
  private:
   int64_t id_;
   RoundParams params_;
+  int threshold_ = 0;  // effective, once the adverts are known
   KeyPair cipher_, mask_;
   SecretKey self_seed_, rounding_key_;
   std::map<int64_t, KeyAdvert> neighbours_;        // from the graph
@@ -95,6 +106,8 @@ class CoordinatorSession {
   void take_advert(const KeyAdvert& advert);
   // The adverts to relay, then (each client's) the sealed shares addressed to it.
   std::vector<KeyAdvert> adverts() const;
+  // Keeps only shares from an advertiser to one of its neighbours in the graph, one per pair
+  // (a hostile client cannot make the coordinator relay junk that knocks out honest ones).
   void take_shares(const std::vector<SealedShares>& shares);
   std::vector<SealedShares> shares_for(int64_t client) const;
   void take_masked(const MaskedInput& input);
@@ -107,6 +120,8 @@ class CoordinatorSession {
   RoundParams params_;
   std::map<int64_t, KeyAdvert> adverts_;
   std::map<int64_t, std::vector<SealedShares>> inbox_;  // by recipient
+  std::map<int64_t, std::vector<int64_t>> graph_;        // drawn at the first shares
+  std::set<std::pair<int64_t, int64_t>> relayed_;       // (from, to)
   std::set<int64_t> shared_;                            // sent their shares
   std::map<int64_t, std::vector<uint32_t>> masked_;
   std::map<int64_t, UnmaskReply> replies_;

@@ -87,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(
         Corruption{"magic", [](Bytes& b) { b[0] = 'Y'; }, "bad magic"},
         Corruption{"version", [](Bytes& b) { b[4] = 99; }, "unsupported frame format version 99"},
         Corruption{"kind", [](Bytes& b) { b[6] = 200; }, "unknown frame kind 200"},
-        Corruption{"kind_after_the_last", [](Bytes& b) { b[6] = 13; }, "unknown frame kind 13"},
+        Corruption{"kind_after_the_last", [](Bytes& b) { b[6] = 17; }, "unknown frame kind 17"},
         Corruption{"codec", [](Bytes& b) { b[36] = 250; }, "unknown codec id 250"},
         Corruption{"checksum", [](Bytes& b) { b.back() ^= 1; }, "payload checksum mismatch"},
         Corruption{"truncated_payload", [](Bytes& b) { b.pop_back(); }, "payload length 4 but 3"},

@@ -88,6 +88,10 @@ Status Worker::run() {
       }
       continue;
     }
+    if (kind == FrameKind::kSecAggKeys || kind == FrameKind::kSecAggShares || kind == FrameKind::kSecAggUnmask) {
+      handle_secagg_step(frame.value());
+      continue;
+    }
     if (kind != FrameKind::kModel && kind != FrameKind::kDelta && kind != FrameKind::kSeededModel) {
       log_warning(me + ": ignored unexpected " +
                   std::string(protocol::frame_kind_name(kind)) + " frame");
@@ -181,11 +185,11 @@ void Worker::run_job(const Job& job, Net& net) {
           payload.code() == StatusCode::kDiverged ? FailureKind::kDiverged : FailureKind::kInternal,
           payload.message()};
     } else {
-      protocol::FrameHeader out{stats ? FrameKind::kStats : FrameKind::kUpdate, h.round,
-                                static_cast<uint32_t>(transport_.rank()), h.client,
-                                h.model_version,
-                                stats ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
-                                      : job.task.uplink.codec_ids()};
+      const bool secure = !stats && job.task.secagg;
+      protocol::FrameHeader out{stats ? FrameKind::kStats : secure ? FrameKind::kSecAggKeys : FrameKind::kUpdate,
+                                h.round, static_cast<uint32_t>(transport_.rank()), h.client, h.model_version,
+                                stats || secure ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
+                                                : job.task.uplink.codec_ids()};
       ++tasks_done_;
       state_moved_ = true;
       if (auto sent = transport_.send(0, protocol::encode_frame(out, payload.value())); !sent)
@@ -214,8 +218,14 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.samples = static_cast<uint64_t>(result.samples);
-  meta.train_loss = options_.local_privacy ? 0.0f : static_cast<float>(result.mean_loss);  // the loss is not noised
+  // The loss is neither noised nor masked: a private run does not report it.
+  meta.train_loss = options_.local_privacy || task.secagg ? 0.0f : static_cast<float>(result.mean_loss);
   meta.base_crc = job.view_crc;
+  if (task.secagg) {
+    meta.seconds_compute = static_cast<float>(seconds_since(t));
+    ClientStateStore::Lease lease = options_.client_state->lease(h.client, job.layout.total, false);
+    return secure_.begin(h.client, h.round, task, delta, job.layout, meta, lease.state());
+  }
 
   t = Clock::now();
   const auto& pipe = task.uplink;
@@ -234,6 +244,24 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   meta.write(w);
   w.put_bytes(update.value().payload.data(), update.value().payload.size());
   return payload;
+}
+
+void Worker::handle_secagg_step(const Frame& frame) {
+  const auto& h = frame.header;
+  const auto answer = secure_.answer(frame);
+  if (!answer) {
+    log_warning(transport::peer_name(transport_.rank()) + ": " + answer.message());
+    send_failure(h, protocol::TaskFailure{protocol::FailureKind::kBadTask, answer.message()});
+    return;
+  }
+  // adverts -> sealed shares -> masked input; an unmask request -> its reply
+  const FrameKind reply = h.kind == FrameKind::kSecAggKeys     ? FrameKind::kSecAggShares
+                          : h.kind == FrameKind::kSecAggShares ? FrameKind::kSecAggMasked
+                                                               : FrameKind::kSecAggUnmask;
+  protocol::FrameHeader out{reply, h.round, static_cast<uint32_t>(transport_.rank()), h.client, h.model_version,
+                            {protocol::CodecId::kNone}};
+  if (auto sent = transport_.send(0, protocol::encode_frame(out, answer.value())); !sent)
+    log_warning(transport::peer_name(transport_.rank()) + ": " + sent.message());
 }
 
 Result<Bytes> Worker::gather_stats(const Job& job, NetImpl& net) {

@@ -17,7 +17,9 @@
 // Every task gets an answer: a task the worker cannot do (undecodable, a client it does not
 // hold, training that diverged to NaN, an exception) is answered with a failure frame naming
 // the reason, so the coordinator counts it instead of waiting. Frames that are not tasks and
-// cannot be decoded are logged and dropped. A code frame (the TorchScript archive, before
+// cannot be decoded are logged and dropped. Under --secure-aggregation a training task is
+// answered with a key advert instead, and the round's later steps with the next one
+// (secure_client.h). A code frame (the TorchScript archive, before
 // the first model) goes to options.accept_code; code it refuses ends the worker.
 // Threads: with `threads` > 1 the worker decodes frames on its own thread and trains the
 // tasks on a TaskPool (task_pool.h), each thread with its own model instance, so a rank of a
@@ -45,6 +47,7 @@
 #include "worker/client_state_file.h"
 #include "worker/error_feedback.h"
 #include "worker/local_trainer.h"
+#include "worker/secure_client.h"
 #include "worker/task_pool.h"
 
 namespace xfed::worker {
@@ -120,6 +123,9 @@ class Worker {
   Status restructure_view(const pruning::StructurePlan& plan, int64_t version);
   // The model's code; an error when this worker does not take it.
   Status handle_code(const protocol::Frame& frame);
+  // A step of secure aggregation for one of its clients (secure_client.h): answered with the
+  // next step's frame, or a failure frame naming why not.
+  void handle_secagg_step(const protocol::Frame& frame);
   // A control frame; false when it says shut down.
   bool handle_control(const protocol::Frame& frame);
   void save_client_state(uint32_t round);
@@ -142,6 +148,7 @@ class Worker {
   std::vector<Net> pool_nets_;       // one per pool thread
   std::unique_ptr<TaskPool> pool_;   // null: tasks run on run()'s thread
   std::pair<uint32_t, int> pool_phase_{0, -1};  // (round, task mode) of the tasks in the pool
+  SecureClients secure_;             // --secure-aggregation: its clients' sessions of the round
 };
 
 }  // namespace xfed::worker
