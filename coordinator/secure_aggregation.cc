@@ -105,7 +105,8 @@ Status Coordinator::finish_secure_round(int64_t round, RoundReport* report) {
   int64_t summands = 0;
   auto delta = sr.mean_delta(state_.layout.total, &summands);
   report->seconds_unmask = seconds_since(start);
-  if (!delta) return skip(delta.message());
+  if (!delta) return skip_round(round, delta.message(), report);  // says "nothing is unmasked"
+
   report->secagg_dropped = static_cast<int64_t>(request.dropped.size());
   report->clients = summands;
   aggregated_ = true;

@@ -213,6 +213,40 @@ TEST(CliBadInput, DpSpecsRefuseNonFiniteAndOutOfRangeNumbers) {
   for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
 }
 
+TEST(CliBadInput, SecureAggregationSpecsRefuseBadNumbersAndWhatNeedsSingleUpdates) {
+  const std::string sa = "--secure-aggregation";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {sa + "=threshold=nan", "--secure-aggregation 'threshold=nan': expected on, or threshold=T"},
+      {sa + "=threshold=1", "--secure-aggregation 'threshold=1'"},
+      {sa + "=threshold=-1", "--secure-aggregation 'threshold=-1'"},
+      {sa + "=threshold=0", "--secure-aggregation 'threshold=0'"},
+      {sa + "=threshold=4294967296", "--secure-aggregation 'threshold=4294967296'"},
+      {sa + "=degree=3", "--secure-aggregation 'degree=3'"},
+      {sa + "=degree=inf", "--secure-aggregation 'degree=inf'"},
+      {sa + "=degree=4,threshold=5", "threshold 5 is above degree 4"},
+      {sa + "=range=nan", "--secure-aggregation 'range=nan'"},
+      {sa + "=range=inf", "--secure-aggregation 'range=inf'"},
+      {sa + "=range=0", "--secure-aggregation 'range=0'"},
+      {sa + "=range=-1", "--secure-aggregation 'range=-1'"},
+      {sa + "=range=4294967296", "--secure-aggregation 'range=4294967296'"},
+      {sa + "=bits=0", "--secure-aggregation 'bits=0'"},
+      {sa + "=bits=25", "--secure-aggregation 'bits=25'"},
+      {sa + "=bits=/tmp", "--secure-aggregation 'bits=/tmp'"},
+      {sa + "=/tmp", "--secure-aggregation '/tmp'"},
+      {sa + "=bits=8,bits=9", "bits given twice"},
+      {sa + " --compress topk:0.1", "--secure-aggregation with --compress topk:0.1: clients must all send the same positions"},
+      {sa + " --compress randk:0.1,qsgd:4", "use --compress randk:R"},
+      {sa + " --compress zstd", "masked values look random"},
+      {sa + " --dp clip=1,noise=1", "--secure-aggregation with central --dp"},
+      {sa + " --aggregate median", "--secure-aggregation with --aggregate median"},
+      {sa + " --max-update-norm 5", "--secure-aggregation with --max-update-norm"},
+      {sa + " --prune di:target=0.5", "class statistics under masks are not built yet"},
+      {sa + " --clients 2", "2 client(s) a round"},
+      {sa + "=bits=24 --clients 300", "needs a ring of more than 32 bits"},
+  };
+  for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
+}
+
 // Sizes from input are bounded by what the input can hold, before LibTorch allocates them.
 TEST(CliBadInput, SizesFromFilesAreBounded) {
   TempDir dir;

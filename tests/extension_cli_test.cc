@@ -124,6 +124,22 @@ TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
   EXPECT_GT(pruned[4]["epsilon"].get<double>(), rounds[4]["epsilon"].get<double>()) << "statistics rounds spend too";
 }
 
+// --secure-aggregation: every worker process masks its clients' values, the coordinator
+// unmasks only the sum. Masks are drawn afresh by each process and cancel exactly; positions
+// and rounding come from the run seed: one model on every transport, with local --dp too.
+TEST_F(Extension, SecureAggregationGivesOneModelOnEveryTransport) {
+  const std::string run = "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 3 "
+                          "--compress randk:0.2 --fraction 0.5 --secure-aggregation=range=0.5,bits=12 ";
+  expect_one_model(run);
+  const auto rounds = read_jsonl(dir_.file("sim.jsonl"));
+  ASSERT_EQ(rounds.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rounds[i]["clients"], 4) << i;
+    EXPECT_EQ(rounds[i]["secagg_dropped"], 0) << i;
+  }
+  expect_one_model(run + "--dp clip=0.5,noise=0.2,mode=local,seed=6 ");
+}
+
 // Forged statistics are written on rank 0 from (seed, round, client): the pruning plans, and
 // so the model, are the ones simulate makes, with and without a trimmed statistics round.
 TEST_F(Extension, ForgedStatisticsGiveTheSameModelUnderSimulateAndMpi) {

@@ -126,7 +126,7 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
     EXPECT_EQ(back.skip_input, t.skip_input);
     EXPECT_EQ(back.fp32_stats, t.fp32_stats);
     EXPECT_EQ(back.stats_clip_rms, t.stats_clip_rms);
-    b[b.size() - 9] |= 16;  // the flags byte, before the clip's 8 bytes
+    b[b.size() - 9] |= 32;  // the flags byte, before the clip's 8 bytes: a bit no task has
     ByteReader bad(b);
     EXPECT_FALSE(TrainTask().read(bad)) << flag;
   }
@@ -139,6 +139,53 @@ TEST(TrainTask, StatsFieldsRoundTripAndUnknownFlagsAreRejected) {
     ByteReader r(b);
     EXPECT_FALSE(TrainTask().read(r)) << clip;
   }
+}
+
+// --secure-aggregation's block travels only with a training task that has it (flag 16); each
+// field is checked on reading, and a stats task with the flag is refused.
+TEST(TrainTask, SecureAggregationBlockRoundTripsAndItsFieldsAreChecked) {
+  const auto bytes_of = [](const TrainTask& t) {
+    Bytes b;
+    ByteWriter w(&b);
+    t.write(w);
+    return b;
+  };
+  TrainTask plain;
+  TrainTask t;
+  t.secagg = protocol::SecAggTask{6, 4, 0.25, 12, 19};
+  const Bytes b = bytes_of(t);
+  EXPECT_EQ(b.size(), bytes_of(plain).size() + 4 + 4 + 8 + 1 + 1) << "only a task with it carries it";
+  ByteReader r(b);
+  TrainTask back;
+  ASSERT_TRUE(back.read(r) && r.done());
+  ASSERT_TRUE(back.secagg.has_value());
+  EXPECT_EQ(back.secagg->degree, 6u);
+  EXPECT_EQ(back.secagg->threshold, 4u);
+  EXPECT_EQ(back.secagg->range, 0.25);
+  EXPECT_EQ(back.secagg->bits, 12);
+  EXPECT_EQ(back.secagg->ring_bits, 19);
+  const Bytes plain_bytes = bytes_of(plain);
+  ByteReader r2(plain_bytes);
+  ASSERT_TRUE(back.read(r2));
+  EXPECT_FALSE(back.secagg.has_value()) << "a task read again forgets the old block";
+  const std::vector<protocol::SecAggTask> bad = {
+      {5, 4, 0.25, 12, 19},  {0, 0, 0.25, 12, 19},       {6, 1, 0.25, 12, 19},     {6, 8, 0.25, 12, 19},
+      {6, 4, 0.0, 12, 19},   {6, 4, -1.0, 12, 19},       {6, 4, double{NAN}, 12, 19}, {6, 4, double{INFINITY}, 12, 19},
+      {6, 4, 0.25, 0, 19},   {6, 4, 0.25, 32, 32},       {6, 4, 0.25, 12, 11},     {6, 4, 0.25, 12, 33},
+      {2048, 4, 0.25, 12, 19}};
+  for (const auto& s : bad) {
+    TrainTask x;
+    x.secagg = s;
+    const Bytes xb = bytes_of(x);
+    ByteReader rb(xb);
+    EXPECT_FALSE(TrainTask().read(rb)) << s.degree << " " << s.threshold << " " << s.range << " " << int{s.bits} << " "
+                                       << int{s.ring_bits};
+  }
+  TrainTask stats = t;
+  stats.mode = TaskMode::kStats;
+  const Bytes sb = bytes_of(stats);
+  ByteReader rs(sb);
+  EXPECT_FALSE(TrainTask().read(rs)) << "a statistics task is never masked";
 }
 
 // The training knobs (core/train_options.h) keep format version 2's bytes, written out by
