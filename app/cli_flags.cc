@@ -79,7 +79,7 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
   app->add_flag("--secure-aggregation{on}", c->secure_aggregation,
                "secure aggregation (SecAgg+): the coordinator learns only the sum of the updates. Optional "
                "=threshold=T,degree=K,range=R,bits=B: K neighbours per client (default 2 log2 n, even), T of "
-               "their shares recover a dropped client (default K/2+1), values clipped to [-R, R] (default 1) "
+               "their shares recover a dropped client (default K/2+1), values clipped to [-R, R] (default 0.1) "
                "as B-bit fixed point (default 16). Uplink none or randk:R (positions from the round's seed); "
                "the mean is unweighted")
       ->take_last();

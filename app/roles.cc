@@ -41,8 +41,11 @@ worker::WorkerOptions worker_options(const RunSetup& setup, std::shared_ptr<work
   options.client_state_file = client_state_file;
   options.run_identity = setup.coordinator.run_identity;
   options.thread_init = use_single_intraop_thread;
-  if (const auto& dp = setup.coordinator.dp; dp && dp->local)
-    options.local_privacy = LocalPrivacy{dp->clip, dp->noise, dp->seed ? secret_of_seed(*dp->seed) : random_secret()};
+  // mode=distributed: the clip and the client's share of the noise come with each task
+  // (protocol::SecAggTask); the secret is this process's.
+  if (const auto& dp = setup.coordinator.dp; dp && dp->clients_noise())
+    options.local_privacy = LocalPrivacy{dp->clip, dp->local ? dp->noise : 0.0,
+                                         dp->seed ? secret_of_seed(*dp->seed) : random_secret()};
   if (!client_state_file.empty()) {
     if (auto st = worker::restore_client_state(*options.client_state, client_state_file, setup.resume); !st)
       options.resume_failure = st.message();

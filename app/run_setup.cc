@@ -67,9 +67,10 @@ std::optional<coordinator::AttackSpec> parse_attack(const RunConfig& c) {
 // --dp with --prune: what the statistics rounds may use under the budget.
 void check_private_pruning(const coordinator::DpSpec& spec, const pruning::PruneOptions& prune,
                            const std::string& flag) {
-  if (spec.local)
-    throw UsageError(flag + " with --prune: in mode=local the clients would noise their own class statistics, which "
-                            "is not built; use central --dp, or a criterion without statistics (l1, bn, random)");
+  if (spec.clients_noise())
+    throw UsageError(flag + " with --prune: in mode=local or distributed the clients would noise their own class "
+                            "statistics, which is not built; use central --dp, or a criterion without statistics "
+                            "(l1, bn, random)");
   if (prune.criterion == pruning::Criterion::kTaylor)
     throw UsageError(flag + " with --prune taylor: activation x gradient sums have no bound under --dp; use di, drop "
                             "or fdr");
@@ -87,7 +88,10 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c, const std::optio
   const std::string flag = "--dp " + c.dp;
   const bool statistics = prune && prune->gathers_statistics();
   if (statistics) check_private_pruning(spec, *prune, flag);
-  if (spec.local) {  // the coordinator only post-processes noised updates: any rule, any minimum
+  if (spec.distributed && c.secure_aggregation.empty())
+    throw UsageError(flag + ": mode=distributed needs --secure-aggregation (each client adds a share of the noise; "
+                            "only the masked sum carries all of it)");
+  if (spec.clients_noise()) {  // the coordinator only post-processes noised updates: any rule, any minimum
     coordinator::LocalAccounting::make(spec, c.clients).value_or_throw<UsageError>();
     return spec;
   }
@@ -120,9 +124,9 @@ std::optional<protocol::SecAggTask> parse_secure_aggregation(const RunConfig& c,
            "the round's seed) or none, and bits=B for the values");
   if (up.zstd_level() > 0) refuse("--compress " + c.compress + ": masked values look random; zstd gains nothing");
   if (c.ef_momentum > 0) refuse("--ef-momentum: momentum correction is not built for masked updates");
-  if (o.dp && !o.dp->local)
+  if (o.dp && !o.dp->clients_noise())
     refuse("central --dp: it clips and noises each update at the coordinator, which sees only the sum; use --dp "
-           "mode=local (each client noises its own update)");
+           "mode=distributed (each client adds a share of the sum's noise) or mode=local");
   if (c.aggregate != "mean") refuse("--aggregate " + c.aggregate + ": a robust rule needs each client's update");
   if (o.attack) refuse("--attack: the attack bench rewrites single updates at the coordinator");
   if (c.max_update_norm > 0) refuse("--max-update-norm: the coordinator never sees one update; range=R bounds each value");

@@ -39,7 +39,7 @@ Coordinator::Coordinator(CoordinatorOptions options, transport::Transport& trans
       code_sent_(transport.world_size(), 0) {
   XFED_CHECK_GE(transport.world_size(), 2, "a run needs at least one worker rank");
   if (options_.attack) hostile_ = hostile_clients(options_.clients, options_.attack->hostile, options_.seed);
-  if (options_.dp && options_.dp->local) {
+  if (options_.dp && options_.dp->clients_noise()) {
     auto local = LocalAccounting::make(*options_.dp, options_.clients);
     XFED_CHECK(static_cast<bool>(local), "--dp: " + local.message());  // the application checked the spec
     local_dp_.emplace(std::move(local).value());

@@ -238,6 +238,9 @@ class Coordinator {
   // Secure aggregation (secure_aggregation.cc): the round's task block for `n` clients, the
   // steps after the training phase, and the answers of each step.
   protocol::SecAggTask secagg_task(int64_t n) const;
+  // The masked inputs a round needs before anything is unmasked: --min-clients, at least 2.
+  // Under --dp mode=distributed each client's noise share is 1/this of the sum's variance.
+  int64_t secure_min_survivors() const;
   Status finish_secure_round(int64_t round, RoundReport* report);
   using StepPayload = std::function<Bytes(int64_t client)>;
   // Sends `down` to each of `clients` (at the rank it advertised from), then collects `phase`.

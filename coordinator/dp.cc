@@ -25,7 +25,7 @@ bool parse_in(const std::string& text, double lo, double hi, bool lo_open, doubl
 
 Result<DpSpec> DpSpec::parse(const std::string& text) {
   const std::string usage = "--dp '" + text +
-                            "': expected clip=C,noise=Z[,mode=central|local][,adaptive=QUANTILE][,delta=D][,target_epsilon=E]"
+                            "': expected clip=C,noise=Z[,mode=central|local|distributed][,adaptive=QUANTILE][,delta=D][,target_epsilon=E]"
                             "[,seed=S][,stats_noise=Z_S][,stats_clip=R] with C, Z, Z_S and R in (0, 1e6], QUANTILE and D in "
                             "(0, 1), E in (0, 1e6], S a whole number";
   const auto items = parse_key_values(text, ',');
@@ -52,8 +52,9 @@ Result<DpSpec> DpSpec::parse(const std::string& text) {
       ok = parse_in(value, 0, kMaxSpecValue, true, &v);
       spec.target_epsilon = v;
     } else if (key == "mode") {
-      ok = value == "central" || value == "local";
+      ok = value == "central" || value == "local" || value == "distributed";
       spec.local = value == "local";
+      spec.distributed = value == "distributed";
     } else if (key == "stats_noise") {
       ok = parse_in(value, 0, kMaxSpecValue, true, &v);
       spec.stats_noise = v;
@@ -67,10 +68,10 @@ Result<DpSpec> DpSpec::parse(const std::string& text) {
     if (!ok) return Status::usage(usage);
   }
   if (!has_clip || !has_noise) return Status::usage(usage);
-  if (spec.local && (spec.stats_noise || spec.stats_clip != kDefaultStatsClip))
+  if (spec.clients_noise() && (spec.stats_noise || spec.stats_clip != kDefaultStatsClip))
     return Status::usage("--dp '" + text + "': stats_noise and stats_clip are for DI pruning under central --dp; "
-                         "mode=local does not prune");
-  if (spec.local && spec.adaptive)
+                         "mode=local and mode=distributed do not prune");
+  if (spec.clients_noise() && spec.adaptive)
     return Status::usage("--dp '" + text + "': adaptive clipping counts the clipped updates at the coordinator: "
                          "central mode only");
   return spec;
@@ -80,6 +81,7 @@ std::string DpSpec::identity() const {
   std::ostringstream os;
   os << "clip=" << exact_number(clip) << ",noise=" << exact_number(noise);
   if (local) os << ",mode=local";
+  if (distributed) os << ",mode=distributed";
   if (adaptive) os << ",adaptive=" << exact_number(*adaptive);
   os << ",delta=" << exact_number(delta);
   if (target_epsilon) os << ",target_epsilon=" << exact_number(*target_epsilon);

@@ -36,6 +36,8 @@
 // N(0, (Z·C)^2) before compression (core/privacy_noise.h), from its own process's secret; the
 // coordinator, no longer trusted with updates, aggregates what arrives with any rule. Clients
 // are sampled as without --dp (the coordinator knows who took part: no amplification).
+// `mode=distributed` (with --secure-aggregation): the same accounting with Z the noise of the
+// *sum*, which each client contributes a share of; the coordinator only ever sees the sum.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -66,6 +68,11 @@ struct DpSpec {
   std::optional<double> target_epsilon;   // stop before a round would exceed it
   std::optional<uint64_t> seed;           // the noise's secret made from S (experiments only)
   bool local = false;                     // mode=local: clients noise their own updates
+  // mode=distributed (with --secure-aggregation): each client adds its share of the noise,
+  // N(0, (Z·C)^2 / m) for m = the survivors a round needs, so that the masked sum the
+  // coordinator unmasks carries N(0, (Z·C)^2) or more; accounted as mode=local is.
+  bool distributed = false;
+  bool clients_noise() const { return local || distributed; }
   std::optional<double> stats_noise;      // Z_S of the DI statistics (Z when not given)
   double stats_clip = kDefaultStatsClip;  // R: activation vectors' RMS bound in the statistics
 

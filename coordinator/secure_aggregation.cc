@@ -7,6 +7,8 @@
 // with nothing unmasked, and the run goes on (kMaxFailedRounds in a row end it).
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 #include "core/timing.h"
@@ -35,7 +37,15 @@ protocol::SecAggTask Coordinator::secagg_task(int64_t n) const {
   if (task.threshold == 0) task.threshold = default_threshold(task.degree);
   task.threshold = std::min(task.threshold, task.degree);
   task.ring_bits = static_cast<uint8_t>(ring_bits_for(task.bits, std::max<int64_t>(n, 1)));
+  if (options_.dp && options_.dp->distributed) {
+    task.dp_clip = options_.dp->clip;
+    task.dp_noise = options_.dp->noise / std::sqrt(static_cast<double>(secure_min_survivors()));
+  }
   return task;
+}
+
+int64_t Coordinator::secure_min_survivors() const {
+  return std::max<int64_t>(options_.min_clients, static_cast<int64_t>(secagg::kMinSecAggClients) - 1);
 }
 
 Status Coordinator::secure_step(const std::vector<int64_t>& clients, FrameKind down, const StepPayload& payload,
@@ -94,7 +104,7 @@ Status Coordinator::finish_secure_round(int64_t round, RoundReport* report) {
   if (auto st = secure_step(shared, FrameKind::kSecAggShares, shares_of, masking); !st) return st;
   // Step 4: the survivors are told who survived and who dropped; they hand over shares.
   const auto request = session.unmask_request();
-  const auto needed = std::max<int64_t>(std::max<int64_t>(1, options_.min_clients), secagg::kMinSecAggClients - 1);
+  const auto needed = secure_min_survivors();
   if (static_cast<int64_t>(request.survivors.size()) < needed)
     return skip(std::to_string(request.survivors.size()) + " masked input(s), " + std::to_string(needed) + " needed");
   const Bytes asked = payload_of([&](ByteWriter& w) { protocol::write_unmask_request(w, request); });

@@ -117,12 +117,17 @@ void SecAggTask::write(ByteWriter& w) const {
   w.put_f64(range);
   w.put_u8(bits);
   w.put_u8(ring_bits);
+  w.put_f64(dp_clip);
+  w.put_f64(dp_noise);
 }
 
 bool SecAggTask::read(ByteReader& r) {
   return r.get_u32(&degree) && degree >= 2 && degree % 2 == 0 && degree <= 1024 && r.get_u32(&threshold) &&
          threshold >= 2 && threshold <= degree && r.get_f64(&range) && std::isfinite(range) && range > 0 &&
-         r.get_u8(&bits) && bits >= 1 && bits <= 31 && r.get_u8(&ring_bits) && ring_bits >= bits && ring_bits <= 32;
+         r.get_u8(&bits) && bits >= 1 && bits <= 31 && r.get_u8(&ring_bits) && ring_bits >= bits && ring_bits <= 32 &&
+         r.get_f64(&dp_clip) && r.get_f64(&dp_noise) && std::isfinite(dp_clip) && std::isfinite(dp_noise) &&
+         dp_clip >= 0 && dp_clip <= kMaxSecAggDp && dp_noise >= 0 && dp_noise <= kMaxSecAggDp &&
+         (dp_noise == 0 || dp_clip > 0);
 }
 
 const char* failure_kind_name(FailureKind kind) {

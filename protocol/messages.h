@@ -34,12 +34,17 @@ constexpr double kMaxClipRms = 1e6;  // TrainTask::stats_clip_rms (--dp stats_cl
 // at the round's shared positions as fixed-point numbers, masked (secagg/session.h), instead
 // of an update frame. On the wire only when set (bit 16 of the task's flags), so a task
 // without it is the bytes it always was.
+constexpr double kMaxSecAggDp = 1e6;  // SecAggTask::dp_clip and dp_noise
+
 struct SecAggTask {
   uint32_t degree = 0;     // k: neighbours per client (even, >= 2)
   uint32_t threshold = 0;  // t: shares that recover a client's secrets (>= 2)
   double range = 0;        // R: values clipped to [-R, R] (finite, > 0)
   uint8_t bits = 0;        // per value, 1..31
   uint8_t ring_bits = 0;   // m: the ring 2^m, bits..32 (the coordinator's choice for the round's clients)
+  // --dp mode=distributed: the client clips its update to dp_clip (L2) and adds
+  // N(0, (dp_noise · dp_clip)^2) per value, its share of the sum's noise; 0: none.
+  double dp_clip = 0, dp_noise = 0;
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

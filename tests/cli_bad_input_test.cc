@@ -243,6 +243,8 @@ TEST(CliBadInput, SecureAggregationSpecsRefuseBadNumbersAndWhatNeedsSingleUpdate
       {sa + " --prune di:target=0.5", "class statistics under masks are not built yet"},
       {sa + " --clients 2", "2 client(s) a round"},
       {sa + "=bits=24 --clients 300", "needs a ring of more than 32 bits"},
+      {"--dp clip=1,noise=1,mode=distributed", "mode=distributed needs --secure-aggregation"},
+      {sa + " --dp clip=1,noise=1,mode=distributed,adaptive=0.5", "adaptive clipping counts the clipped updates"},
   };
   for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
 }

@@ -126,7 +126,8 @@ TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
 
 // --secure-aggregation: every worker process masks its clients' values, the coordinator
 // unmasks only the sum. Masks are drawn afresh by each process and cancel exactly; positions
-// and rounding come from the run seed: one model on every transport, with local --dp too.
+// and rounding come from the run seed: one model on every transport, with distributed --dp
+// too (each client's share of the noise from the secret of seed=).
 TEST_F(Extension, SecureAggregationGivesOneModelOnEveryTransport) {
   const std::string run = "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 3 "
                           "--compress randk:0.2 --fraction 0.5 --secure-aggregation=range=0.5,bits=12 ";
@@ -137,7 +138,7 @@ TEST_F(Extension, SecureAggregationGivesOneModelOnEveryTransport) {
     EXPECT_EQ(rounds[i]["clients"], 4) << i;
     EXPECT_EQ(rounds[i]["secagg_dropped"], 0) << i;
   }
-  expect_one_model(run + "--dp clip=0.5,noise=0.2,mode=local,seed=6 ");
+  expect_one_model(run + "--dp clip=0.5,noise=0.2,mode=distributed,seed=6 ");
 }
 
 // Forged statistics are written on rank 0 from (seed, round, client): the pruning plans, and

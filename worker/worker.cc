@@ -213,7 +213,7 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
     return Status::diverged("local training of client " +
                          std::to_string(h.client) + " produced non-finite values (loss " +
                          std::to_string(result.mean_loss) + "; lower --lr?)");
-  if (options_.local_privacy) delta = privatize_update(delta, *options_.local_privacy, h.round, h.client);
+  if (const auto privacy = privacy_of(task)) delta = privatize_update(delta, *privacy, h.round, h.client);
   protocol::UpdateMeta meta;
   meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
@@ -244,6 +244,18 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   meta.write(w);
   w.put_bytes(update.value().payload.data(), update.value().payload.size());
   return payload;
+}
+
+// --dp mode=local: the worker's own clip and noise; mode=distributed: the task's share of the
+// sum's noise, with this process's secret.
+std::optional<LocalPrivacy> Worker::privacy_of(const protocol::TrainTask& task) const {
+  if (task.secagg && task.secagg->dp_noise > 0) {
+    LocalPrivacy p{task.secagg->dp_clip, task.secagg->dp_noise, process_secret_};
+    if (options_.local_privacy) p.secret = options_.local_privacy->secret;
+    return p;
+  }
+  if (options_.local_privacy && options_.local_privacy->noise > 0) return options_.local_privacy;
+  return std::nullopt;
 }
 
 void Worker::handle_secagg_step(const Frame& frame) {

@@ -83,6 +83,7 @@ struct WorkerOptions {
   std::function<Status(std::shared_ptr<const std::string> archive)> accept_code;
   // --dp mode=local: every update is clipped and noised here, before error feedback and
   // compression, and its train_loss is not reported (0). Unset: updates as trained.
+  // mode=distributed: noise 0 here; the tasks say how much (their secret is this one's).
   std::optional<LocalPrivacy> local_privacy;
 };
 
@@ -126,6 +127,7 @@ class Worker {
   // A step of secure aggregation for one of its clients (secure_client.h): answered with the
   // next step's frame, or a failure frame naming why not.
   void handle_secagg_step(const protocol::Frame& frame);
+  std::optional<LocalPrivacy> privacy_of(const protocol::TrainTask& task) const;
   // A control frame; false when it says shut down.
   bool handle_control(const protocol::Frame& frame);
   void save_client_state(uint32_t round);
@@ -149,6 +151,7 @@ class Worker {
   std::unique_ptr<TaskPool> pool_;   // null: tasks run on run()'s thread
   std::pair<uint32_t, int> pool_phase_{0, -1};  // (round, task mode) of the tasks in the pool
   SecureClients secure_;             // --secure-aggregation: its clients' sessions of the round
+  SecretKey process_secret_ = random_secret();  // distributed noise when no --dp secret was given
 };
 
 }  // namespace xfed::worker
