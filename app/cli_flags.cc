@@ -72,7 +72,8 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
                   "clients, M kept) | cclip:TAU[:ITERS] (centered clipping) | an aggregator your program "
                   "registered (NAME[:ARG])");
   app->add_option("--dp", c->dp,
-                  "client-level differential privacy (DP-FedAvg): clip=C,noise=Z[,adaptive=QUANTILE][,delta=D]"
+                  "client-level differential privacy (DP-FedAvg): clip=C,noise=Z[,mode=central|local|distributed]"
+                  "[,adaptive=QUANTILE][,delta=D]"
                   "[,target_epsilon=E][,seed=S]: Poisson sampling with --fraction, each update clipped to C, "
                   "N(0, (Z C)^2) noise on the sum, epsilon in the metrics (delta 1e-5; seed: repeatable noise, "
                   "experiments only)");

@@ -106,7 +106,14 @@ void frames_and_pipelines() {
   Bytes code;  // a digest and bytes that match it (not a real archive: the decoder checks the digest only)
   ByteWriter codew(&code);
   protocol::ModelCode{std::make_shared<const std::string>("PK\x03\x04 an archive's first bytes")}.write(codew);
-  seed("messages", n, code);
+  seed("messages", n++, code);
+  Bytes secure;  // a task with --secure-aggregation's block (and distributed --dp's share)
+  ByteWriter sw(&secure);
+  protocol::TrainTask task;
+  task.uplink = compression::Pipeline::parse("randk:0.01").value();
+  task.secagg = protocol::SecAggTask{14, 8, 0.1, 8, 15, 1.0, 0.3};
+  task.write(sw);
+  seed("messages", n, secure);
 }
 
 // A real SecAgg+ round of 6 clients (fuzz_secagg's bounds: 300 clients, 64 values, a ring of
