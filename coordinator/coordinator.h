@@ -21,6 +21,10 @@
 //      server optimizer state, and a plan frame to every worker (which slices its clients'
 //      EF state). The next round sends every client the slimmer model in full.
 //   7. Evaluate, emit a RoundReport to the observers, checkpoint every `checkpoint_every`.
+// Under --secure-aggregation (secure_round.h, secure_aggregation.cc) step 3's answer is a key
+// advert, and steps 4–5 become three more collection phases — relay the adverts, relay each
+// client's sealed shares, ask the survivors for the shares that unmask — before the model
+// steps by the unmasked mean; the coordinator never holds one client's values.
 //
 // Its parts: RoundCollection (round_collection.h) is one collection phase, what is pending
 // and what came back; PruningSchedule (pruning_schedule.h) holds the pruning state across

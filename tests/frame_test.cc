@@ -152,9 +152,9 @@ TEST(TrainTask, SecureAggregationBlockRoundTripsAndItsFieldsAreChecked) {
   };
   TrainTask plain;
   TrainTask t;
-  t.secagg = protocol::SecAggTask{6, 4, 0.25, 12, 19};
+  t.secagg = protocol::SecAggTask{6, 4, 0.25, 12, 19, 0.5, 0.125};
   const Bytes b = bytes_of(t);
-  EXPECT_EQ(b.size(), bytes_of(plain).size() + 4 + 4 + 8 + 1 + 1) << "only a task with it carries it";
+  EXPECT_EQ(b.size(), bytes_of(plain).size() + 4 + 4 + 8 + 1 + 1 + 8 + 8) << "only a task with it carries it";
   ByteReader r(b);
   TrainTask back;
   ASSERT_TRUE(back.read(r) && r.done());
@@ -164,6 +164,8 @@ TEST(TrainTask, SecureAggregationBlockRoundTripsAndItsFieldsAreChecked) {
   EXPECT_EQ(back.secagg->range, 0.25);
   EXPECT_EQ(back.secagg->bits, 12);
   EXPECT_EQ(back.secagg->ring_bits, 19);
+  EXPECT_EQ(back.secagg->dp_clip, 0.5);
+  EXPECT_EQ(back.secagg->dp_noise, 0.125);
   const Bytes plain_bytes = bytes_of(plain);
   ByteReader r2(plain_bytes);
   ASSERT_TRUE(back.read(r2));
@@ -172,7 +174,8 @@ TEST(TrainTask, SecureAggregationBlockRoundTripsAndItsFieldsAreChecked) {
       {5, 4, 0.25, 12, 19},  {0, 0, 0.25, 12, 19},       {6, 1, 0.25, 12, 19},     {6, 8, 0.25, 12, 19},
       {6, 4, 0.0, 12, 19},   {6, 4, -1.0, 12, 19},       {6, 4, double{NAN}, 12, 19}, {6, 4, double{INFINITY}, 12, 19},
       {6, 4, 0.25, 0, 19},   {6, 4, 0.25, 32, 32},       {6, 4, 0.25, 12, 11},     {6, 4, 0.25, 12, 33},
-      {2048, 4, 0.25, 12, 19}};
+      {2048, 4, 0.25, 12, 19}, {6, 4, 0.25, 12, 19, -1, 0}, {6, 4, 0.25, 12, 19, double{NAN}, 0},
+      {6, 4, 0.25, 12, 19, 0, 0.5}, {6, 4, 0.25, 12, 19, 1, double{INFINITY}}, {6, 4, 0.25, 12, 19, 1, 2e6}};
   for (const auto& s : bad) {
     TrainTask x;
     x.secagg = s;
