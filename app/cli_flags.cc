@@ -78,11 +78,12 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
                   "N(0, (Z C)^2) noise on the sum, epsilon in the metrics (delta 1e-5; seed: repeatable noise, "
                   "experiments only)");
   app->add_flag("--secure-aggregation{on}", c->secure_aggregation,
-               "secure aggregation (SecAgg+): the coordinator learns only the sum of the updates. Optional "
-               "=threshold=T,degree=K,range=R,bits=B: K neighbours per client (default 2 log2 n, even), T of "
-               "their shares recover a dropped client (default K/2+1), values clipped to [-R, R] (default 0.1) "
-               "as B-bit fixed point (default 16). Uplink none or randk:R (positions from the round's seed); "
-               "the mean is unweighted")
+               "secure aggregation (SecAgg+): the coordinator learns only the sum of the updates and of DI "
+               "pruning's class statistics. Optional =threshold=T,degree=K,range=R,bits=B,stats_range=A: K "
+               "neighbours per client (default 2 log2 n, even), T of their shares recover a dropped client "
+               "(default K/2+1), values clipped to [-R, R] (default 0.1) as B-bit fixed point (default 16), "
+               "activations clipped to [-A, A] in the statistics (default 16). Uplink none or randk:R "
+               "(positions from the round's seed); the mean is unweighted")
       ->take_last();
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")

@@ -16,6 +16,7 @@
 #include "core/models/torchscript.h"
 #include "core/parse.h"
 #include "core/rng.h"
+#include "pruning/masked_stats.h"
 #include "pruning/planner.h"
 
 namespace xfed::app {
@@ -110,10 +111,34 @@ std::optional<coordinator::DpSpec> parse_dp(const RunConfig& c, const std::optio
   return spec;
 }
 
+// --prune under --secure-aggregation: the statistics rounds sum bounded statistics under masks
+// (pruning/masked_stats.h); what has no bound, or needs each client's statistics, is refused.
+void check_masked_statistics(const RunConfig& c, const pruning::PruneOptions& prune, const std::string& flag) {
+  const auto refuse = [&](const std::string& why) { throw UsageError(flag + " with --prune " + c.prune + ": " + why); };
+  if (prune.criterion == pruning::Criterion::kTaylor)
+    refuse("activation x gradient sums have no bound under masks; use di, drop or fdr");
+  if (prune.spatial) refuse("spatial=1 counts positions as samples, which is not built under masks; leave spatial out");
+  if (prune.stats_samples <= 0)
+    refuse("stats_samples=0 leaves each client's statistics unbounded; give stats_samples=N (N samples a client)");
+  if (prune.stats_trim > 0) refuse("stats_trim needs each client's statistics; the coordinator sees only their sum");
+  const auto per_round = static_cast<int64_t>(
+      coordinator::sample_clients(c.clients, prune.statistics_fraction(c.fraction), c.seed, 1).size());
+  if (per_round < static_cast<int64_t>(secagg::kMinSecAggClients))
+    refuse(std::to_string(per_round) + " client(s) a statistics round; it needs " +
+           std::to_string(secagg::kMinSecAggClients) + " or more");
+  const int bits = coordinator::stats_bits(per_round);
+  if (!pruning::counts_exact(per_round, pruning::StatsBounds{prune.stats_samples, 1.0}, bits))
+    refuse("the class counts of " + std::to_string(per_round) + " clients of " + std::to_string(prune.stats_samples) +
+           " samples do not decode exactly at " + std::to_string(bits) + " bits a value (4 x clients x stats_samples "
+           "must stay below 2^bits); use fewer stats_samples or a smaller stats_fraction");
+}
+
 // --secure-aggregation: the spec, checked against what cannot be summed under masks.
-std::optional<protocol::SecAggTask> parse_secure_aggregation(const RunConfig& c, const coordinator::CoordinatorOptions& o) {
+std::optional<coordinator::SecureAggregationSpec> parse_secure_aggregation(const RunConfig& c,
+                                                                          const coordinator::CoordinatorOptions& o) {
   if (c.secure_aggregation.empty()) return std::nullopt;
-  auto task = coordinator::parse_secure_aggregation(c.secure_aggregation).value_or_throw<UsageError>();
+  auto spec = coordinator::parse_secure_aggregation(c.secure_aggregation).value_or_throw<UsageError>();
+  const auto& task = spec.task;
   const std::string flag = "--secure-aggregation";
   const auto refuse = [&](const std::string& why) { throw UsageError(flag + " with " + why); };
   const auto& up = o.task.uplink;
@@ -130,8 +155,7 @@ std::optional<protocol::SecAggTask> parse_secure_aggregation(const RunConfig& c,
   if (c.aggregate != "mean") refuse("--aggregate " + c.aggregate + ": a robust rule needs each client's update");
   if (o.attack) refuse("--attack: the attack bench rewrites single updates at the coordinator");
   if (c.max_update_norm > 0) refuse("--max-update-norm: the coordinator never sees one update; range=R bounds each value");
-  if (o.prune && o.prune->gathers_statistics())
-    refuse("--prune " + c.prune + ": class statistics under masks are not built yet; use l1, bn or random");
+  if (o.prune && o.prune->gathers_statistics()) check_masked_statistics(c, *o.prune, flag);
   const auto per_round = static_cast<int64_t>(coordinator::sample_clients(c.clients, c.fraction, c.seed, 1).size());
   if (per_round < static_cast<int64_t>(secagg::kMinSecAggClients))
     throw UsageError(flag + ": " + std::to_string(per_round) + " client(s) a round (--clients x --fraction); it needs " +
@@ -139,7 +163,7 @@ std::optional<protocol::SecAggTask> parse_secure_aggregation(const RunConfig& c,
   if (coordinator::ring_bits_for(task.bits, per_round) > 32)
     throw UsageError(flag + ": bits=" + std::to_string(task.bits) + " for " + std::to_string(per_round) +
                      " clients a round needs a ring of more than 32 bits; use fewer bits");
-  return task;
+  return spec;
 }
 
 // labelflip: the hostile clients' samples learn class classes-1-y for y.

@@ -143,7 +143,7 @@ struct CoordinatorOptions {
   // masked modulo 2^m. degree/threshold 0: the defaults for the round's size; ring_bits is
   // chosen per round. The mean is then unweighted (a client's sample count would travel in
   // the clear), and train_loss is not reported.
-  std::optional<protocol::SecAggTask> secure_aggregation;
+  std::optional<SecureAggregationSpec> secure_aggregation;
 };
 
 class Coordinator {
@@ -219,8 +219,6 @@ class Coordinator {
   // Central --dp with DI pruning: q_s of the statistics rounds (0: none), and how many
   // statistics rounds rounds 1..round can hold (every step round: the budget's plan).
   double private_stats_fraction() const;
-  // The units of each tap a statistics round gathers (0: the input tap under input_l1).
-  std::vector<int64_t> gathered_tap_units(bool input_l1) const;
   int64_t stats_rounds_through(int64_t round) const;
   // --attack: the hostile clients' updates of the phase rewritten, and refused as a client's
   // would be (collect.cc).
@@ -245,7 +243,16 @@ class Coordinator {
   // The masked inputs a round needs before anything is unmasked: --min-clients, at least 2.
   // Under --dp mode=distributed each client's noise share is 1/this of the sum's variance.
   int64_t secure_min_survivors() const;
+  // A stats round's block: A the activation bound, as many bits as the ring holds for `n`.
+  protocol::SecAggTask secagg_stats_task(int64_t n) const;
   Status finish_secure_round(int64_t round, RoundReport* report);
+  // Steps 2-4 of secure_round_ after its first phase; `*failed` says why nothing was
+  // unmasked (too few clients at a step), the status is an error that ends the run.
+  Status secure_steps(int64_t round, RoundReport* report, std::optional<std::string>* failed);
+  // A stats round under secure aggregation: the evidence is the unmasked sum, or left empty
+  // (logged: pruning waits for its next step round) when nothing was unmasked.
+  Status secure_stats_round(int64_t round, const std::vector<int64_t>& sampled, protocol::TrainTask task,
+                            pruning::Evidence* evidence, RoundReport* report);
   using StepPayload = std::function<Bytes(int64_t client)>;
   // Sends `down` to each of `clients` (at the rank it advertised from), then collects `phase`.
   Status secure_step(const std::vector<int64_t>& clients, protocol::FrameKind down, const StepPayload& payload,

@@ -7,6 +7,7 @@
 #include "core/rng.h"
 #include "protocol/frame.h"
 #include "pruning/criteria.h"
+#include "pruning/masked_stats.h"
 #include "pruning/surgery.h"
 
 namespace xfed::coordinator {
@@ -29,6 +30,7 @@ Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
   pruning::Evidence evidence;
   if (pruning_.needs_stats()) {
     if (auto st = stats_round(round, &evidence, report); !st) return st;
+    if (evidence.taps.empty()) return Status::ok();  // nothing unmasked (secure aggregation): logged
   }
   auto step = pruning_.plan(round, model(), evidence, mix_seed(options_.seed, kStreamStats, round, 1));
   if (!step) return step.status();
@@ -61,6 +63,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   task.taylor = o.criterion == pruning::Criterion::kTaylor;
   task.fp32_stats = !o.bf16_stats;
   if (dp_) task.stats_clip_rms = dp_->spec().stats_clip;
+  if (options_.secure_aggregation) return secure_stats_round(round, sampled, task, evidence, report);
   const int input_tap = PruningSchedule::input_tap(*state_.net);
   const bool keep_input = !dp_;  // under --dp every round's input statistics are noised afresh
   RoundCollection stats(round, FrameKind::kStats, *report);
@@ -75,7 +78,7 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
     for (auto& [client, e] : stats.stats())
       if (hostile_.count(client)) forge_statistics(*options_.attack, options_.seed, round, client, e);
   if (dp_) {  // released even when no client answered: the round's noise alone
-    *evidence = dp_->private_evidence(stats.stats(), gathered_tap_units(o.input_l1), test_->classes, round);
+    *evidence = dp_->private_evidence(stats.stats(), pruning::gathered_tap_units(*state_.net, o.input_l1), test_->classes, round);
     return Status::ok();
   }
   const auto left_out = farthest_statistics(stats.stats(), o.stats_trim);
@@ -97,20 +100,9 @@ Status Coordinator::stats_round(int64_t round, pruning::Evidence* evidence, Roun
   return Status::ok();
 }
 
-std::vector<int64_t> Coordinator::gathered_tap_units(bool input_l1) const {
-  std::vector<int64_t> units;
-  const auto layers = state_.net->prunable_layers();
-  for (int l : state_.net->tap_layers())
-    units.push_back(input_l1 && layers[l].name == "input" ? 0 : layers[l].units);
-  return units;
-}
-
 Status Coordinator::accept_stats(int64_t client, ByteReader& r, const protocol::UpdateMeta& meta,
                                  int64_t frame_bytes, RoundCollection& phase) {
-  std::vector<int64_t> tap_units;
-  const auto layers = state_.net->prunable_layers();
-  for (int l : state_.net->tap_layers()) tap_units.push_back(layers[l].units);
-  auto ev = pruning::Evidence::read(r, tap_units, test_->classes);
+  auto ev = pruning::Evidence::read(r, pruning::gathered_tap_units(*state_.net, false), test_->classes);
   if (!ev) return ev.status();
   if (!r.done()) return Status::error("trailing bytes after the statistics");
   const bool noised = options_.prune && options_.prune->noise > 0;

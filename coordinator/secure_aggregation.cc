@@ -12,6 +12,7 @@
 #include "coordinator/coordinator.h"
 #include "core/log.h"
 #include "core/timing.h"
+#include "pruning/masked_stats.h"
 #include "protocol/secagg_messages.h"
 
 namespace xfed::coordinator {
@@ -32,7 +33,7 @@ Bytes payload_of(Write write) {
 }  // namespace
 
 protocol::SecAggTask Coordinator::secagg_task(int64_t n) const {
-  auto task = *options_.secure_aggregation;
+  auto task = options_.secure_aggregation->task;
   if (task.degree == 0) task.degree = default_degree(n);
   if (task.threshold == 0) task.threshold = default_threshold(task.degree);
   task.threshold = std::min(task.threshold, task.degree);
@@ -41,6 +42,15 @@ protocol::SecAggTask Coordinator::secagg_task(int64_t n) const {
     task.dp_clip = options_.dp->clip;
     task.dp_noise = options_.dp->noise / std::sqrt(static_cast<double>(secure_min_survivors()));
   }
+  return task;
+}
+
+protocol::SecAggTask Coordinator::secagg_stats_task(int64_t n) const {
+  auto task = secagg_task(n);
+  task.range = options_.secure_aggregation->stats_range;
+  task.bits = static_cast<uint8_t>(stats_bits(n));
+  task.ring_bits = 32;
+  task.dp_clip = task.dp_noise = 0;  // --dp with statistics under masks is refused at setup
   return task;
 }
 
@@ -79,14 +89,15 @@ Status Coordinator::secure_step(const std::vector<int64_t>& clients, FrameKind d
   return Status::ok();
 }
 
-Status Coordinator::finish_secure_round(int64_t round, RoundReport* report) {
-  auto& sr = *secure_round_;
-  auto& session = sr.session();
-  report->secagg_dropped = 0;
-  const auto skip = [&](const std::string& why) { return skip_round(round, "secure aggregation: " + why + "; nothing unmasked", report); };
+Status Coordinator::secure_steps(int64_t round, RoundReport* report, std::optional<std::string>* failed) {
+  auto& session = secure_round_->session();
+  const auto fail = [&](const std::string& why) {
+    *failed = "secure aggregation: " + why + "; nothing unmasked";
+    return Status::ok();
+  };
   const auto adverts = session.adverts();
   if (adverts.size() < secagg::kMinSecAggClients)
-    return skip(std::to_string(adverts.size()) + " client(s) advertised keys, " +
+    return fail(std::to_string(adverts.size()) + " client(s) advertised keys, " +
                 std::to_string(secagg::kMinSecAggClients) + " needed");
   // Step 2: every advertiser gets the adverts; it answers with the shares for its neighbours.
   const Bytes all_adverts = payload_of([&](ByteWriter& w) { protocol::write_adverts(w, adverts); });
@@ -106,22 +117,61 @@ Status Coordinator::finish_secure_round(int64_t round, RoundReport* report) {
   const auto request = session.unmask_request();
   const auto needed = secure_min_survivors();
   if (static_cast<int64_t>(request.survivors.size()) < needed)
-    return skip(std::to_string(request.survivors.size()) + " masked input(s), " + std::to_string(needed) + " needed");
+    return fail(std::to_string(request.survivors.size()) + " masked input(s), " + std::to_string(needed) + " needed");
   const Bytes asked = payload_of([&](ByteWriter& w) { protocol::write_unmask_request(w, request); });
   RoundCollection unmasking(round, FrameKind::kSecAggUnmask, *report);
-  if (auto st = secure_step(request.survivors, FrameKind::kSecAggUnmask, [&](int64_t) { return asked; }, unmasking); !st)
-    return st;
+  return secure_step(request.survivors, FrameKind::kSecAggUnmask, [&](int64_t) { return asked; }, unmasking);
+}
+
+Status Coordinator::finish_secure_round(int64_t round, RoundReport* report) {
+  report->secagg_dropped = 0;
+  std::optional<std::string> failed;
+  if (auto st = secure_steps(round, report, &failed); !st) return st;
+  if (failed) return skip_round(round, *failed, report);
   const auto start = Clock::now();
   int64_t summands = 0;
-  auto delta = sr.mean_delta(state_.layout.total, &summands);
+  auto delta = secure_round_->mean_delta(state_.layout.total, &summands);
   report->seconds_unmask = seconds_since(start);
   if (!delta) return skip_round(round, delta.message(), report);  // says "nothing is unmasked"
 
-  report->secagg_dropped = static_cast<int64_t>(request.dropped.size());
+  report->secagg_dropped = static_cast<int64_t>(secure_round_->session().unmask_request().dropped.size());
   report->clients = summands;
   aggregated_ = true;
   if (auto st = step_model(delta.value(), round); !st) return st;
   report->seconds_aggregate = seconds_since(start);
+  return Status::ok();
+}
+
+Status Coordinator::secure_stats_round(int64_t round, const std::vector<int64_t>& sampled, protocol::TrainTask task,
+                                       pruning::Evidence* evidence, RoundReport* report) {
+  const auto& o = pruning_.options();
+  const int input_tap = PruningSchedule::input_tap(*state_.net);
+  task.skip_input = input_tap >= 0 && o.input_l1;  // no statistics are kept per client
+  task.secagg = secagg_stats_task(static_cast<int64_t>(sampled.size()));
+  const auto units = pruning::gathered_tap_units(*state_.net, task.skip_input);
+  const auto length = pruning::masked_stats_length(units, test_->classes);
+  secure_round_ = SecureRound::for_statistics(*task.secagg, options_.seed, static_cast<uint32_t>(round), length,
+                                              options_.clients);
+  RoundCollection stats(round, FrameKind::kSecAggKeys, *report);
+  dispatch(sampled, task, nullptr, stats);
+  if (auto st = collect(stats); !st) return st;
+  if (auto st = stats.all_failed_error(); !st) return st;
+  close_phase(stats);
+  std::optional<std::string> failed;
+  if (auto st = secure_steps(round, report, &failed); !st) return st;
+  const auto start = Clock::now();
+  int64_t summands = 0;
+  auto sum = failed ? Result<std::vector<double>>(Status::error(*failed)) : secure_round_->sum(&summands);
+  secure_round_.reset();
+  report->seconds_unmask += seconds_since(start);
+  if (!sum) {
+    log_warning("stats round " + std::to_string(round) + ": " + sum.message() + "; pruning waits for its next step round");
+    return Status::ok();
+  }
+  auto ev = pruning::from_unit_sums(sum.value(), units, test_->classes,
+                                    pruning::StatsBounds{task.stats_samples, task.secagg->range});
+  if (!ev) return ev.status().prefixed("stats round " + std::to_string(round));
+  *evidence = std::move(ev).value();
   return Status::ok();
 }
 
@@ -142,7 +192,7 @@ Status Coordinator::accept_secagg(const protocol::FrameHeader& h, ByteReader& r,
     sr.advertised(client, *phase.rank_of(client));
     sr.session().take_advert(advert);
     phase.add_step(client, size, meta->seconds_compute + meta->seconds_decode);
-    phase.report().bytes_up_dense += state_.layout.total * static_cast<int64_t>(sizeof(float));
+    if (!sr.statistics()) phase.report().bytes_up_dense += state_.layout.total * static_cast<int64_t>(sizeof(float));
   } else if (h.kind == FrameKind::kSecAggShares) {
     std::vector<secagg::SealedShares> shares;
     if (!protocol::read_sealed_shares(r, b, &shares) || !r.done()) return bad("malformed sealed shares");

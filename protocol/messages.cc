@@ -102,7 +102,7 @@ bool TrainTask::read(ByteReader& r) {
          stats_noise >= 0 && r.get_f64(&stats_clip_rms) && stats_clip_rms >= 0 && stats_clip_rms <= kMaxClipRms;
   secagg.reset();
   if (ok && (flags & 16)) {
-    if (mode != TaskMode::kTrain || !secagg.emplace().read(r)) return false;
+    if (!secagg.emplace().read(r)) return false;
   }
   spatial = ok && (flags & 1);
   taylor = ok && (flags & 2);

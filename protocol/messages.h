@@ -30,10 +30,12 @@ enum class TaskMode : uint8_t { kTrain = 0, kStats = 1 };
 
 constexpr double kMaxClipRms = 1e6;  // TrainTask::stats_clip_rms (--dp stats_clip)
 
-// --secure-aggregation, as a training task carries it: the client sends its update's values
-// at the round's shared positions as fixed-point numbers, masked (secagg/session.h), instead
-// of an update frame. On the wire only when set (bit 16 of the task's flags), so a task
-// without it is the bytes it always was.
+// --secure-aggregation, as a task carries it: a training task's client sends its update's
+// values at the round's shared positions as fixed-point numbers, masked (secagg/session.h),
+// instead of an update frame; a stats task's client sends its class statistics over their
+// bounds (pruning/masked_stats.h: `range` is then the activation bound A, the values lie in
+// [-1, 1]) instead of a stats frame. On the wire only when set (bit 16 of the task's flags),
+// so a task without it is the bytes it always was.
 constexpr double kMaxSecAggDp = 1e6;  // SecAggTask::dp_clip and dp_noise
 
 struct SecAggTask {
@@ -67,7 +69,7 @@ struct TrainTask {
   bool skip_input = false;      // the coordinator already holds this client's input stats
   bool fp32_stats = false;      // float32 activations unrounded (default: bfloat16-rounded)
   double stats_clip_rms = 0.0;  // > 0: activation vectors clipped to this RMS (central --dp)
-  std::optional<SecAggTask> secagg;  // kTrain only: answer with a key advert, then mask
+  std::optional<SecAggTask> secagg;  // answer with a key advert, then mask
 
   void write(ByteWriter& w) const;
   [[nodiscard]] bool read(ByteReader& r);

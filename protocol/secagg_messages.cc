@@ -74,6 +74,13 @@ secagg::RoundParams secagg_round_params(const SecAggTask& task, uint64_t run_see
   return p;
 }
 
+secagg::RoundParams secagg_stats_params(const SecAggTask& task, uint64_t run_seed, uint32_t round, size_t length) {
+  auto p = secagg_round_params(task, run_seed, round, length);
+  p.numbers.range = 1.0;
+  p.graph_seed = mix_seed(run_seed, kStreamSecAggGraph, round, 1);
+  return p;
+}
+
 std::vector<int64_t> secagg_support(const StateLayout& layout, double ratio, uint64_t run_seed, uint32_t round) {
   return compression::shared_support(layout, ratio, mix_seed(run_seed, kStreamSecAggSupport, round));
 }

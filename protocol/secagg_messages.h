@@ -32,6 +32,9 @@ struct SecAggBounds {
 // task (run seed, round): the graph's seed, and the positions sent (compression/shared_support.h,
 // ratio = the uplink's sparsifier ratio, 1 without one).
 secagg::RoundParams secagg_round_params(const SecAggTask& task, uint64_t run_seed, uint32_t round, size_t length);
+// A stats round's (its own graph): the values are statistics over their bounds, in [-1, 1]
+// (pruning/masked_stats.h), the task's range being the activation bound.
+secagg::RoundParams secagg_stats_params(const SecAggTask& task, uint64_t run_seed, uint32_t round, size_t length);
 std::vector<int64_t> secagg_support(const StateLayout& layout, double ratio, uint64_t run_seed, uint32_t round);
 
 void write_advert(ByteWriter& w, const secagg::KeyAdvert& a);

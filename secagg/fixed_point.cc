@@ -24,7 +24,10 @@ uint64_t FixedPoint::max_summands() const { return ring_mask() / ((uint64_t{1} <
 
 uint32_t FixedPoint::ring_mask() const { return static_cast<uint32_t>((uint64_t{1} << ring_bits) - 1); }
 
-std::vector<uint32_t> encode(const std::vector<float>& values, const FixedPoint& fp, const SecretKey& key) {
+namespace {
+
+template <class Value>
+std::vector<uint32_t> encode_values(const std::vector<Value>& values, const FixedPoint& fp, const SecretKey& key) {
   XFED_CHECK(fp.check(), "encode: a bad FixedPoint");
   const auto u = secret_uniforms(values.size(), key);
   const double top = static_cast<double>((uint64_t{1} << fp.bits) - 1);
@@ -37,6 +40,16 @@ std::vector<uint32_t> encode(const std::vector<float>& values, const FixedPoint&
     out[i] = static_cast<uint32_t>(std::min(top, floor + up));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<uint32_t> encode(const std::vector<float>& values, const FixedPoint& fp, const SecretKey& key) {
+  return encode_values(values, fp, key);
+}
+
+std::vector<uint32_t> encode_f64(const std::vector<double>& values, const FixedPoint& fp, const SecretKey& key) {
+  return encode_values(values, fp, key);
 }
 
 std::vector<double> decode_sum(const std::vector<uint32_t>& sum, const FixedPoint& fp, uint64_t summands) {

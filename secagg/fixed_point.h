@@ -36,6 +36,8 @@ struct FixedPoint {
 // Each value clipped, scaled and rounded up with probability its fraction: the uniforms from
 // the keystream of `key` (one per value). NaN counts as 0 (the caller refuses NaN before).
 std::vector<uint32_t> encode(const std::vector<float>& values, const FixedPoint& fp, const SecretKey& key);
+// The same for float64 values (no float32 rounding before the grid's).
+std::vector<uint32_t> encode_f64(const std::vector<double>& values, const FixedPoint& fp, const SecretKey& key);
 // Σ of `summands` clients' values from the sum of their encodings.
 std::vector<double> decode_sum(const std::vector<uint32_t>& sum, const FixedPoint& fp, uint64_t summands);
 

@@ -184,11 +184,17 @@ TEST(TrainTask, SecureAggregationBlockRoundTripsAndItsFieldsAreChecked) {
     EXPECT_FALSE(TrainTask().read(rb)) << s.degree << " " << s.threshold << " " << s.range << " " << int{s.bits} << " "
                                        << int{s.ring_bits};
   }
-  TrainTask stats = t;
+  TrainTask stats = t;  // masked statistics: the block's range is the activation bound
   stats.mode = TaskMode::kStats;
+  stats.stats_samples = 500;
   const Bytes sb = bytes_of(stats);
   ByteReader rs(sb);
-  EXPECT_FALSE(TrainTask().read(rs)) << "a statistics task is never masked";
+  TrainTask stats_back;
+  ASSERT_TRUE(stats_back.read(rs));
+  EXPECT_EQ(stats_back.mode, TaskMode::kStats);
+  ASSERT_TRUE(stats_back.secagg.has_value());
+  EXPECT_EQ(stats_back.secagg->range, 0.25);
+  EXPECT_EQ(stats_back.stats_samples, 500u);
 }
 
 // The training knobs (core/train_options.h) keep format version 2's bytes, written out by

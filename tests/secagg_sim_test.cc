@@ -48,6 +48,21 @@ std::function<Bytes(const Bytes&)> fail_at(FrameKind kind, std::set<uint32_t> cl
   };
 }
 
+// One tensor of `values` values, and a training task over it with secure aggregation.
+StateLayout one_tensor(int64_t values) {
+  StateLayout layout;
+  layout.add("w", {values}, false);
+  return layout;
+}
+
+protocol::TrainTask secure_task(uint64_t seed, const std::string& uplink, const protocol::SecAggTask& secagg) {
+  protocol::TrainTask task;
+  task.train.seed = seed;
+  task.uplink = compression::Pipeline::parse(uplink).value();
+  task.secagg = secagg;
+  return task;
+}
+
 TEST(SecureAggregation, ARunAggregatesEveryClientAndReportsNoLoss) {
   Recorder rec;
   const auto r = simulate(secure_config(), 2, &rec);
@@ -147,15 +162,76 @@ TEST(SecureAggregation, DistributedNoiseGivesTheSumItsStdAndIsAccounted) {
   EXPECT_THROW(app::make_run_setup(c), UsageError);
 }
 
+// DI pruning from masked statistics: with training a no-op (lr 1e-12, and a range of 1e-6 for
+// the masked updates, so the models of both runs are the initial one to ~1e-12), the secure
+// run's stats rounds sum the same statistics as the plain run's — decoded from 29-bit fixed
+// point, off by under 6 steps of their bound (pruning/masked_stats.h: ~1e-5 of a second
+// moment here) — so the layers' DI agree to 1e-4 and the same units are kept. No stats frame
+// travels in the secure run: the statistics come masked.
+TEST(SecureAggregation, DiPruningFromMaskedStatisticsKeepsThePlainRunsUnits) {
+  auto c = secure_config();
+  c.compress = "none";
+  c.secure_aggregation = "range=1e-6,bits=24";
+  c.train.lr = 1e-12;
+  c.rounds = 3;
+  c.prune = "di:every=1,warmup=1,fraction=0.3,target=0.4,min_units=2,stats_samples=300";
+  const auto run = [&](const app::RunConfig& config, int* stats_frames, Recorder* rec) {
+    const auto count = [stats_frames](const Bytes& bytes) {
+      if (protocol::decode_frame(bytes).value().header.kind == FrameKind::kStats) ++*stats_frames;
+      return bytes;
+    };
+    return simulate_rewritten(config, 2, count, rec);
+  };
+  int secure_stats = 0, plain_stats = 0;
+  Recorder secure, plain;
+  const auto masked = run(c, &secure_stats, &secure);
+  auto p = c;
+  p.secure_aggregation.clear();
+  const auto clear = run(p, &plain_stats, &plain);
+  EXPECT_EQ(secure_stats, 0) << "statistics travel masked";
+  EXPECT_GT(plain_stats, 0);
+  ASSERT_EQ(secure.rounds.size(), plain.rounds.size());
+  int steps = 0;
+  for (size_t i = 0; i < secure.rounds.size(); ++i) {
+    const auto& s = secure.rounds[i].per_layer;
+    const auto& q = plain.rounds[i].per_layer;
+    ASSERT_EQ(s.count("di"), q.count("di")) << "round " << i + 1;
+    if (!s.count("di")) continue;
+    ++steps;
+    ASSERT_EQ(s.at("di").size(), q.at("di").size());
+    for (size_t l = 0; l < s.at("di").size(); ++l)
+      EXPECT_NEAR(s.at("di")[l], q.at("di")[l], 1e-4 * std::abs(q.at("di")[l])) << "round " << i + 1 << " layer " << l;
+    EXPECT_EQ(s.at("kept"), q.at("kept")) << "round " << i + 1;
+  }
+  EXPECT_GE(steps, 1);
+  EXPECT_EQ(masked.kept, clear.kept) << "the same units of every layer";
+  EXPECT_LT(masked.summary.params, secure.rounds.front().params) << "it pruned";
+}
+
+// A stats round whose masked inputs come from too few clients unmasks nothing: no plan that
+// round (the log says pruning waits), the run goes on, and the next step round prunes.
+TEST(SecureAggregation, AStatsRoundBelowTheThresholdWaitsForTheNextStepRound) {
+  auto c = secure_config();
+  c.secure_aggregation = "threshold=3,degree=4,range=0.5,bits=12";
+  c.rounds = 3;
+  c.prune = "di:every=1,warmup=1,fraction=0.2,target=0.5,min_units=2,stats_samples=300";
+  Recorder rec;
+  ::testing::internal::CaptureStderr();
+  simulate_rewritten(c, 2, fail_at(FrameKind::kSecAggMasked, {0, 2, 3, 5}, {1}), &rec);
+  const auto log = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(rec.rounds.size(), 3u);
+  EXPECT_EQ(rec.rounds[0].per_layer.count("pruned"), 0u);
+  EXPECT_NE(log.find("stats round 1: secure aggregation: "), std::string::npos) << log;
+  EXPECT_NE(log.find("nothing is unmasked; pruning waits for its next step round"), std::string::npos) << log;
+  EXPECT_EQ(rec.rounds[1].per_layer.count("pruned"), 1u) << "round 2 prunes";
+  EXPECT_LT(rec.rounds[1].params, rec.rounds[0].params);
+}
+
 // The worker side alone: three clients of one worker through every step, then a request that
 // names a neighbour both surviving and dropped, which asks for both its shares.
 TEST(SecureAggregation, AWorkerRefusesToHandOverBothSharesOfOneClient) {
-  StateLayout layout;
-  layout.add("w", {40}, false);
-  protocol::TrainTask task;
-  task.train.seed = 7;
-  task.uplink = compression::Pipeline::parse("randk:0.5").value();
-  task.secagg = protocol::SecAggTask{4, 2, 1.0, 8, 10};
+  const auto layout = one_tensor(40);
+  const auto task = secure_task(7, "randk:0.5", {4, 2, 1.0, 8, 10});
   worker::SecureClients clients;
   std::vector<worker::ClientState> states(3);
   coordinator::SecureRound round(*task.secagg, 7, 1, protocol::secagg_support(layout, 0.5, 7, 1), 3);
@@ -204,12 +280,8 @@ TEST(SecureAggregation, AWorkerRefusesToHandOverBothSharesOfOneClient) {
 // What clipping and rounding leave out stays in the client's residual: residual + decoded
 // = update + old residual at the round's positions, and the residual is the whole value off them.
 TEST(SecureAggregation, ErrorFeedbackKeepsWhatTheFixedPointLeftOut) {
-  StateLayout layout;
-  layout.add("w", {64}, false);
-  protocol::TrainTask task;
-  task.train.seed = 3;
-  task.uplink = compression::Pipeline::parse("randk:0.25").value();
-  task.secagg = protocol::SecAggTask{4, 2, 0.5, 6, 8};
+  const auto layout = one_tensor(64);
+  const auto task = secure_task(3, "randk:0.25", {4, 2, 0.5, 6, 8});
   const auto delta = at::linspace(-1.0, 1.0, 64);
   worker::SecureClients clients;
   worker::ClientState state;

@@ -15,9 +15,10 @@ std::string client_name(int64_t c) { return "client " + std::to_string(c); }
 
 // The client's rounding keystream: from the run seed, so that a run gives the same model on
 // every transport (the rounding is unbiased either way; the masks are what hide the values).
-SecretKey rounding_key(uint64_t run_seed, uint32_t round, int64_t client) {
+// A stats round's keystream is another one.
+SecretKey rounding_key(uint64_t run_seed, uint32_t round, int64_t client, bool statistics = false) {
   SecretKey base{};
-  const uint64_t s = mix_seed(run_seed, kStreamSecAggRounding);
+  const uint64_t s = statistics ? mix_seed(run_seed, kStreamSecAggRounding, 1) : mix_seed(run_seed, kStreamSecAggRounding);
   for (int i = 0; i < 8; ++i) base[i] = static_cast<uint8_t>(s >> (8 * i));
   return derive_secret(base, round, static_cast<uint64_t>(client));
 }
@@ -52,13 +53,26 @@ Result<Bytes> SecureClients::begin(int64_t client, uint32_t round, const protoco
       r[support[i]] -= static_cast<float>(encoded[i] * params.numbers.step() - params.numbers.range);
     state.residual = residual;
   }
+  return open(client, round, params, std::move(encoded), meta);
+}
+
+Result<Bytes> SecureClients::begin_statistics(int64_t client, uint32_t round, const protocol::TrainTask& task,
+                                              const std::vector<double>& values, const protocol::UpdateMeta& meta) {
+  const auto params = protocol::secagg_stats_params(*task.secagg, task.train.seed, round, values.size());
+  if (auto st = params.numbers.check(); !st) return st;
+  auto encoded = secagg::encode_f64(values, params.numbers, rounding_key(task.train.seed, round, client, true));
+  return open(client, round, params, std::move(encoded), meta);
+}
+
+Bytes SecureClients::open(int64_t client, uint32_t round, const secagg::RoundParams& params,
+                          std::vector<uint32_t> encoded, const protocol::UpdateMeta& meta) {
   auto session = std::make_shared<secagg::ClientSession>(client, params);
   Bytes payload;
   ByteWriter w(&payload);
   meta.write(w);
   protocol::write_advert(w, session->advertise());
   std::lock_guard<std::mutex> lock(mu_);
-  pending_[client] = Pending{round, std::move(session), std::move(encoded), sa.ring_bits};
+  pending_[client] = Pending{round, std::move(session), std::move(encoded), params.numbers.ring_bits};
   return payload;
 }
 

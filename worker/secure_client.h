@@ -5,6 +5,7 @@
 //     integers with stochastic rounding; what clipping and rounding left out stays in its
 //     residual (error feedback), as a compressed uplink's would;
 //   - answers with its key advert (kSecAggKeys, after the update's metadata),
+// (a stats task with `secagg` encodes its statistics over their bounds instead, and answers the same way)
 // and keeps its session until the round's later steps come: the relayed adverts (answered
 // with its sealed shares), the shares addressed to it (answered with its masked input) and
 // the unmask request (answered with the shares it may hand over; the session ends). A step
@@ -35,6 +36,9 @@ class SecureClients {
   // round's positions, the residual updated; the advert's payload (`meta`, then the advert).
   Result<Bytes> begin(int64_t client, uint32_t round, const protocol::TrainTask& task, const at::Tensor& delta,
                       const StateLayout& layout, const protocol::UpdateMeta& meta, ClientState& state);
+  // A stats task's: `values` the statistics over their bounds (pruning/masked_stats.h), in [-1, 1].
+  Result<Bytes> begin_statistics(int64_t client, uint32_t round, const protocol::TrainTask& task,
+                                 const std::vector<double>& values, const protocol::UpdateMeta& meta);
   // The answer's payload to a step frame (kSecAggKeys, kSecAggShares or kSecAggUnmask down).
   Result<Bytes> answer(const protocol::Frame& frame);
   size_t sessions() const;
@@ -47,6 +51,9 @@ class SecureClients {
     int ring_bits = 32;
   };
   Result<Pending> pending(int64_t client, uint32_t round);
+  // Opens the client's session for `encoded` values: the advert's payload (`meta`, then the advert).
+  Bytes open(int64_t client, uint32_t round, const secagg::RoundParams& params, std::vector<uint32_t> encoded,
+             const protocol::UpdateMeta& meta);
 
   mutable std::mutex mu_;
   std::map<int64_t, Pending> pending_;  // by client: its round's session

@@ -65,6 +65,7 @@ pruning::Evidence collect_evidence(NetImpl& net, const Dataset& data, const Stat
       if (req.skip_input && layers[tap_layer[t]].name == "input") continue;
       auto [rows, labels] = as_rows(taps[t].detach(), y, req.spatial);
       if (req.clip_rms > 0) rows = pruning::clip_rows_rms(rows, req.clip_rms);
+      if (req.clip_abs > 0) rows = rows.clamp(-req.clip_abs, req.clip_abs);
       if (!ev.taps[t]) ev.taps[t] = pruning::ClassStats::zeros(rows.size(1), data.classes);
       ev.taps[t]->accumulate(rows, labels, req.rounding);
     }

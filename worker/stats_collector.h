@@ -21,6 +21,7 @@ struct StatsRequest {
   uint64_t seed = 0;
   pruning::ClassStats::Rounding rounding = pruning::ClassStats::Rounding::kBf16;  // pruning/bf16.h
   double clip_rms = 0.0;  // > 0: each activation vector clipped to this root mean square (--dp)
+  double clip_abs = 0.0;  // > 0: each activation clipped to [-clip_abs, clip_abs] (secure aggregation)
 };
 
 // Evidence for every tap; a skipped input tap is left absent.

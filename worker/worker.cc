@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/run_identity.h"
 #include "core/timing.h"
+#include "pruning/masked_stats.h"
 #include "worker/client_state_file.h"
 #include "worker/local_trainer.h"
 #include "worker/stats_collector.h"
@@ -34,7 +35,7 @@ using protocol::FrameKind;
 StatsRequest stats_request(const protocol::TrainTask& t, uint64_t seed) {
   return StatsRequest{t.stats_samples, t.stats_noise, t.spatial, t.taylor, t.skip_input, seed,
                       t.fp32_stats ? pruning::ClassStats::Rounding::kNone : pruning::ClassStats::Rounding::kBf16,
-                      t.stats_clip_rms};
+                      t.stats_clip_rms, t.secagg ? t.secagg->range : 0.0};
 }
 
 }  // namespace
@@ -185,8 +186,8 @@ void Worker::run_job(const Job& job, Net& net) {
           payload.code() == StatusCode::kDiverged ? FailureKind::kDiverged : FailureKind::kInternal,
           payload.message()};
     } else {
-      const bool secure = !stats && job.task.secagg;
-      protocol::FrameHeader out{stats ? FrameKind::kStats : secure ? FrameKind::kSecAggKeys : FrameKind::kUpdate,
+      const bool secure = job.task.secagg.has_value();
+      protocol::FrameHeader out{secure ? FrameKind::kSecAggKeys : stats ? FrameKind::kStats : FrameKind::kUpdate,
                                 h.round, static_cast<uint32_t>(transport_.rank()), h.client, h.model_version,
                                 stats || secure ? std::vector<protocol::CodecId>{protocol::CodecId::kNone}
                                                 : job.task.uplink.codec_ids()};
@@ -290,6 +291,13 @@ Result<Bytes> Worker::gather_stats(const Job& job, NetImpl& net) {
   meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.base_crc = job.view_crc;
+  if (task.secagg) {  // the statistics over their bounds, masked (pruning/masked_stats.h)
+    if (task.stats_samples == 0) return Status::error("masked statistics need a sample bound (stats_samples)");
+    const auto units = pruning::gathered_tap_units(net, task.skip_input);
+    const auto values = pruning::to_unit_values(evidence, units, data.classes,
+                                                pruning::StatsBounds{task.stats_samples, task.secagg->range});
+    return secure_.begin_statistics(h.client, h.round, task, values, meta);
+  }
   Bytes payload;
   ByteWriter w(&payload);
   meta.write(w);
