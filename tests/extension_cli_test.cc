@@ -126,18 +126,20 @@ TEST_F(Extension, DifferentialPrivacyGivesOneModelOnEveryTransport) {
 
 // --secure-aggregation: every worker process masks its clients' values, the coordinator
 // unmasks only the sum. Masks are drawn afresh by each process and cancel exactly; positions
-// and rounding come from the run seed: one model on every transport, with distributed --dp
-// too (each client's share of the noise from the secret of seed=).
+// and rounding come from the run seed: one model on every transport — with DI pruning from
+// masked class statistics (round 2), and with distributed --dp (each client's share of the
+// noise from the secret of seed=).
 TEST_F(Extension, SecureAggregationGivesOneModelOnEveryTransport) {
   const std::string run = "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --rounds 3 "
                           "--compress randk:0.2 --fraction 0.5 --secure-aggregation=range=0.5,bits=12 ";
-  expect_one_model(run);
+  expect_one_model(run + "--prune di:every=2,warmup=2,stats_samples=200 ");
   const auto rounds = read_jsonl(dir_.file("sim.jsonl"));
   ASSERT_EQ(rounds.size(), 4u);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(rounds[i]["clients"], 4) << i;
     EXPECT_EQ(rounds[i]["secagg_dropped"], 0) << i;
   }
+  EXPECT_LT(rounds[1]["params"].get<int64_t>(), rounds[0]["params"].get<int64_t>()) << "round 2 pruned";
   expect_one_model(run + "--dp clip=0.5,noise=0.2,mode=distributed,seed=6 ");
 }
 
