@@ -63,9 +63,24 @@ protocol::TrainTask secure_task(uint64_t seed, const std::string& uplink, const 
   return task;
 }
 
+// ... and no client says its sample count or loss: each advert's metadata carries 1 and 0.
 TEST(SecureAggregation, ARunAggregatesEveryClientAndReportsNoLoss) {
   Recorder rec;
-  const auto r = simulate(secure_config(), 2, &rec);
+  int adverts = 0, told = 0;
+  const auto watch = [&](const Bytes& bytes) {
+    const auto f = protocol::decode_frame(bytes).value();
+    if (f.header.kind == FrameKind::kSecAggKeys && f.header.sender != 0) {  // a worker's advert
+      auto r = f.payload_reader();
+      protocol::UpdateMeta meta;
+      EXPECT_TRUE(meta.read(r));
+      ++adverts;
+      told += meta.samples != 1 || meta.train_loss != 0;
+    }
+    return bytes;
+  };
+  const auto r = simulate_rewritten(secure_config(), 2, watch, &rec);
+  EXPECT_EQ(adverts, 6 * 4);
+  EXPECT_EQ(told, 0);
   ASSERT_EQ(rec.rounds.size(), 4u);
   for (const auto& round : rec.rounds) {
     EXPECT_EQ(round.clients, 6);

@@ -218,8 +218,10 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   protocol::UpdateMeta meta;
   meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
-  meta.samples = static_cast<uint64_t>(result.samples);
-  // The loss is neither noised nor masked: a private run does not report it.
+  // Under secure aggregation the mean is unweighted: the client does not say how many
+  // samples it holds (1), nor its loss, which is neither noised nor masked (nor does a
+  // --dp client).
+  meta.samples = task.secagg ? 1 : static_cast<uint64_t>(result.samples);
   meta.train_loss = options_.local_privacy || task.secagg ? 0.0f : static_cast<float>(result.mean_loss);
   meta.base_crc = job.view_crc;
   if (task.secagg) {
@@ -286,8 +288,10 @@ Result<Bytes> Worker::gather_stats(const Job& job, NetImpl& net) {
   const auto data = data_->client_data(h.client);
   const auto evidence = collect_evidence(net, data, stats_request(task, seed));
   protocol::UpdateMeta meta;
-  meta.samples = static_cast<uint64_t>(
-      task.stats_samples > 0 ? std::min<int64_t>(task.stats_samples, data.size()) : data.size());
+  meta.samples = task.secagg ? 1  // its counts are masked: not said in the clear
+                             : static_cast<uint64_t>(task.stats_samples > 0
+                                                         ? std::min<int64_t>(task.stats_samples, data.size())
+                                                         : data.size());
   meta.seconds_decode = static_cast<float>(job.seconds_decode);
   meta.seconds_compute = static_cast<float>(seconds_since(t));
   meta.base_crc = job.view_crc;
