@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "compression/huffman.h"
 #include "compression/state_codec.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/model_file.h"
@@ -246,6 +247,24 @@ void user_stage() {
   }
 }
 
+// Huffman streams as fuzz_huffman reads them: u8 n, n lengths, u16 count, the bits.
+void huffman_streams() {
+  const std::vector<std::vector<uint64_t>> counts = {{45, 13, 12, 16, 9, 5}, {0, 7, 0}, {1, 1, 2, 3, 5, 8, 13, 21, 34}};
+  int n = 0;
+  for (const auto& c : counts) {
+    const auto lengths = compression::huffman_lengths(c).value();
+    std::vector<uint32_t> symbols;
+    for (size_t s = 0; s < c.size(); ++s)
+      for (uint64_t k = 0; k < c[s]; ++k) symbols.push_back(static_cast<uint32_t>(s));
+    Bytes b{static_cast<uint8_t>(lengths.size())};
+    b.insert(b.end(), lengths.begin(), lengths.end());
+    b.push_back(static_cast<uint8_t>(symbols.size()));
+    b.push_back(static_cast<uint8_t>(symbols.size() >> 8));
+    compression::huffman_encode(symbols, lengths, &b);
+    seed("huffman", n++, b);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -257,6 +276,7 @@ int main(int argc, char** argv) {
   frames_and_pipelines();
   user_stage();
   secagg_messages();
+  huffman_streams();
   files();
   plans_and_stats();
   configs();
