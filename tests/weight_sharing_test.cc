@@ -9,6 +9,7 @@
 
 #include "compression/huffman.h"
 #include "compression/kmeans.h"
+#include "compression/shared_matrix.h"
 
 namespace xfed::compression {
 namespace {
@@ -134,6 +135,101 @@ TEST(Huffman, MalformedInputIsRefusedWithOneLine) {
   const auto none = huffman_decode(ones.data(), ones.size(), {1, 2}, 1);
   ASSERT_FALSE(none);
   EXPECT_NE(none.message().find("bits end"), std::string::npos) << none.message();
+}
+
+// a = 0.5 twice, b = -0.25 four times: the codebook is {b, a}.
+DenseMatrix hand_made() {
+  const float a = 0.5f, b = -0.25f;
+  return {4, 4, {a, 0, a, b,  //
+                 0, 0, 0, 0,  //
+                 b, b, b, 0,  //
+                 a, 0, 0, 0}};
+}
+
+TEST(SharedMatrix, FormatsAndOperationCountsOfAHandMadeMatrix) {
+  const auto m = hand_made();
+  const auto csr = to_csr(m);
+  EXPECT_EQ(csr.columns, (std::vector<uint32_t>{0, 2, 3, 0, 1, 2, 0}));
+  EXPECT_EQ(csr.row_start, (std::vector<uint32_t>{0, 3, 3, 6, 7}));
+  const auto cer = to_cer(m);
+  EXPECT_EQ(cer.codebook, (std::vector<float>{-0.25f, 0.5f}));
+  // row 0: b {3}, a {0, 2}; row 1: none; row 2: b {0, 1, 2}; row 3: b {} (empty), a {0}
+  EXPECT_EQ(cer.columns, (std::vector<uint32_t>{3, 0, 2, 0, 1, 2, 0}));
+  EXPECT_EQ(cer.segment_start, (std::vector<uint32_t>{0, 1, 3, 6, 6, 7}));
+  EXPECT_EQ(cer.row_start, (std::vector<uint32_t>{0, 2, 2, 3, 5}));
+  const auto cser = to_cser(m);  // the empty segment is not there; each names its value
+  EXPECT_EQ(cser.segment_start, (std::vector<uint32_t>{0, 1, 3, 6, 7}));
+  EXPECT_EQ(cser.value_index, (std::vector<uint32_t>{0, 1, 0, 1}));
+  EXPECT_EQ(cser.row_start, (std::vector<uint32_t>{0, 2, 2, 3, 4}));
+  // Dense 16 products; CSR one per nonzero (7); CER/CSER one per value a row holds (4).
+  // Additions: a row of n stored terms needs n - 1, in every sparse format (2 + 0 + 2 + 0).
+  EXPECT_EQ(operations(m).multiplications, 16);
+  EXPECT_EQ(operations(m).additions, 12);
+  EXPECT_EQ(operations(csr).multiplications, 7);
+  EXPECT_EQ(operations(csr).additions, 4);
+  for (const auto& shared : {cer, cser}) {
+    EXPECT_EQ(operations(shared).multiplications, 4);
+    EXPECT_EQ(operations(shared).additions, 4);
+  }
+  const std::vector<float> x = {1, 2, 4, 8};
+  const std::vector<float> y = {0.5f * 5 - 0.25f * 8, 0, -0.25f * 7, 0.5f};
+  EXPECT_EQ(multiply(m, x).value(), y);
+  EXPECT_EQ(multiply(csr, x).value(), y);
+  EXPECT_EQ(multiply(cer, x).value(), y);
+  EXPECT_EQ(multiply(cser, x).value(), y);
+}
+
+// Random matrices with few distinct values (pruned, then shared): every format gives the
+// dense product to within the stated bound (float64 sums, one float32 rounding each), and the
+// shared formats need fewer multiplications than CSR.
+TEST(SharedMatrix, EveryFormatGivesTheDenseProductOnRandomSharedMatrices) {
+  std::mt19937 gen(11);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t rows = 1 + gen() % 40, cols = 1 + gen() % 60;
+    const int distinct = 1 + static_cast<int>(gen() % 8);
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> values;
+    for (int k = 0; k < distinct; ++k) values.push_back(u(gen));
+    DenseMatrix m{rows, cols, {}};
+    for (int64_t i = 0; i < rows * cols; ++i) m.values.push_back(gen() % 3 == 0 ? values[gen() % distinct] : 0.0f);
+    std::vector<float> x(static_cast<size_t>(cols));
+    for (auto& v : x) v = u(gen);
+    const auto dense = multiply(m, x).value();
+    const auto csr = to_csr(m);
+    const auto cer = to_cer(m), cser = to_cser(m);
+    ASSERT_TRUE(check(csr) && check(cer) && check(cser));
+    for (const auto& y : {multiply(csr, x).value(), multiply(cer, x).value(), multiply(cser, x).value()}) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double magnitude = 0;
+        for (int64_t c = 0; c < cols; ++c) magnitude += std::abs(m.values[r * cols + c] * x[c]);
+        const double bound = std::ldexp(std::abs(dense[r]), -23) + cols * std::ldexp(magnitude, -50);
+        EXPECT_LE(std::abs(y[r] - dense[r]), bound) << trial << " row " << r;
+      }
+    }
+    EXPECT_LE(operations(cer).multiplications, operations(csr).multiplications);
+    EXPECT_EQ(operations(cer).multiplications, operations(cser).multiplications);
+    EXPECT_EQ(operations(cer).additions, operations(csr).additions);
+  }
+}
+
+TEST(SharedMatrix, BrokenIndicesAndPointersAreRefusedNamingTheArray) {
+  const std::vector<float> x = {1, 2, 3, 4};
+  auto csr = to_csr(hand_made());
+  csr.columns[1] = 4;
+  EXPECT_NE(multiply(csr, x).message().find("CSR: column index 4 out of range"), std::string::npos);
+  auto cer = to_cer(hand_made());
+  cer.row_start[2] = 7;
+  EXPECT_NE(multiply(cer, x).message().find("CER: row pointers"), std::string::npos);
+  auto cser = to_cser(hand_made());
+  cser.value_index[0] = 2;
+  EXPECT_NE(multiply(cser, x).message().find("CSER: value index 2 out of range"), std::string::npos);
+  cser = to_cser(hand_made());
+  cser.codebook[0] = std::nanf("");
+  EXPECT_NE(multiply(cser, x).message().find("not finite"), std::string::npos);
+  cer = to_cer(hand_made());
+  cer.segment_start[2] = 0;
+  EXPECT_NE(multiply(cer, x).message().find("segment pointers"), std::string::npos);
+  EXPECT_NE(multiply(to_cer(hand_made()), {1, 2}).message().find("an input of 2 values for 4 columns"), std::string::npos);
 }
 
 }  // namespace
