@@ -1,7 +1,9 @@
 // The CLI against bad input, as a careless or hostile user would give it: every numeric flag
 // with nan, inf, a negative number, zero and 2^32; config booleans; resumes of another run;
 // files that are directories or devices; outputs that cannot be written; divergence. Each
-// case: the exit code and the words the one-line error must contain. Runs the real binary.
+// case: the exit code and the words the one-line error must contain. Runs the real binary,
+// and for the long tables of `simulate` usage errors its command line in-process
+// (tests/cli_in_process.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xfed/config.h"
+#include "tests/cli_in_process.h"
 #include "tests/cli_run.h"
 #include "tests/test_util.h"
 
@@ -46,7 +49,7 @@ TEST_P(NumericFlag, RefusesNanInfNegativeZeroAndHugeValues) {
   const std::string flag = GetParam();
   for (const std::string value : kBadValues) {
     const int expected = kValid.count({flag, value}) ? 0 : 2;
-    const auto r = xfed(kTiny + flag + "=" + value);
+    const auto r = testing::xfed_in_process(kTiny + flag + "=" + value);
     EXPECT_EQ(r.code, expected) << flag << " " << value << "\n" << r.out;
     if (expected != 2) continue;
     EXPECT_NE(r.out.find(flag + ": '" + value + "'"), std::string::npos) << r.out;
@@ -159,7 +162,7 @@ TEST(CliBadInput, SpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--aggregate /tmp", "--aggregate '/tmp': no aggregator of that name"},
       {"--aggregate 4294967296", "--aggregate '4294967296': no aggregator of that name"},
   };
-  for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
+  for (const auto& [args, words] : cases) testing::expect_usage_error_in_process(kTiny + args, words);
 }
 
 // --dp's spec in a table of its own (each row starts a process: under the sanitizers one
@@ -210,7 +213,7 @@ TEST(CliBadInput, DpSpecsRefuseNonFiniteAndOutOfRangeNumbers) {
       {"--dp clip=1,noise=1,mode=local,adaptive=0.5", "adaptive clipping counts the clipped updates at the coordinator"},
       {"--dp clip=1,noise=1,mode=local --prune di:target=0.5", "with --prune"},
   };
-  for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
+  for (const auto& [args, words] : cases) testing::expect_usage_error_in_process(kTiny + args, words);
 }
 
 TEST(CliBadInput, SecureAggregationSpecsRefuseBadNumbersAndWhatNeedsSingleUpdates) {
@@ -256,7 +259,7 @@ TEST(CliBadInput, SecureAggregationSpecsRefuseBadNumbersAndWhatNeedsSingleUpdate
       {"--dp clip=1,noise=1,mode=distributed", "mode=distributed needs --secure-aggregation"},
       {sa + " --dp clip=1,noise=1,mode=distributed,adaptive=0.5", "adaptive clipping counts the clipped updates"},
   };
-  for (const auto& [args, words] : cases) testing::expect_usage_error(kTiny + args, words);
+  for (const auto& [args, words] : cases) testing::expect_usage_error_in_process(kTiny + args, words);
 }
 
 // Sizes from input are bounded by what the input can hold, before LibTorch allocates them.
