@@ -159,15 +159,18 @@ Status Coordinator::secure_stats_round(int64_t round, const std::vector<int64_t>
   close_phase(stats);
   std::optional<std::string> failed;
   if (auto st = secure_steps(round, report, &failed); !st) return st;
+  const auto wait = [&](const std::string& why) {  // no evidence: maybe_prune plans nothing
+    secure_round_.reset();
+    log_warning("stats round " + std::to_string(round) + ": " + why + "; pruning waits for its next step round");
+    return Status::ok();
+  };
+  if (failed) return wait(*failed);
   const auto start = Clock::now();
   int64_t summands = 0;
-  auto sum = failed ? Result<std::vector<double>>(Status::error(*failed)) : secure_round_->sum(&summands);
-  secure_round_.reset();
+  const auto sum = secure_round_->sum(&summands);
   report->seconds_unmask += seconds_since(start);
-  if (!sum) {
-    log_warning("stats round " + std::to_string(round) + ": " + sum.message() + "; pruning waits for its next step round");
-    return Status::ok();
-  }
+  if (!sum) return wait(sum.message());
+  secure_round_.reset();
   auto ev = pruning::from_unit_sums(sum.value(), units, test_->classes,
                                     pruning::StatsBounds{task.stats_samples, task.secagg->range});
   if (!ev) return ev.status().prefixed("stats round " + std::to_string(round));
