@@ -8,11 +8,13 @@
 #    with the exponent of a power-law fit of that time against n and against n log2 n.
 # 2. Accuracy: the same run with and without --secure-aggregation, dense and with the
 #    sparsified uplink, over SEEDS (the seeds' spread is the yardstick).
-# 3. DI pruning (PRUNE) with and without it: accuracy and size per seed, and the clients'
-#    upload over the run (the stats rounds' class statistics travel masked under it).
+# 3. DI pruning (PRUNE) with and without it, for each uplink of PRUNE_UPLINKS: accuracy and
+#    size per seed, and the clients' upload over the run (the stats rounds' class statistics
+#    travel masked under it).
 # Usage: bench/secure_aggregation.sh [BUILD_DIR]; environment (defaults in brackets):
 #   SIZES ("10 100 500"), ROUNDS (2), RATIO (0.01), BITS (8), RANGE (0.1),
 #   ACC_CLIENTS (10), ACC_ROUNDS (20), SEEDS ("1 2 3"), PRUNE (di:every=2,warmup=4,target=0.3),
+#   PRUNE_UPLINKS ("none randk:0.1"),
 #   PARTS ("cost accuracy pruning").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ ACC_CLIENTS="${ACC_CLIENTS:-10}"
 ACC_ROUNDS="${ACC_ROUNDS:-20}"
 SEEDS="${SEEDS:-1 2 3}"
 PRUNE="${PRUNE:-di:every=2,warmup=4,target=0.3}"
+PRUNE_UPLINKS="${PRUNE_UPLINKS:-none randk:0.1}"
 PARTS="${PARTS:-cost accuracy pruning}"
 PLAIN="randk:$RATIO,uniform:$BITS"
 SECURE="--compress randk:$RATIO --secure-aggregation=bits=$BITS,range=$RANGE"
@@ -107,20 +110,22 @@ final() {  # METRICS FIELD -> the summary's FIELD
 
 if [[ " $PARTS " == *" pruning "* ]]; then
   echo
-  echo "DI pruning: --prune $PRUNE, --compress none, $ACC_CLIENTS clients, $ACC_ROUNDS rounds, seeds $SEEDS"
+  echo "DI pruning: --prune $PRUNE, $ACC_CLIENTS clients, $ACC_ROUNDS rounds, seeds $SEEDS"
   echo
-  echo "| run | accuracy (%) per seed | parameters per seed | upload (MB/client, mean) |"
-  echo "|---|---|---|---:|"
-  for mode in plain secure; do
-    acc="" params="" up=0
-    for seed in $SEEDS; do
-      flags=(--compress none --prune "$PRUNE")
-      [ "$mode" = secure ] && flags+=(--secure-aggregation=bits=16,range=$RANGE)
-      run "$TMP/d.jsonl" "$ACC_CLIENTS" "$ACC_ROUNDS" "$seed" "${flags[@]}"
-      acc+="$(python3 -c "print('%.2f' % (100 * $(final "$TMP/d.jsonl" final_accuracy)))") "
-      params+="$(final "$TMP/d.jsonl" params) "
-      up=$(python3 -c "print($up + $(final "$TMP/d.jsonl" total_bytes_up) / $ACC_CLIENTS / 1e6)")
+  echo "| uplink | run | accuracy (%) per seed | parameters per seed | upload (MB/client, mean) |"
+  echo "|---|---|---|---|---:|"
+  for up in $PRUNE_UPLINKS; do
+    for mode in plain secure; do
+      acc="" params="" mb=0
+      for seed in $SEEDS; do
+        flags=(--compress "$up" --prune "$PRUNE")
+        [ "$mode" = secure ] && flags+=(--secure-aggregation=bits=16,range=$RANGE)
+        run "$TMP/d.jsonl" "$ACC_CLIENTS" "$ACC_ROUNDS" "$seed" "${flags[@]}"
+        acc+="$(python3 -c "print('%.2f' % (100 * $(final "$TMP/d.jsonl" final_accuracy)))") "
+        params+="$(final "$TMP/d.jsonl" params) "
+        mb=$(python3 -c "print($mb + $(final "$TMP/d.jsonl" total_bytes_up) / $ACC_CLIENTS / 1e6)")
+      done
+      echo "| $up | $mode | $acc| $params| $(python3 -c "print('%.2f' % ($mb / len('$SEEDS'.split())))") |"
     done
-    echo "| $mode | $acc| $params| $(python3 -c "print('%.2f' % ($up / len('$SEEDS'.split())))") |"
   done
 fi
