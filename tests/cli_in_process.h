@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <wordexp.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -40,10 +39,7 @@ inline Run xfed_in_process(const std::string& args) {
 }
 
 inline void expect_usage_error_in_process(const std::string& args, const std::string& needle) {
-  const auto r = xfed_in_process(args);
-  EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+  expect_usage_error_of(xfed_in_process(args), args, needle);
 }
 
 }  // namespace xfed::testing

@@ -35,11 +35,15 @@ inline Run xfed(const std::string& args, int timeout_s = 120) {
   return run_command(std::string(XFED_BINARY) + " " + args, timeout_s);
 }
 
-inline void expect_usage_error(const std::string& args, const std::string& needle) {
-  const auto r = xfed(args);
+// What a usage error must be: exit 2, one line, holding `needle`.
+inline void expect_usage_error_of(const Run& r, const std::string& args, const std::string& needle) {
   EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
   EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\n" << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
+}
+
+inline void expect_usage_error(const std::string& args, const std::string& needle) {
+  expect_usage_error_of(xfed(args), args, needle);
 }
 
 inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
