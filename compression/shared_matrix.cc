@@ -53,10 +53,32 @@ CerMatrix to_shared(const DenseMatrix& m, bool named) {
   return out;
 }
 
-Status size_error(const char* format, size_t x, int64_t cols) {
-  return Status::usage(std::string(format) + ": an input of " + std::to_string(x) + " values for " +
-                       std::to_string(cols) + " columns");
+bool fits(const std::vector<float>& x, int64_t cols, int64_t n) {
+  return cols >= 0 && n >= 1 && static_cast<uint64_t>(x.size()) == static_cast<uint64_t>(cols) * static_cast<uint64_t>(n);
 }
+
+Status size_error(const char* format, size_t x, int64_t cols, int64_t n) {
+  return Status::usage(std::string(format) + ": an input of " + std::to_string(x) + " values for " +
+                       std::to_string(cols) + " columns x " + std::to_string(n));
+}
+
+// acc[j] += w x[j] in float64.
+void add_scaled(double* acc, float w, const float* x, int64_t n) {
+  const double wd = w;
+  for (int64_t j = 0; j < n; ++j) acc[j] += wd * x[j];
+}
+
+// The float64 accumulators of a product's rows, each rounded to float32 once at the end.
+class Rows {
+ public:
+  Rows(int64_t rows, int64_t n) : n_(n), acc_(static_cast<size_t>(std::max<int64_t>(rows, 0) * n)) {}
+  double* row(int64_t r) { return acc_.data() + r * n_; }  // zeros until added to
+  std::vector<float> rounded() const { return std::vector<float>(acc_.begin(), acc_.end()); }
+
+ private:
+  int64_t n_;
+  std::vector<double> acc_;
+};
 
 // Pointers of `parts` + 1 entries: from 0, increasing, ending at `end`.
 bool pointers_ok(const std::vector<uint32_t>& p, size_t parts, size_t end) {
@@ -86,44 +108,58 @@ CerMatrix to_cer(const DenseMatrix& m) { return to_shared(m, false); }
 CerMatrix to_cser(const DenseMatrix& m) { return to_shared(m, true); }
 
 Result<std::vector<float>> multiply(const DenseMatrix& m, const std::vector<float>& x) {
-  if (static_cast<int64_t>(x.size()) != m.cols) return size_error("dense", x.size(), m.cols);
-  std::vector<float> y(static_cast<size_t>(m.rows));
-  for (int64_t r = 0; r < m.rows; ++r) {
-    double acc = 0;
-    for (int64_t c = 0; c < m.cols; ++c) acc += static_cast<double>(at(m, r, c)) * x[c];
-    y[r] = static_cast<float>(acc);
-  }
-  return y;
+  return multiply_columns(m, x, 1);
 }
-
 Result<std::vector<float>> multiply(const CsrMatrix& m, const std::vector<float>& x) {
-  if (static_cast<int64_t>(x.size()) != m.cols) return size_error("CSR", x.size(), m.cols);
-  if (auto st = check(m); !st) return st;
-  std::vector<float> y(static_cast<size_t>(m.rows));
-  for (int64_t r = 0; r < m.rows; ++r) {
-    double acc = 0;
-    for (uint32_t i = m.row_start[r]; i < m.row_start[r + 1]; ++i) acc += static_cast<double>(m.values[i]) * x[m.columns[i]];
-    y[r] = static_cast<float>(acc);
-  }
-  return y;
+  return multiply_columns(m, x, 1);
+}
+Result<std::vector<float>> multiply(const CerMatrix& m, const std::vector<float>& x) {
+  return multiply_columns(m, x, 1);
 }
 
-Result<std::vector<float>> multiply(const CerMatrix& m, const std::vector<float>& x) {
-  if (static_cast<int64_t>(x.size()) != m.cols) return size_error(m.named_values ? "CSER" : "CER", x.size(), m.cols);
-  if (auto st = check(m); !st) return st;
-  std::vector<float> y(static_cast<size_t>(m.rows));
+Result<std::vector<float>> multiply_columns(const DenseMatrix& m, const std::vector<float>& x, int64_t n) {
+  if (!fits(x, m.cols, n)) return size_error("dense", x.size(), m.cols, n);
+  if (m.rows < 0 || static_cast<int64_t>(m.values.size()) != m.rows * m.cols) return Status::usage("dense: a bad shape");
+  Rows rows(m.rows, n);
   for (int64_t r = 0; r < m.rows; ++r) {
-    double acc = 0;
+    double* acc = rows.row(r);
+    for (int64_t c = 0; c < m.cols; ++c) add_scaled(acc, at(m, r, c), x.data() + c * n, n);
+  }
+  return rows.rounded();
+}
+
+Result<std::vector<float>> multiply_columns(const CsrMatrix& m, const std::vector<float>& x, int64_t n) {
+  if (!fits(x, m.cols, n)) return size_error("CSR", x.size(), m.cols, n);
+  if (auto st = check(m); !st) return st;
+  Rows rows(m.rows, n);
+  for (int64_t r = 0; r < m.rows; ++r) {
+    double* acc = rows.row(r);
+    for (uint32_t i = m.row_start[r]; i < m.row_start[r + 1]; ++i)
+      add_scaled(acc, m.values[i], x.data() + int64_t{m.columns[i]} * n, n);
+  }
+  return rows.rounded();
+}
+
+Result<std::vector<float>> multiply_columns(const CerMatrix& m, const std::vector<float>& x, int64_t n) {
+  if (!fits(x, m.cols, n)) return size_error(m.named_values ? "CSER" : "CER", x.size(), m.cols, n);
+  if (auto st = check(m); !st) return st;
+  Rows rows(m.rows, n);
+  std::vector<double> sum(static_cast<size_t>(n));  // the inputs that share one value
+  for (int64_t r = 0; r < m.rows; ++r) {
+    double* acc = rows.row(r);
     for (uint32_t s = m.row_start[r]; s < m.row_start[r + 1]; ++s) {
       if (m.segment_start[s] == m.segment_start[s + 1]) continue;
-      double sum = 0;  // the inputs that share this value
-      for (uint32_t i = m.segment_start[s]; i < m.segment_start[s + 1]; ++i) sum += x[m.columns[i]];
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (uint32_t i = m.segment_start[s]; i < m.segment_start[s + 1]; ++i) {
+        const float* xi = x.data() + int64_t{m.columns[i]} * n;
+        for (int64_t j = 0; j < n; ++j) sum[j] += xi[j];
+      }
       const uint32_t k = m.named_values ? m.value_index[s] : s - m.row_start[r];
-      acc += static_cast<double>(m.codebook[k]) * sum;
+      const double v = m.codebook[k];
+      for (int64_t j = 0; j < n; ++j) acc[j] += v * sum[j];
     }
-    y[r] = static_cast<float>(acc);
   }
-  return y;
+  return rows.rounded();
 }
 
 Operations operations(const DenseMatrix& m) { return {m.rows * m.cols, m.rows * std::max<int64_t>(m.cols - 1, 0)}; }

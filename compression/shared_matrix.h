@@ -60,6 +60,14 @@ Result<std::vector<float>> multiply(const DenseMatrix& m, const std::vector<floa
 Result<std::vector<float>> multiply(const CsrMatrix& m, const std::vector<float>& x);
 Result<std::vector<float>> multiply(const CerMatrix& m, const std::vector<float>& x);  // CER or CSER
 
+// Y = W X for `n` input vectors at once: X is cols x n, row-major (input c's n values side by
+// side), Y rows x n. Each column gets exactly the arithmetic of the one-vector product (the
+// sums run over the n columns together, which is what makes a batch or a convolution's
+// positions fast). A usage error unless x holds cols x n values.
+Result<std::vector<float>> multiply_columns(const DenseMatrix& m, const std::vector<float>& x, int64_t n);
+Result<std::vector<float>> multiply_columns(const CsrMatrix& m, const std::vector<float>& x, int64_t n);
+Result<std::vector<float>> multiply_columns(const CerMatrix& m, const std::vector<float>& x, int64_t n);
+
 Operations operations(const DenseMatrix& m);
 Operations operations(const CsrMatrix& m);
 Operations operations(const CerMatrix& m);
