@@ -7,7 +7,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(XFED_LIBRARIES xfed_base xfed_secagg xfed_core xfed_transport xfed_compression xfed_protocol xfed_pruning
+set(XFED_LIBRARIES xfed_base xfed_secagg xfed_core xfed_transport xfed_compression xfed_deploy xfed_protocol xfed_pruning
     xfed_worker xfed_coordinator xfed_app_flags xfed_app xfed_cli)
 if(XFED_WITH_MPI)
   list(APPEND XFED_LIBRARIES xfed_transport_mpi xfed_app_mpi)
@@ -24,7 +24,7 @@ install(TARGETS ${XFED_LIBRARIES} xfed_library EXPORT xfedTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/xfed/detail)
 install(DIRECTORY include/xfed DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(FILES ${CMAKE_BINARY_DIR}/generated/xfed/config.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xfed)
-foreach(folder core secagg transport compression protocol pruning worker coordinator app)
+foreach(folder core secagg transport compression deploy protocol pruning worker coordinator app)
   install(DIRECTORY ${folder} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xfed/detail FILES_MATCHING PATTERN "*.h")
 endforeach()
 install(EXPORT xfedTargets NAMESPACE xfed:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/xfed)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The layering of xfed's folders (DESIGN.md "Extension points"), checked on every #include
 # "…": a folder includes only itself and the folders before it in core < secagg <
-# compression < protocol < transport < pruning < worker | coordinator < app < include/xfed (the public
-# API). The generated xfed/config.h may be included anywhere; the public headers
+# compression < protocol < transport < pruning < worker | coordinator < app < include/xfed
+# (the public API); deploy (models for devices) sits beside protocol: it includes core,
+# secagg and compression, and only app and include/xfed include it. The generated xfed/config.h may be included anywhere; the public headers
 # (include/xfed/) only by users (examples, tests, bench) and by each other.
 #   launch/check_layering.sh [ROOT]   (default: this checkout) — exit 1 and one line per
 #   offending include when a folder reaches up or sideways.
@@ -15,13 +16,14 @@ declare -A MAY=(
   [core]=""
   [secagg]="core"
   [compression]="core secagg"
+  [deploy]="core secagg compression"
   [protocol]="core secagg compression"
   [transport]="core secagg compression protocol"
   [pruning]="core secagg compression protocol transport"
   [worker]="core secagg compression protocol transport pruning"
   [coordinator]="core secagg compression protocol transport pruning"
-  [app]="core secagg compression protocol transport pruning worker coordinator"
-  [include/xfed]="core secagg compression protocol transport pruning worker coordinator app"
+  [app]="core secagg compression deploy protocol transport pruning worker coordinator"
+  [include/xfed]="core secagg compression deploy protocol transport pruning worker coordinator app"
 )
 
 bad=0
@@ -42,5 +44,5 @@ for folder in "${!MAY[@]}"; do
        }
        END { exit found ? 1 : 0 }' >&2; then :; else bad=1; fi
 done
-[ "$bad" -eq 0 ] && echo "layering: every include goes down (core < secagg < compression < protocol < transport < pruning < worker | coordinator < app < include/xfed)"
+[ "$bad" -eq 0 ] && echo "layering: every include goes down (core < secagg < compression < deploy | protocol < transport < pruning < worker | coordinator < app < include/xfed)"
 exit "$bad"

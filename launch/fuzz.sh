@@ -7,7 +7,7 @@
 # input is left in fuzz-findings/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGETS=(frame messages secagg pipeline huffman ternary checkpoint model_file client_state plan config idx cifar edge)
+TARGETS=(frame messages secagg pipeline huffman xdc ternary checkpoint model_file client_state plan config idx cifar edge)
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
   echo "usage: launch/fuzz.sh TARGET|all SECONDS (targets: ${TARGETS[*]})" >&2
   exit 2

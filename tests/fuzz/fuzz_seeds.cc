@@ -16,6 +16,8 @@
 #include "coordinator/model_file.h"
 #include "core/file_io.h"
 #include "core/model_state.h"
+#include "deploy/export_compact.h"
+#include "deploy/xdc_file.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/secagg_messages.h"
@@ -265,6 +267,26 @@ void huffman_streams() {
   }
 }
 
+// Small .xdc files in every format: an mlp with pruned inputs and a LeNet-5 on 16x16 inputs,
+// weights from a few shared values with zeros.
+void xdc_files() {
+  auto mlp = make_spec("mlp", 1, 6, 6, 3, {5, 4}).value();
+  mlp.input_kept = {0, 2, 3, 7, 11, 12, 20, 35};
+  const auto lenet = make_spec("lenet5", 1, 16, 16, 3, {2, 3, 4}).value();
+  int n = 0;
+  for (const auto& spec : {mlp, lenet}) {
+    deploy::NamedArrays state;
+    int i = 0;
+    const auto chain = deploy::compact_chain(spec).value();
+    for (const auto& l : chain) {
+      for (int64_t k = 0; k < l.out * l.cols(); ++k) state[l.name + ".weight"].push_back(0.25f * static_cast<float>(i++ % 5 - 2));
+      for (int64_t k = 0; k < l.out; ++k) state[l.name + ".bias"].push_back(0.01f * static_cast<float>(k));
+    }
+    for (auto f : deploy::kAllFormats)
+      seed("xdc", n++, deploy::encode_xdc(deploy::build_compact(spec, state, {f, 0}).value()));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -277,6 +299,7 @@ int main(int argc, char** argv) {
   user_stage();
   secagg_messages();
   huffman_streams();
+  xdc_files();
   files();
   plans_and_stats();
   configs();
