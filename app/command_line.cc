@@ -1,5 +1,5 @@
 // The `xfed` command line: flags and subcommands (simulate | mpi | coordinator | worker | eval |
-// di-score | keygen); each command is a function of app/commands.h, or of
+// export | di-score | keygen); each command is a function of app/commands.h, or of
 // app/transport_commands.h for those that run over a transport (the only place that knows
 // which transports were built).
 #include "app/command_line.h"
@@ -12,6 +12,7 @@
 
 #include "app/cli_flags.h"
 #include "app/commands.h"
+#include "app/compact_commands.h"
 #include "app/transport_commands.h"
 #include "core/check.h"
 
@@ -46,11 +47,21 @@ int main_impl(int argc, char** argv) {
   add_run_flags(worker, &worker_config);
   add_edge_flags(worker, &worker_edge, false);
   EvalConfig ev;
-  auto* eval = app.add_subcommand("eval", "evaluate a saved model (--save-model) on a test set");
-  eval->add_option("--load-model", ev.model_file, "model file")->required();
+  auto* eval = app.add_subcommand("eval", "evaluate a saved model (--save-model) or an .xdc file (xfed export) on a "
+                                          "test set");
+  eval->add_option("--load-model", ev.model_file, "model file (.xdc: computed from its compact formats)")->required();
   add_data_flags(eval, &ev.data);
   eval->add_option("--seed", ev.data.seed, "seed of a synthetic dataset")
       ->check(whole_in(0, std::numeric_limits<int64_t>::max()));
+
+  ExportConfig ex;
+  auto* exp = app.add_subcommand("export", "write a saved mlp or lenet5 model as an .xdc file for devices: weights "
+                                           "shared (--bits), per layer dense/CSR/CER/CSER, indices Huffman-coded");
+  exp->add_option("--load-model", ex.model_file, "model file (--save-model)")->required();
+  exp->add_option("--out", ex.out, "the .xdc file to write")->required();
+  exp->add_option("--format", ex.format, "auto (per layer the smallest), dense, csr, cer or cser");
+  exp->add_option("--bits", ex.bits, "share 2^B values per layer by k-means (1..16); 0 keeps the weights")
+      ->check(whole_in(0, 16));
 
   std::string key_name;
   auto* keygen = app.add_subcommand("keygen", "write a CURVE key pair for the edge transport: NAME.key "
@@ -72,7 +83,7 @@ int main_impl(int argc, char** argv) {
   });
   if (args.size() > 1 && args[1][0] != '-' && !known)
     throw UsageError("unknown command '" + args[1] +
-                     "' (expected simulate, mpi, coordinator, worker, eval, di-score or keygen; see xfed --help)");
+                     "' (expected simulate, mpi, coordinator, worker, eval, export, di-score or keygen; see xfed --help)");
   try {
     if (args.size() > 1 && args[1] == "simulate") args = expand_config_file(args, *simulate);
     if (args.size() > 1 && args[1] == "mpi") args = expand_config_file(args, *mpi);
@@ -96,6 +107,7 @@ int main_impl(int argc, char** argv) {
   if (worker->parsed()) return run_over_transport("worker", worker_config, worker_edge);
   if (di->parsed()) return di_score_command(ds);
   if (keygen->parsed()) return write_edge_keys(key_name);
+  if (exp->parsed()) return export_command(ex);
   return eval_command(ev);
 }
 

@@ -1,10 +1,12 @@
 #include "app/commands.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/compact_commands.h"
 #include "app/model_flag.h"
 #include "app/roles.h"
 #include "app/run_outputs.h"
@@ -13,6 +15,7 @@
 #include "coordinator/model_file.h"
 #include "core/evaluate.h"
 #include "core/log.h"
+#include "deploy/xdc_file.h"
 #include "pruning/gram.h"
 
 namespace xfed::app {
@@ -53,6 +56,7 @@ int simulate_command(const RunConfig& c) {
 
 int eval_command(const EvalConfig& c) {
   use_single_intraop_thread();
+  if (deploy::is_xdc_file(c.model_file)) return eval_compact_command(c);
   const bool scripted = coordinator::is_torchscript_file(c.model_file);
   Net net = scripted ? nullptr : coordinator::load_model_file(c.model_file).value_or_throw<UsageError>();
   const auto data = load_data(c.data);
@@ -66,9 +70,12 @@ int eval_command(const EvalConfig& c) {
                      std::to_string(spec.classes) + " classes; --dataset " + c.data.dataset +
                      " has " + std::to_string(test.channels()) + "x" + std::to_string(test.height()) +
                      "x" + std::to_string(test.width()) + " and " + std::to_string(test.classes));
+  const auto start = std::chrono::steady_clock::now();
   const auto r = evaluate(*net, test);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json j{{"model", c.model_file}, {"dataset", data.name}, {"test_accuracy", r.accuracy},
-                   {"test_loss", r.loss}, {"params", net->num_params()}, {"flops", net->flops()}};
+                   {"test_loss", r.loss}, {"params", net->num_params()}, {"flops", net->flops()},
+                   {"seconds", seconds}};
   std::cout << j.dump() << std::endl;
   return 0;
 }
