@@ -10,6 +10,7 @@
 #include "coordinator/checkpoint.h"
 #include "coordinator/dp.h"
 #include "coordinator/secure_round.h"
+#include "coordinator/share_weights.h"
 #include "coordinator/strategy.h"
 #include "core/check.h"
 #include "core/model_spec.h"
@@ -72,6 +73,9 @@ std::string run_identity(const RunConfig& c, const Dataset& train) {
   if (!c.secure_aggregation.empty())
     put("--secure-aggregation", coordinator::secure_aggregation_identity(
                                     coordinator::parse_secure_aggregation(c.secure_aggregation).value_or_throw<UsageError>()));
+  if (!c.share_weights.empty())  // absent from older identities
+    put("--share-weights", coordinator::share_weights_identity(
+                               coordinator::parse_share_weights(c.share_weights, c.rounds).value_or_throw<UsageError>()));
   put("--compress", c.compress);
   put("--downlink", c.downlink);
   put("--no-error-feedback", c.no_error_feedback ? "true" : "false");

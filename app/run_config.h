@@ -37,6 +37,7 @@ struct RunConfig {
   double warmup_start_ratio = 0.0;
   std::string link;
   std::string prune = "none";
+  std::string share_weights;       // --share-weights bits=B[,after=R] | on; empty: off
   uint64_t seed = 1;
   int64_t threads = 0;            // simulate: worker threads (0: cores); mpi: per rank (0: 1)
   std::string transport;          // set by the command, part of the run identity: "" (simulate)

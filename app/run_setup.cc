@@ -166,6 +166,19 @@ std::optional<coordinator::SecureAggregationSpec> parse_secure_aggregation(const
   return spec;
 }
 
+// --share-weights: the spec, checked against what would make equal weights unequal.
+std::optional<coordinator::ShareWeightsSpec> parse_share_weights(const RunConfig& c, const coordinator::CoordinatorOptions& o) {
+  if (c.share_weights.empty()) return std::nullopt;
+  auto spec = coordinator::parse_share_weights(c.share_weights, c.rounds).value_or_throw<UsageError>();
+  const auto refuse = [](const std::string& why) { throw UsageError("--share-weights with " + why); };
+  if (!o.downlink.lossless())
+    refuse("--downlink " + c.downlink + ": a lossy downlink gives each weight its own error, and the clients' "
+           "clusters are their model's equal weights; use a lossless one (none, zstd)");
+  if (o.secure_aggregation) refuse("--secure-aggregation: centroid updates under masks are not built");
+  if (o.dp) refuse("--dp: a centroid's sensitivity to one client is not accounted for; not built");
+  return spec;
+}
+
 // labelflip: the hostile clients' samples learn class classes-1-y for y.
 void flip_labels(Dataset& train, const Partition& partition, const std::set<int64_t>& hostile) {
   train.labels = train.labels.clone();
@@ -234,6 +247,7 @@ RunSetup make_run_setup(const RunConfig& c, bool edge_worker) {
   o.min_clients = c.min_clients;
   o.max_update_norm = c.max_update_norm;
   o.secure_aggregation = parse_secure_aggregation(c, o);
+  o.share_weights = parse_share_weights(c, o);
   o.eval_every = c.eval_every;
   o.client_sizes = s.clients->partition().sizes();
   o.checkpoint_dir = c.checkpoint_dir;

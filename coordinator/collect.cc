@@ -159,9 +159,8 @@ Status Coordinator::accept_answer(const protocol::Frame& f, const std::string& f
                          " used a model that differs from the coordinator's (CRC mismatch)");
   if (h.kind == FrameKind::kStats) return accept_stats(h.client, r, meta, size, phase).prefixed(from);
   if (h.kind == FrameKind::kSecAggKeys) return accept_secagg(h, r, from, size, &meta, phase);
-  auto delta = at::empty({state_.layout.total}, at::kFloat);
-  if (auto st = compression::decode_state(r, state_.layout, h.codecs, delta.data_ptr<float>()); !st)
-    return st.prefixed(from);
+  at::Tensor delta;
+  if (auto st = decode_update(r, h.codecs, &delta); !st) return st.prefixed(from);
   if (auto why = refusal_of(delta, options_.max_update_norm)) {
     record_failure(h.client, protocol::TaskFailure{protocol::FailureKind::kRejected, *why}, phase);
     return Status::ok();

@@ -167,6 +167,7 @@ Status Coordinator::run_round(int64_t round, const std::vector<int64_t>& sampled
   RoundCollection training(round, secure ? FrameKind::kSecAggKeys : FrameKind::kUpdate, *report);
   advance_view(mix_seed(options_.seed, kStreamCodec, round), report);
   auto task = task_for_round(round, report->lr);
+  begin_shared_round(round, &task);
   if (secure) {
     task.secagg = secagg_task(static_cast<int64_t>(sampled.size()));
     secure_round_.emplace(*task.secagg, options_.seed, static_cast<uint32_t>(round),
@@ -183,6 +184,7 @@ Status Coordinator::run_round(int64_t round, const std::vector<int64_t>& sampled
   secure_round_.reset();
   if (!st) return st;
   if (auto st = maybe_prune(round, report); !st) return st;
+  if (auto st = maybe_share_weights(round); !st) return st;
   if (dp_) report->epsilon = dp_->spent(round, dp_->stats_rounds()).epsilon;  // after the round's releases
   if (round % options_.eval_every == 0 || round == options_.rounds) evaluate_into(report);
   const double critical = training.critical_path_seconds();
@@ -349,6 +351,7 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
 Status Coordinator::step_model(const at::Tensor& delta, int64_t round) {
   failed_rounds_ = 0;
   state_.optimizer.step(state_.global, delta);
+  keep_on_clusters();
   if (!at::isfinite(state_.global).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +
                          ": the model diverged: aggregation produced non-finite values "

@@ -59,12 +59,14 @@
 #include "coordinator/sampler.h"
 #include "coordinator/secure_round.h"
 #include "coordinator/server_optimizer.h"
+#include "coordinator/share_weights.h"
 #include "coordinator/strategy.h"
 #include "coordinator/task_ledger.h"
 #include "core/dataset.h"
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/state_layout.h"
+#include "core/weight_clusters.h"
 #include "core/timing.h"
 #include "protocol/messages.h"
 #include "pruning/class_stats.h"
@@ -144,6 +146,9 @@ struct CoordinatorOptions {
   // chosen per round. The mean is then unweighted (a client's sample count would travel in
   // the clear), and train_loss is not reported.
   std::optional<SecureAggregationSpec> secure_aggregation;
+  // --share-weights (share_weights.h): weight matrices clustered at the end of round `after`,
+  // their centroids trained from then on.
+  std::optional<ShareWeightsSpec> share_weights;
 };
 
 class Coordinator {
@@ -270,6 +275,12 @@ class Coordinator {
   Status adopt_plan(const pruning::StructurePlan& plan, int64_t round);
   void send_plan(const pruning::StructurePlan& plan);
 
+  // --share-weights (share_step.cc).
+  void begin_shared_round(int64_t round, protocol::TrainTask* task);
+  Status decode_update(ByteReader& r, const std::vector<protocol::CodecId>& codecs, at::Tensor* delta);
+  void keep_on_clusters();
+  Status maybe_share_weights(int64_t round);
+
   CoordinatorOptions options_;
   transport::Transport& transport_;
   GlobalModel state_;
@@ -290,6 +301,7 @@ class Coordinator {
   std::optional<PrivateAggregation> dp_;  // --dp (central)
   std::optional<LocalAccounting> local_dp_;  // --dp mode=local
   std::optional<SecureRound> secure_round_;   // --secure-aggregation: the round in progress
+  std::optional<WeightClusters> clusters_;    // --share-weights: the round model's clusters
   // The last round to run: --rounds, or under central --dp the last one target_epsilon allows
   // (a local run finds it as it goes).
   int64_t last_round_ = 0;

@@ -26,6 +26,7 @@ std::string client_list(const std::set<int64_t>& clients) {
 
 
 Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
+  if (options_.share_weights && options_.share_weights->active_in(round)) return Status::ok();  // ends at sharing
   if (!pruning_.due(round, *state_.net, last_eval_.test_accuracy)) return Status::ok();
   pruning::Evidence evidence;
   if (pruning_.needs_stats()) {

@@ -32,10 +32,12 @@ struct TrainOptions {
   int64_t local_epochs = 1;
   int64_t batch = 64;
   uint64_t seed = 0;          // task: the run seed; trainer: the client's batch-order seed
+  int64_t shared_weights = 0; // --share-weights bits once the weights share values, else 0:
+                              // the trainer then keeps equal weights equal (core/weight_clusters.h)
 
   // Calls f(knob, field) for every knob of `self` (a TrainOptions, const or not), in the
   // order of the task's bytes (format version 2: lr, momentum, weight decay, mu as f64,
-  // epochs and batch as u32, seed as u64).
+  // epochs and batch as u32, seed as u64, then shared-weight bits as u32).
   template <class Self, class F>
   static void visit(Self& self, F&& f) {
     using W = Knob::Wire;
@@ -46,6 +48,7 @@ struct TrainOptions {
     f(Knob{"--local-epochs", "local epochs per round", 1, 100000, false, W::kU32}, self.local_epochs);
     f(Knob{"--batch", "local minibatch size", 1, 1 << 24, false, W::kU32}, self.batch);
     f(Knob{nullptr, "run seed", 0, 18446744073709551615.0, false, W::kU64}, self.seed);
+    f(Knob{nullptr, "shared-weight bits", 0, 16, false, W::kU32}, self.shared_weights);
   }
 };
 

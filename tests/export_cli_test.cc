@@ -1,6 +1,7 @@
 // `xfed export` and `xfed eval` of an .xdc file (#20) through the command line, in-process
 // (tests/cli_in_process.h): a saved model exported in every format evaluates from the file;
-// bad flags, files and models end in one line naming what was wrong (exit 2).
+// bad flags, files and models end in one line naming what was wrong (exit 2), and so do bad
+// --share-weights specs and the flags it cannot run with.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -83,6 +84,20 @@ TEST(ExportCli, BadFlagsFilesAndModelsAreOneLineUsageErrors) {
   expect_usage_error_in_process("eval --load-model " + dir.file("o.xdc") +
                                     " --dataset synthetic --synthetic-shape 1x6x6 --synthetic-train 30 --synthetic-test 10",
                                 "model expects 1x8x8 inputs");
+}
+
+TEST(ShareWeightsCli, BadSpecsAndWhatCannotKeepWeightsSharedAreOneLineUsageErrors) {
+  const std::string run = "simulate " + kData + "--clients 4 --widths 8,4 --rounds 5 --quiet --share-weights ";
+  const std::string usage = "--share-weights '";
+  for (const std::string spec : {"bits=0", "bits=17", "bits=nan", "bits=inf", "bits=-1", "bits=4294967296", "after=0",
+                                 "after=5", "after=-1", "after=nan", "after=4294967296", "size=3", "bits=2,bits=3", "bits"})
+    expect_usage_error_in_process(run + "'" + spec + "'", usage + spec + "'");
+  expect_usage_error_in_process(run + "''", "--share-weights: empty");
+  expect_usage_error_in_process(run + "on --downlink qsgd:8", "--share-weights with --downlink qsgd:8: a lossy downlink");
+  expect_usage_error_in_process(run + "on --secure-aggregation", "--share-weights with --secure-aggregation");
+  expect_usage_error_in_process(run + "on --dp clip=1,noise=1", "--share-weights with --dp");
+  expect_usage_error_in_process("simulate " + kData + "--rounds 1 --share-weights on", "--share-weights needs --rounds 2");
+  EXPECT_EQ(xfed_in_process(run + "bits=2,after=4").code, 0);
 }
 
 }  // namespace

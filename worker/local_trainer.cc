@@ -6,8 +6,10 @@
 #include <torch/optim/sgd.h>
 
 #include <mutex>
+#include <optional>
 
 #include "core/rng.h"
+#include "core/weight_clusters.h"
 #include "worker/mlp_trainer.h"
 
 namespace xfed::worker {
@@ -76,6 +78,8 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
                                     .weight_decay(task.weight_decay));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(task.seed);
   TaskRandomness randomness(net, task.seed);
+  std::optional<ParameterClusters> clusters;
+  if (task.shared_weights > 0) clusters.emplace(net);
   const int64_t n = data.size();
   const bool skip_single = net.has_batchnorm() && n >= 2;  // BatchNorm: no batch of one
   double loss_sum = 0;
@@ -90,6 +94,7 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
       auto loss = torch::nn::functional::cross_entropy(randomness.forward(net, data.images.index_select(0, idx)),
                                                        data.labels.index_select(0, idx));
       loss.backward();
+      if (clusters) clusters->share_gradients();
       if (task.prox_mu > 0) add_proximal_gradient(params, round_params, task.prox_mu);
       opt.step();
       loss_sum += loss.item<double>();

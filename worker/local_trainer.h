@@ -2,6 +2,9 @@
 // decay) over the client's data, batches drawn by index_select on a permutation seeded by
 // the options' seed only. FedProx adds mu/2 ||w - w_round||^2 to the loss (as mu (w - w_round)
 // on the gradient). Deterministic for a given (model, data, options): no global RNG is used.
+// With shared weights (options.shared_weights > 0) each weight matrix's gradient is averaged
+// over the weights that share its value before the step (core/weight_clusters.h), so equal
+// weights stay equal; FedProx's term and weight decay act per weight.
 // Runs on the calling thread; the caller owns the Net. Knows nothing of the wire: the worker
 // takes TrainOptions (core/train_options.h) from the round's task, with the client's seed.
 #pragma once

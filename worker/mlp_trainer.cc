@@ -4,8 +4,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <optional>
+
 #include "core/check.h"
 #include "core/models/torchscript.h"
+#include "core/weight_clusters.h"
 
 namespace xfed::worker {
 namespace {
@@ -42,6 +45,7 @@ void sgd_update(Slot& s, const TrainOptions& t) {
 class MlpStep {
  public:
   MlpStep(NetImpl& net, const TrainOptions& task) : task_(task) {
+    if (task.shared_weights > 0) clusters_.emplace(net);
     auto params = net.parameters();  // layers.0.weight, layers.0.bias, layers.1.weight, ...
     for (size_t i = 0; i < params.size(); ++i) {
       Slot s{params[i], at::empty_like(params[i]), at::zeros_like(params[i]), {}};
@@ -66,6 +70,7 @@ class MlpStep {
     auto g = logp.exp_().scatter_add_(1, target, at::full({x.size(0), 1}, -1.0f)).div_(batch);
     for (int64_t l = layers - 1; l >= 0; --l) {
       at::mm_out(weights_[l].grad, g.t(), acts[l]);
+      if (clusters_) clusters_->share_gradient(weights_[l].param, weights_[l].grad);
       at::sum_out(biases_[l].grad, g, {0});
       if (l > 0) g = at::threshold_backward(at::mm(g, weights_[l].param), acts[l], 0);
     }
@@ -76,6 +81,7 @@ class MlpStep {
 
  private:
   const TrainOptions& task_;
+  std::optional<ParameterClusters> clusters_;  // shared weights: the gradient averaged per cluster
   std::vector<Slot> weights_, biases_;
 };
 

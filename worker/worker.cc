@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/run_identity.h"
 #include "core/timing.h"
+#include "core/weight_clusters.h"
 #include "pruning/masked_stats.h"
 #include "worker/client_state_file.h"
 #include "worker/local_trainer.h"
@@ -231,14 +232,21 @@ Result<Bytes> Worker::train_and_encode(const Job& job, NetImpl& net) {
   }
 
   t = Clock::now();
+  // Shared weights: the update is the centroids' change (core/weight_clusters.h).
+  std::optional<WeightClusters> clusters;
+  if (task.train.shared_weights > 0) {
+    clusters = WeightClusters::of(job.view, job.layout);
+    delta = clusters->to_centroids(delta);
+  }
+  const StateLayout& layout = clusters ? clusters->centroid_layout() : job.layout;
   const auto& pipe = task.uplink;
   // Only clients with error feedback keep state (a lossless uplink sends everything).
   ClientState stateless;
   std::optional<ClientStateStore::Lease> lease;  // held while the state changes (error_feedback.h)
   if (task.error_feedback && !pipe.lossless())
-    lease.emplace(options_.client_state->lease(h.client, job.layout.total, task.ef_momentum > 0));
+    lease.emplace(options_.client_state->lease(h.client, layout.total, task.ef_momentum > 0));
   auto& state = lease ? lease->state() : stateless;
-  auto update = compress_update(delta, job.layout, pipe, mix_seed(client_seed, kStreamCodec),
+  auto update = compress_update(delta, layout, pipe, mix_seed(client_seed, kStreamCodec),
                                 task.error_feedback, task.ef_momentum, state);
   if (!update) return update.status();
   meta.seconds_encode = static_cast<float>(seconds_since(t));
