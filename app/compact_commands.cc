@@ -66,8 +66,8 @@ nlohmann::json export_summary(const ExportConfig& c, const CompactModel& model, 
     weights += l.shape.out * l.shape.cols(), biases += l.shape.out;
   }
   const auto ops = deploy::model_operations(model);
-  return {{"out", c.out}, {"bytes", file_bytes}, {"dense_fp32_bytes", dense_bytes}, {"weights", weights}, {"biases", biases},
-          {"ratio", static_cast<double>(dense_bytes) / static_cast<double>(file_bytes)},
+  return {{"out", c.out}, {"bytes", file_bytes}, {"dense_fp32_bytes", dense_bytes}, {"layers", model.layers.size()},
+          {"weights", weights}, {"biases", biases}, {"ratio", static_cast<double>(dense_bytes) / static_cast<double>(file_bytes)},
           {"multiplications", ops.multiplications}, {"additions", ops.additions}, {"csr_multiplications", csr}};
 }
 

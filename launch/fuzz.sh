@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one decoder of outside bytes (or all of them) with libFuzzer, ASan and UBSan.
-#   ./launch/fuzz.sh TARGET SECONDS     TARGET: frame messages secagg pipeline ternary checkpoint
+#   ./launch/fuzz.sh TARGET SECONDS     TARGET: frame messages secagg pipeline huffman xdc ternary checkpoint
 #                                       model_file client_state plan config idx cifar edge, or all
 # Starts from the seeds in tests/fuzz/corpus/TARGET (kept as they are: new inputs go to a
 # scratch folder), prints the executions done, and exits non-zero on a finding (the crashing
