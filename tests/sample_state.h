@@ -1,5 +1,6 @@
 // Small valid instances of what xfed writes to disk, for tests and the fuzz seeds: a tiny
-// mlp (16 inputs, 8-4 hidden, 10 classes), a checkpoint of it, a clients' state store.
+// mlp (16 inputs, 8-4 hidden, 10 classes), a checkpoint of it, a clients' state store; and a
+// small noisy synthetic training set (6x6 images) for trainer tests.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -7,6 +8,7 @@
 #include "coordinator/checkpoint.h"
 #include "core/model.h"
 #include "core/model_state.h"
+#include "core/synthetic.h"
 #include "worker/error_feedback.h"
 
 namespace xfed::testing {
@@ -14,6 +16,15 @@ namespace xfed::testing {
 inline Net tiny_model(uint64_t seed = 1) {
   at::manual_seed(seed);
   return make_model(make_spec("mlp", 1, 4, 4, 10, {8, 4}).value());
+}
+
+// n noisy 6x6 synthetic training samples.
+inline Dataset small_data(int64_t n) {
+  SyntheticOptions o;
+  o.height = o.width = 6;
+  o.train_size = n;
+  o.noise = 1.0;
+  return make_synthetic(o).train;
 }
 
 inline coordinator::CheckpointState sample_checkpoint(NetImpl& net) {

@@ -8,20 +8,14 @@
 
 #include "core/model_state.h"
 #include "core/models/torchscript.h"
-#include "core/synthetic.h"
 #include "worker/local_trainer.h"
 #include "worker/mlp_trainer.h"
+#include "tests/sample_state.h"
+
+using xfed::testing::small_data;
 
 namespace xfed::worker {
 namespace {
-
-Dataset small_data(int64_t n) {
-  SyntheticOptions o;
-  o.height = o.width = 6;
-  o.train_size = n;
-  o.noise = 1.0;
-  return make_synthetic(o).train;
-}
 
 struct Pair {
   Net fast, reference;

@@ -11,10 +11,12 @@
 
 #include "compression/kmeans.h"
 #include "core/model_state.h"
-#include "core/synthetic.h"
 #include "core/weight_clusters.h"
 #include "worker/local_trainer.h"
 #include "worker/mlp_trainer.h"
+#include "tests/sample_state.h"
+
+using xfed::testing::small_data;
 
 namespace xfed {
 namespace {
@@ -35,14 +37,6 @@ TEST(WeightClusters, CentroidSpaceExpandAndProjectInClosedForm) {
   auto moved = at::tensor({1.f, 2.f, 1.5f, 2.f, 3.f, 5.f, 9.f, 9.f});
   c.project(moved);
   EXPECT_TRUE(moved.equal(at::tensor({1.25f, 2.f, 1.25f, 2.f, 4.f, 4.f, 9.f, 9.f})));
-}
-
-Dataset small_data(int64_t n) {
-  SyntheticOptions o;
-  o.height = o.width = 6;
-  o.train_size = n;
-  o.noise = 1.0;
-  return make_synthetic(o).train;
 }
 
 // An mlp whose weight matrices hold 4 values each (k-means), and a copy.
