@@ -4,11 +4,14 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/functional/loss.h>
 
+#include "core/channels_last.h"
+
 namespace xfed {
 
 EvalResult evaluate(NetImpl& net, const Dataset& data, int64_t batch) {
   torch::NoGradGuard no_grad;
   net.eval();
+  ChannelsLastScope channels_last(net);
   const int64_t n = data.size();
   double loss_sum = 0;
   int64_t correct = 0;

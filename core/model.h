@@ -58,6 +58,10 @@ class NetImpl : public torch::nn::Module {
   // Whether a training forward draws random numbers from LibTorch's default generator (a
   // TorchScript dropout): the trainer then gives it a per-task stream (worker/local_trainer.cc).
   virtual bool draws_random_numbers() const { return false; }
+  // Whether the forward computes the same on convolution weights stored channels-last
+  // (no .view() of an activation, no raw memory access): core/channels_last.h then trains
+  // and evaluates it on the faster NHWC kernels.
+  virtual bool runs_channels_last() const { return false; }
 
   const ModelSpec& spec() const { return spec_; }
   int64_t num_params() const;

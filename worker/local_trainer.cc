@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/channels_last.h"
 #include "core/rng.h"
 #include "core/weight_clusters.h"
 #include "worker/mlp_trainer.h"
@@ -69,6 +70,9 @@ TrainResult train_locally(NetImpl& net, const Dataset& data,
 TrainResult train_autograd(NetImpl& net, const Dataset& data,
                            const TrainOptions& task) {
   net.train();
+  // Shared weights' clusters index the parameters in NCHW order: those train as they are.
+  std::optional<ChannelsLastScope> channels_last;
+  if (task.shared_weights == 0) channels_last.emplace(net);
   auto params = net.parameters();
   std::vector<at::Tensor> round_params;
   if (task.prox_mu > 0)

@@ -16,6 +16,7 @@ class LeNet5Impl : public NetImpl {
   std::vector<PrunableLayer> prunable_layers() const override;
   std::vector<AxisBinding> axis_bindings() const override;
   int64_t flops() const override;
+  bool runs_channels_last() const override { return true; }
 
  private:
   // Spatial size after conv1, pool, conv2, pool.

@@ -40,6 +40,7 @@ class ResNet20Impl : public NetImpl {
   std::vector<int> tap_layers() const override;
   std::vector<AxisBinding> axis_bindings() const override;
   int64_t flops() const override;
+  bool runs_channels_last() const override { return true; }
 
  private:
   torch::nn::Conv2d stem_{nullptr};

@@ -21,6 +21,7 @@ class VggImpl : public NetImpl {
   std::vector<PrunableLayer> prunable_layers() const override;
   std::vector<AxisBinding> axis_bindings() const override;
   int64_t flops() const override;
+  bool runs_channels_last() const override { return true; }
 
  private:
   int64_t flat_h() const { return spec().height / 8; }

@@ -1,0 +1,90 @@
+// Channels-last convolutions (core/channels_last.h, #21): the scope stores a CNN's
+// convolution weights NHWC and puts them back bit for bit, and LeNet-5's logits on the NHWC
+// kernels equal the NCHW kernels' within float32's bound. Each layer's outputs are, in any
+// summation order, within γ_n·(Σ|w x| + |b|) of exact (n the fan-in + 2, γ_n = nu/(1-nu),
+// u = 2^-24); the test carries the two layouts' bounds through the layers from the NCHW
+// activations (ReLU and max pooling do not increase a difference) and checks every logit.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "core/channels_last.h"
+#include "core/idx_reader.h"
+#include "core/model.h"
+#include "core/model_state.h"
+
+namespace xfed {
+namespace {
+
+constexpr double kU = 1.0 / (1 << 24);
+
+const Dataset& fashion_test() {
+  static const auto data =
+      load_mnist_dir("/usr/share/datasets/fashion-mnist", "fashion-mnist", 0.2860, 0.3530).value();
+  return data.test;
+}
+
+Net lenet5(uint64_t seed) { return make_initial_model(make_spec("lenet5", 1, 28, 28, 10, {20, 50, 500}).value(), seed); }
+
+// |NHWC - NCHW| per output of layer `name`, from the bound `e` on its input's difference and
+// the NCHW input `x`: the difference carried through |W|, and each layout's own rounding.
+at::Tensor next_bound(NetImpl& net, const std::string& name, const at::Tensor& x, const at::Tensor& e) {
+  auto params = net.named_parameters();
+  const auto w = params[name + ".weight"].detach().to(at::kDouble).abs();
+  const auto b = params[name + ".bias"].detach().to(at::kDouble).abs();
+  const bool conv = w.dim() == 4;
+  const auto ax = x.detach().to(at::kDouble).abs();
+  const auto a = conv ? at::conv2d(ax, w, b) : at::linear(ax, w, b);
+  const auto carried = conv ? at::conv2d(e, w) : at::linear(e, w);
+  const double n = static_cast<double>(w[0].numel() + 2), gamma = n * kU / (1 - n * kU);
+  return carried + gamma * (2 * a + carried);
+}
+
+// The bound on every logit of LeNet-5 (conv1, pool, conv2, pool, fc1, fc2) for inputs x.
+at::Tensor logit_bound(NetImpl& net, const at::Tensor& x) {
+  std::vector<at::Tensor> taps;  // NCHW activations after conv1, conv2, fc1 (and their ReLU)
+  net.forward_features(x, &taps);
+  auto e = next_bound(net, "conv1", x, at::zeros_like(x, at::kDouble));
+  e = next_bound(net, "conv2", at::max_pool2d(taps[0], 2), at::max_pool2d(e, 2));
+  e = next_bound(net, "fc1", at::max_pool2d(taps[1], 2).flatten(1), at::max_pool2d(e, 2).flatten(1));
+  return next_bound(net, "fc2", taps[2], e);
+}
+
+TEST(ChannelsLast, TheScopeStoresConvolutionWeightsNhwcAndPutsThemBackBitForBit) {
+  Net net = lenet5(5);
+  const auto before = read_state(*net);
+  auto conv2 = net->named_parameters()["conv2.weight"];
+  {
+    ChannelsLastScope scope(*net);
+    EXPECT_TRUE(scope.active());
+    EXPECT_TRUE(conv2.is_contiguous(at::MemoryFormat::ChannelsLast));
+    EXPECT_FALSE(conv2.is_contiguous());
+    EXPECT_TRUE(read_state(*net).equal(before));  // the same values, in another memory order
+  }
+  EXPECT_TRUE(conv2.is_contiguous());
+  EXPECT_TRUE(read_state(*net).equal(before));
+  Net mlp = make_initial_model(make_spec("mlp", 1, 28, 28, 10, {30, 20}).value(), 5);
+  EXPECT_FALSE(ChannelsLastScope(*mlp).active());  // no convolution, nothing to do
+}
+
+TEST(ChannelsLast, LeNet5LogitsOnNhwcKernelsEqualNchwWithinFloat32Bounds) {
+  Net net = lenet5(6);
+  torch::NoGradGuard no_grad;
+  net->eval();
+  const auto x = fashion_test().images.narrow(0, 0, 500);
+  const auto nchw = net->forward(x).to(at::kDouble);
+  const auto bound = logit_bound(*net, x);
+  at::Tensor nhwc;
+  {
+    ChannelsLastScope scope(*net);
+    nhwc = net->forward(x).to(at::kDouble);
+  }
+  const auto diff = (nhwc - nchw).abs();
+  EXPECT_TRUE(diff.le(bound).all().item<bool>()) << "largest difference " << diff.max().item<double>()
+                                                  << ", bound there " << bound.flatten()[diff.flatten().argmax()].item<double>();
+  EXPECT_GT(diff.max().item<double>(), 0.0) << "the kernels did not change: is the scope still faster?";
+}
+
+}  // namespace
+}  // namespace xfed
