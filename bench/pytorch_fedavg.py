@@ -4,9 +4,11 @@
 What a researcher writes without a framework: clients trained one after another with a
 DataLoader over TensorDatasets, state_dicts averaged by sample count, test evaluation every
 round. Same config as `xfed simulate`'s default (Fashion-MNIST, LeNet-300-100, 10 iid
-clients, 1 local epoch, batch 64, SGD lr 0.05 momentum 0.9). Prints one JSON line.
+clients, 1 local epoch, batch 64, SGD lr 0.05 momentum 0.9), or with `--model lenet5` xfed's
+LeNet-5 (conv 5x5 20, pool, conv 5x5 50, pool, fc 500, fc 10) as a user writes it (default
+NCHW tensors). Prints one JSON line.
 
-Usage: /usr/bin/python3 bench/pytorch_fedavg.py [--rounds R] [--data-dir DIR]
+Usage: /usr/bin/python3 bench/pytorch_fedavg.py [--rounds R] [--model mlp|lenet5] [--threads T] [--data-dir DIR]
 (needs Debian's python3-torch; /usr/bin/python3 is the interpreter that has it).
 """
 import argparse, gzip, json, os, struct, time
@@ -36,25 +38,34 @@ def mlp():
                          nn.Linear(100, 10))
 
 
+def lenet5():
+    return nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(20, 50, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=10)
+    ap.add_argument("--model", choices=("mlp", "lenet5"), default="mlp")
+    ap.add_argument("--threads", type=int, default=1, help="LibTorch intra-op threads (1)")
     ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     args = ap.parse_args()
     torch.manual_seed(1)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     xtr, ytr = load(args.data_dir, "train")
     xte, yte = load(args.data_dir, "t10k")
     parts = torch.randperm(len(ytr)).chunk(args.clients)
-    model = mlp()
+    make = mlp if args.model == "mlp" else lenet5
+    model = make()
     times, acc = [], 0.0
     for r in range(args.rounds):
         t0 = time.perf_counter()
         global_state = {k: v.clone() for k, v in model.state_dict().items()}
         new_state = {k: torch.zeros_like(v) for k, v in global_state.items()}
         for idx in parts:
-            local = mlp()
+            local = make()
             local.load_state_dict(global_state)
             opt = torch.optim.SGD(local.parameters(), lr=0.05, momentum=0.9)
             loader = DataLoader(TensorDataset(xtr[idx], ytr[idx]), batch_size=64, shuffle=True)
@@ -68,7 +79,7 @@ def main():
         with torch.no_grad():
             acc = (model(xte).argmax(1) == yte).float().mean().item()
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"rounds": args.rounds, "seconds_per_round": sum(times) / len(times),
+    print(json.dumps({"model": args.model, "rounds": args.rounds, "seconds_per_round": sum(times) / len(times),
                       "seconds_per_round_min": min(times), "final_accuracy": acc}))
 
 
