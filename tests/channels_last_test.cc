@@ -4,6 +4,8 @@
 // summation order, within γ_n·(Σ|w x| + |b|) of exact (n the fan-in + 2, γ_n = nu/(1-nu),
 // u = 2^-24); the test carries the two layouts' bounds through the layers from the NCHW
 // activations (ReLU and max pooling do not increase a difference) and checks every logit.
+// Training: each convolution's backward (the input's and the weight's gradient) on the two
+// layouts, from the same inputs, within twice the same bound of each other.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -49,6 +51,38 @@ at::Tensor logit_bound(NetImpl& net, const at::Tensor& x) {
   e = next_bound(net, "conv2", at::max_pool2d(taps[0], 2), at::max_pool2d(e, 2));
   e = next_bound(net, "fc1", at::max_pool2d(taps[1], 2).flatten(1), at::max_pool2d(e, 2).flatten(1));
   return next_bound(net, "fc2", taps[2], e);
+}
+
+// |a - b| <= 2·γ_n·sum elementwise (n summands each).
+void expect_within(const at::Tensor& a, const at::Tensor& b, const at::Tensor& sum, int64_t n, const char* what) {
+  const double gamma = n * kU / (1 - n * kU);
+  const auto diff = (a.to(at::kDouble) - b.to(at::kDouble)).abs();
+  EXPECT_TRUE(diff.le(2 * gamma * sum).all().item<bool>()) << what << ": largest difference " << diff.max().item<double>();
+}
+
+// One convolution's gradients with its weight stored NCHW and NHWC, from the same input and
+// upstream gradient; each gradient element is a sum of products, bounded by the same sum
+// of their magnitudes (computed in float64).
+void expect_backward_within_bounds(int64_t batch, int64_t in, int64_t out, int64_t size, bool kernels_differ) {
+  at::manual_seed(7);
+  const auto x = at::randn({batch, in, size, size}), w = at::randn({out, in, 5, 5}) * 0.1;
+  const auto gy = at::randn({batch, out, size - 4, size - 4});
+  auto backward = [&](const at::Tensor& input, const at::Tensor& weight, const at::Tensor& grad) {
+    return at::convolution_backward(grad, input, weight, at::IntArrayRef{out}, {1, 1}, {0, 0}, {1, 1}, false, {0, 0}, 1,
+                                    {true, true, false});
+  };
+  const auto nchw = backward(x, w, gy);
+  const auto nhwc = backward(x, at::empty_like(w, w.options(), at::MemoryFormat::ChannelsLast).copy_(w), gy);
+  const auto mag = backward(x.abs().to(at::kDouble), w.abs().to(at::kDouble), gy.abs().to(at::kDouble));
+  expect_within(std::get<0>(nhwc), std::get<0>(nchw), std::get<0>(mag), out * 25 + 1, "input gradient");
+  expect_within(std::get<1>(nhwc), std::get<1>(nchw), std::get<1>(mag), batch * (size - 4) * (size - 4) + 1,
+                "weight gradient");
+  if (kernels_differ) EXPECT_FALSE(std::get<1>(nhwc).equal(std::get<1>(nchw))) << "the kernels did not change";
+}
+
+TEST(ChannelsLast, LeNet5ConvolutionGradientsOnNhwcKernelsEqualNchwWithinFloat32Bounds) {
+  expect_backward_within_bounds(64, 1, 20, 28, false);  // conv1 (one input channel: maybe the same order)
+  expect_backward_within_bounds(64, 20, 50, 12, true);   // conv2
 }
 
 TEST(ChannelsLast, TheScopeStoresConvolutionWeightsNhwcAndPutsThemBackBitForBit) {
