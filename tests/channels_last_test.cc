@@ -77,7 +77,9 @@ void expect_backward_within_bounds(int64_t batch, int64_t in, int64_t out, int64
   expect_within(std::get<0>(nhwc), std::get<0>(nchw), std::get<0>(mag), out * 25 + 1, "input gradient");
   expect_within(std::get<1>(nhwc), std::get<1>(nchw), std::get<1>(mag), batch * (size - 4) * (size - 4) + 1,
                 "weight gradient");
-  if (kernels_differ) EXPECT_FALSE(std::get<1>(nhwc).equal(std::get<1>(nchw))) << "the kernels did not change";
+  if (kernels_differ) {
+    EXPECT_FALSE(std::get<1>(nhwc).equal(std::get<1>(nchw))) << "the kernels did not change";
+  }
 }
 
 TEST(ChannelsLast, LeNet5ConvolutionGradientsOnNhwcKernelsEqualNchwWithinFloat32Bounds) {
