@@ -1,7 +1,10 @@
 #include "core/channels_last.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/autograd/grad_mode.h>
+
+#include <exception>
 
 #include "core/model.h"
 
@@ -24,8 +27,8 @@ void store_as(at::Tensor& p, at::MemoryFormat format) {
 
 }  // namespace
 
-ChannelsLastScope::ChannelsLastScope(NetImpl& net) {
-  if (!net.runs_channels_last()) return;
+ChannelsLastScope::ChannelsLastScope(NetImpl& net, bool always) {
+  if (!always && !net.runs_channels_last()) return;
   for (auto& p : net.parameters())
     if (p.dim() == 4) {
       store_as(p, at::MemoryFormat::ChannelsLast);
@@ -35,6 +38,29 @@ ChannelsLastScope::ChannelsLastScope(NetImpl& net) {
 
 ChannelsLastScope::~ChannelsLastScope() {
   for (auto& p : converted_) store_as(p, at::MemoryFormat::Contiguous);
+}
+
+bool forward_agrees_channels_last(NetImpl& net) {
+  const bool training = net.is_training();
+  net.eval();
+  torch::NoGradGuard no_grad;
+  const auto& s = net.spec();
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  const auto x = at::randn({2, s.in_channels, s.height, s.width}, gen);
+  bool agrees = false;
+  try {
+    const auto nchw = net.forward(x);
+    ChannelsLastScope scope(net, /*always=*/true);
+    if (scope.active()) {
+      const auto nhwc = net.forward(x);
+      const double scale = nchw.abs().max().item<double>();
+      agrees = nhwc.sizes() == nchw.sizes() && (nhwc - nchw).abs().max().item<double>() <= 1e-3 * scale + 1e-30;
+    }
+  } catch (const std::exception&) {  // c10::Error, or the TorchScript interpreter's error
+    agrees = false;
+  }
+  net.train(training);
+  return agrees;
 }
 
 }  // namespace xfed

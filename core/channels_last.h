@@ -8,8 +8,9 @@
 // are ordered differently on the two layouts, so results differ by float32 rounding.
 //
 // Only for families whose forward is written for any layout (NetImpl::runs_channels_last:
-// the built-in CNNs; a forward that calls .view() on an activation would fail); with no
-// 4-D parameter, or for other families, the scope does nothing.
+// the built-in CNNs, and TorchScript models whose forward passes the probe below; a forward
+// that calls .view() on an activation would fail); with no 4-D parameter, or for other
+// families, the scope does nothing.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -22,7 +23,8 @@ class NetImpl;
 
 class ChannelsLastScope {
  public:
-  explicit ChannelsLastScope(NetImpl& net);
+  // `always`: convert whatever the family says (forward_agrees_channels_last's probe).
+  explicit ChannelsLastScope(NetImpl& net, bool always = false);
   ~ChannelsLastScope();
   ChannelsLastScope(const ChannelsLastScope&) = delete;
   ChannelsLastScope& operator=(const ChannelsLastScope&) = delete;
@@ -32,5 +34,14 @@ class ChannelsLastScope {
  private:
   std::vector<at::Tensor> converted_;
 };
+
+// Whether `net`'s forward computes what it computes on NCHW weights when its 4-D parameters
+// are stored channels-last: one forward of a probe batch (random inputs of the spec's shape
+// from a private generator, eval mode, no gradients, the model's state untouched) on each
+// layout, equal within 1e-3 of the outputs' largest magnitude (float32 rounding is far
+// below; a forward that reads memory by its order is far above). False when the
+// channels-last forward throws (a .view() of an activation) or the net has no 4-D
+// parameter. For models whose code xfed did not write (TorchScript).
+bool forward_agrees_channels_last(NetImpl& net);
 
 }  // namespace xfed

@@ -5,11 +5,14 @@
 // u = 2^-24); the test carries the two layouts' bounds through the layers from the NCHW
 // activations (ReLU and max pooling do not increase a difference) and checks every logit.
 // Training: each convolution's backward (the input's and the weight's gradient) on the two
-// layouts, from the same inputs, within twice the same bound of each other.
+// layouts, from the same inputs, within twice the same bound of each other. The probe for
+// models xfed did not write (TorchScript) tells a forward for any layout from one that is not.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 
 #include "core/channels_last.h"
 #include "core/idx_reader.h"
@@ -120,6 +123,48 @@ TEST(ChannelsLast, LeNet5LogitsOnNhwcKernelsEqualNchwWithinFloat32Bounds) {
   EXPECT_TRUE(diff.le(bound).all().item<bool>()) << "largest difference " << diff.max().item<double>()
                                                   << ", bound there " << bound.flatten()[diff.flatten().argmax()].item<double>();
   EXPECT_GT(diff.max().item<double>(), 0.0) << "the kernels did not change: is the scope still faster?";
+}
+
+// A one-convolution CNN for the probe: its forward hands the pooled maps to the classifier
+// through flatten (right on any layout), a .view() (fails on channels-last maps) or
+// as_strided (reads them in memory order: other values on channels-last).
+class TinyCnn : public NetImpl {
+ public:
+  enum class Handover { kFlatten, kView, kMemoryOrder };
+  explicit TinyCnn(Handover h) : NetImpl(make_spec("lenet5", 1, 28, 28, 10, {}).value()), handover_(h) {
+    conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 5)));
+    fc_ = register_module("fc", torch::nn::Linear(4 * 12 * 12, 10));
+  }
+  at::Tensor forward_features(const at::Tensor& x, std::vector<at::Tensor>*) override {
+    const auto h = at::max_pool2d(conv_->forward(x).relu(), 2);
+    const int64_t n = h.size(0), features = 4 * 12 * 12;
+    switch (handover_) {
+      case Handover::kFlatten: return fc_->forward(h.flatten(1));
+      case Handover::kView: return fc_->forward(h.view({n, features}));
+      case Handover::kMemoryOrder: return fc_->forward(h.as_strided({n, features}, {features, 1}));
+    }
+    return {};
+  }
+
+ private:
+  Handover handover_;
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::Linear fc_{nullptr};
+};
+
+TEST(ChannelsLast, TheProbeAcceptsAForwardForAnyLayoutAndRefusesOneThatViewsOrReadsMemoryOrder) {
+  using H = TinyCnn::Handover;
+  for (auto [handover, agrees] : {std::pair{H::kFlatten, true}, {H::kView, false}, {H::kMemoryOrder, false}}) {
+    TinyCnn net(handover);
+    net.train();
+    const auto before = read_state(net);
+    EXPECT_EQ(forward_agrees_channels_last(net), agrees) << static_cast<int>(handover);
+    EXPECT_TRUE(read_state(net).equal(before)) << "the probe changed the model";
+    EXPECT_TRUE(net.is_training()) << "the probe left the model in eval mode";
+    EXPECT_TRUE(net.named_parameters()["conv.weight"].is_contiguous()) << "the probe left the weights NHWC";
+  }
+  Net mlp = make_initial_model(make_spec("mlp", 1, 28, 28, 10, {30, 20}).value(), 5);
+  EXPECT_FALSE(forward_agrees_channels_last(*mlp)) << "no convolution: nothing to gain";
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The TorchScript archives the tests train (tests/torchscript/export_models.py), exported
 // into `dir` by Debian's python3-torch, the same 1.13 as LibTorch: mlp.pt, bn_cnn.pt,
-// wrong_shape.pt, three_channels.pt, nan_weights.pt, wide_cnn.pt, residual.pt (inputs 1x28x28,
+// wrong_shape.pt, three_channels.pt, nan_weights.pt, wide_cnn.pt, residual.pt, view_cnn.pt (inputs 1x28x28,
 // 10 classes).
 #pragma once
 

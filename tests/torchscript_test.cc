@@ -4,6 +4,7 @@
 // refused before round 1 with one line naming the flag and the file.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -80,6 +81,23 @@ TEST_F(TorchScript, ACnnWithBatchNormAndDropoutTrains) {
             sim);
   expect_same_model_under_mpi(kData + model("bn_cnn.pt") + "--rounds 4 --synthetic-noise 2", sim,
                               dir_->file("cnn-mpi.jsonl"));
+}
+
+// Channels-last (#21): a scripted CNN whose forward computes the same on channels-last
+// convolution weights trains on the NHWC kernels; one that views its maps would fail there,
+// so it trains on NCHW, and the verbose log says so once.
+TEST_F(TorchScript, ACnnThatViewsItsMapsTrainsOnNchwKernelsAndTheLogSaysSo) {
+  const std::string kFallback = "TorchScript model: its forward does not compute the same with channels-last";
+  const std::string run = std::string(XFED_BINARY) + " simulate " + kData + "--rounds 2 --verbose ";
+  const auto view = run_command(run + model("view_cnn.pt") + "--metrics " + dir_->file("view.jsonl"), 300);
+  ASSERT_EQ(view.code, 0) << view.out;
+  const auto at = view.out.find(kFallback);
+  EXPECT_NE(at, std::string::npos) << view.out;
+  EXPECT_EQ(view.out.find(kFallback, at + 1), std::string::npos) << "said once";
+  EXPECT_TRUE(std::isfinite(read_jsonl(dir_->file("view.jsonl")).back()["final_loss"].get<double>()));
+  const auto any_layout = run_command(run + model("bn_cnn.pt"), 300);
+  ASSERT_EQ(any_layout.code, 0) << any_layout.out;
+  EXPECT_EQ(any_layout.out.find(kFallback), std::string::npos) << any_layout.out;
 }
 
 TEST_F(TorchScript, WhatCannotRunIsRefusedBeforeRoundOneWithOneLine) {

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
+#include "core/channels_last.h"
 #include "core/check.h"
+#include "core/log.h"
 #include "core/models/torchscript_chain.h"
 
 namespace xfed {
@@ -77,6 +80,9 @@ class TorchScriptNetImpl : public NetImpl {
   // of zeros in eval mode (the model's state is left as it was); 0 if not a chain.
   int64_t flops() const override;
   bool draws_random_numbers() const override { return chain_.draws_random_numbers; }
+  // Probed once per model (core/channels_last.h): a scripted CNN trains and evaluates on the
+  // NHWC kernels where its forward computes the same there.
+  bool runs_channels_last() const override;
 
   torch::jit::Module& module() { return module_; }
   const ScriptedChain& chain() const { return chain_; }
@@ -95,7 +101,22 @@ class TorchScriptNetImpl : public NetImpl {
   ScriptedChain chain_;
   ChainPruning pruning_;
   mutable int64_t flops_ = -1;
+  mutable std::optional<bool> channels_last_;
 };
+
+bool TorchScriptNetImpl::runs_channels_last() const {
+  if (channels_last_) return *channels_last_;
+  const auto params = parameters();
+  const bool convolutions = std::any_of(params.begin(), params.end(), [](const at::Tensor& p) { return p.dim() == 4; });
+  channels_last_ = convolutions && forward_agrees_channels_last(const_cast<TorchScriptNetImpl&>(*this));
+  static std::once_flag said;
+  if (convolutions && !*channels_last_)
+    std::call_once(said, [] {
+      log_info("TorchScript model: its forward does not compute the same with channels-last convolution weights "
+               "(e.g. a .view() of an activation): it trains on LibTorch's NCHW kernels");
+    });
+  return *channels_last_;
+}
 
 int64_t TorchScriptNetImpl::flops() const {
   if (flops_ >= 0) return flops_;

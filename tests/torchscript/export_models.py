@@ -54,6 +54,20 @@ class Residual(nn.Module):  # a skip connection: not a chain, so not prunable
 save(nn.Sequential(nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                    nn.Dropout(0.1), nn.Linear(8 * 13 * 13, 32), nn.ReLU(), nn.Linear(32, 10)), "wide_cnn.pt")
 save(Residual(), "residual.pt")
+
+
+class ViewCnn(nn.Module):  # a .view() of its pooled maps: right on NCHW kernels only
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.fc = nn.Linear(4 * 13 * 13, 10)
+
+    def forward(self, x):
+        h = torch.max_pool2d(torch.relu(self.conv(x)), 2)
+        return self.fc(h.view(h.size(0), -1))
+
+
+save(ViewCnn(), "view_cnn.pt")
 nan = Mlp()
 with torch.no_grad():
     nan.fc2.bias[3] = float("nan")
