@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/evaluate.h"
 #include "core/model.h"
 #include "core/model_state.h"
 
@@ -69,6 +70,25 @@ TEST(Models, ResNet20HasTheUsualSize) {
   EXPECT_LT(net->num_params(), 280000);
   EXPECT_GT(net->flops(), 2 * 40'000'000LL);  // ~41M multiply-adds
   EXPECT_LT(net->flops(), 2 * 42'000'000LL);
+}
+
+// Evaluation's batch keeps a batch's largest activation within kEvalBatchBytes: for the
+// built-ins their first layer's output (or the mlp's input), in closed form.
+TEST(Models, EvaluationBatchesKeepTheLargestActivationWithinTheirBudget) {
+  auto images = [](int64_t c, int64_t h, int64_t w) {
+    return Dataset{at::zeros({4, c, h, w}), at::zeros({4}, at::kLong), 10};
+  };
+  const int64_t budget = kEvalBatchBytes / 4;  // float32 values
+  EXPECT_EQ(eval_batch(*build("lenet5", 1, 28, 28), images(1, 28, 28)), budget / (20 * 24 * 24));  // conv1: 45
+  EXPECT_EQ(eval_batch(*build("resnet20", 3, 32, 32), images(3, 32, 32)), budget / (16 * 32 * 32));  // stem: 32
+  EXPECT_EQ(eval_batch(*build("vgg", 3, 32, 32), images(3, 32, 32)), budget / (32 * 32 * 32));  // conv1: 16
+  EXPECT_EQ(eval_batch(*build("mlp", 1, 28, 28), images(1, 28, 28)), budget / 784);  // the input: 668
+  EXPECT_EQ(eval_batch(*build("mlp", 1, 6, 6, {24, 12}), images(1, 6, 6)), 1000) << "at most 1000";
+  auto wide = build("mlp", 3, 64, 64, {8, 8});
+  EXPECT_EQ(eval_batch(*wide, images(3, 64, 64)), 42);
+  wide->train();
+  eval_batch(*wide, images(3, 64, 64));
+  EXPECT_TRUE(wide->is_training()) << "the probe leaves the mode as it was";
 }
 
 TEST(Models, BadSpecsAreUsageErrors) {
