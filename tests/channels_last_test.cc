@@ -15,20 +15,14 @@
 #include <torch/nn/modules/linear.h>
 
 #include "core/channels_last.h"
-#include "core/idx_reader.h"
 #include "core/model.h"
 #include "core/model_state.h"
+#include "tests/fashion_mnist.h"
 
 namespace xfed {
 namespace {
 
 constexpr double kU = 1.0 / (1 << 24);
-
-const Dataset& fashion_test() {
-  static const auto data =
-      load_mnist_dir("/usr/share/datasets/fashion-mnist", "fashion-mnist", 0.2860, 0.3530).value();
-  return data.test;
-}
 
 Net lenet5(uint64_t seed) { return make_initial_model(make_spec("lenet5", 1, 28, 28, 10, {20, 50, 500}).value(), seed); }
 
@@ -111,7 +105,7 @@ TEST(ChannelsLast, LeNet5LogitsOnNhwcKernelsEqualNchwWithinFloat32Bounds) {
   Net net = lenet5(6);
   torch::NoGradGuard no_grad;
   net->eval();
-  const auto x = fashion_test().images.narrow(0, 0, 500);
+  const auto x = testing::fashion_mnist().test.images.narrow(0, 0, 500);
   const auto nchw = net->forward(x).to(at::kDouble);
   const auto bound = logit_bound(*net, x);
   at::Tensor nhwc;

@@ -21,8 +21,8 @@
 #include <string>
 
 #include "core/channels_last.h"
-#include "core/idx_reader.h"
 #include "core/model.h"
+#include "tests/fashion_mnist.h"
 
 namespace xfed {
 namespace {
@@ -32,12 +32,6 @@ constexpr int64_t kBatch = 64;  // a power of two: the mean's 1/B is exact
 
 double gamma(int64_t n) { return static_cast<double>(n) * kU / (1 - static_cast<double>(n) * kU); }
 at::Tensor f64(const at::Tensor& t) { return t.detach().to(at::kDouble).contiguous(); }
-
-const Dataset& fashion_test() {
-  static const auto data =
-      load_mnist_dir("/usr/share/datasets/fashion-mnist", "fashion-mnist", 0.2860, 0.3530).value();
-  return data.test;
-}
 
 // LeNet-5's training step written out (as LeNet5Impl::forward_features), every intermediate
 // kept with its gradient; 4-D weights stored as ChannelsLastScope stores them when asked.
@@ -189,7 +183,7 @@ void expect_net_computes_the_step(const std::map<std::string, at::Tensor>& net, 
 TEST(ChannelsLast, EveryOperationOfLeNet5TrainingStepsOnNhwcKernelsIsAFaithfulFloat32Evaluation) {
   Net net = make_initial_model(make_spec("lenet5", 1, 28, 28, 10, {20, 50, 500}).value(), 8);
   net->train();
-  const auto& data = fashion_test();
+  const auto& data = testing::fashion_mnist().test;
   bool layouts_differ = false;
   for (int64_t step = 0; step < 6; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));

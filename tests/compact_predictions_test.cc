@@ -12,24 +12,18 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/functional/loss.h>
 
-#include "core/idx_reader.h"
 #include "core/model.h"
 #include "deploy/compact_inference.h"
 #include "deploy/export_compact.h"
 #include "deploy/xdc_file.h"
+#include "tests/fashion_mnist.h"
 
 namespace xfed::deploy {
 namespace {
 
-const TrainTestData& fashion() {
-  static const auto data =
-      load_mnist_dir("/usr/share/datasets/fashion-mnist", "fashion-mnist", 0.2860, 0.3530).value();
-  return data;
-}
-
 // A few hundred SGD steps: a model whose logits are spread like a trained one's.
 void train_briefly(NetImpl& net, int steps) {
-  const auto& train = fashion().train;
+  const auto& train = testing::fashion_mnist().train;
   for (int s = 0; s < steps; ++s) {
     const auto x = train.images.narrow(0, s * 32 % 50000, 32), y = train.labels.narrow(0, s * 32 % 50000, 32);
     net.zero_grad();
@@ -102,7 +96,7 @@ void expect_same_predictions(NetImpl& net, const CompactModel& exported, int64_t
   torch::NoGradGuard no_grad;
   const auto model = decode_xdc(encode_xdc(exported), "m.xdc").value();  // through the file
   load_weights(net, model);
-  const auto x = fashion().test.images.narrow(0, 0, samples);
+  const auto x = testing::fashion_mnist().test.images.narrow(0, 0, samples);
   const auto torch_logits = net.forward(x).to(at::kDouble);
   const auto bound = logit_bound(net, model, x);
   const auto t = x.contiguous();
