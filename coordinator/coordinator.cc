@@ -351,7 +351,7 @@ Status Coordinator::aggregate(std::vector<ClientUpdate>& updates, int64_t round,
 Status Coordinator::step_model(const at::Tensor& delta, int64_t round) {
   failed_rounds_ = 0;
   state_.optimizer.step(state_.global, delta);
-  keep_on_clusters();
+  keep_on_zeros_and_clusters();
   if (!at::isfinite(state_.global).all().item<bool>())
     return Status::diverged("round " + std::to_string(round) +
                          ": the model diverged: aggregation produced non-finite values "

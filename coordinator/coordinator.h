@@ -278,7 +278,7 @@ class Coordinator {
   // --share-weights (share_step.cc).
   void begin_shared_round(int64_t round, protocol::TrainTask* task);
   Status decode_update(ByteReader& r, const std::vector<protocol::CodecId>& codecs, at::Tensor* delta);
-  void keep_on_clusters();
+  void keep_on_zeros_and_clusters();
   Status maybe_share_weights(int64_t round);
 
   CoordinatorOptions options_;
@@ -302,6 +302,7 @@ class Coordinator {
   std::optional<LocalAccounting> local_dp_;  // --dp mode=local
   std::optional<SecureRound> secure_round_;   // --secure-aggregation: the round in progress
   std::optional<WeightClusters> clusters_;    // --share-weights: the round model's clusters
+  at::Tensor pruned_zeros_;                   // --share-weights sparsity=: the round model's zeros (bool)
   // The last round to run: --rounds, or under central --dp the last one target_epsilon allows
   // (a local run finds it as it goes).
   int64_t last_round_ = 0;

@@ -26,7 +26,9 @@ std::string client_list(const std::set<int64_t>& clients) {
 
 
 Status Coordinator::maybe_prune(int64_t round, RoundReport* report) {
-  if (options_.share_weights && options_.share_weights->active_in(round)) return Status::ok();  // ends at sharing
+  if (const auto& share = options_.share_weights;  // ends at sharing, or at magnitude pruning
+      share && (share->active_in(round) || (share->sparsity > 0 && round >= share->first_pruning_round())))
+    return Status::ok();
   if (!pruning_.due(round, *state_.net, last_eval_.test_accuracy)) return Status::ok();
   pruning::Evidence evidence;
   if (pruning_.needs_stats()) {

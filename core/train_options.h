@@ -34,10 +34,12 @@ struct TrainOptions {
   uint64_t seed = 0;          // task: the run seed; trainer: the client's batch-order seed
   int64_t shared_weights = 0; // --share-weights bits once the weights share values, else 0:
                               // the trainer then keeps equal weights equal (core/weight_clusters.h)
+  int64_t pruned_zeros = 0;   // 1 once --share-weights sparsity= has pruned: the trainer keeps the
+                              // zero weights of every matrix at zero (core/weight_clusters.h)
 
   // Calls f(knob, field) for every knob of `self` (a TrainOptions, const or not), in the
   // order of the task's bytes (format version 2: lr, momentum, weight decay, mu as f64,
-  // epochs and batch as u32, seed as u64, then shared-weight bits as u32).
+  // epochs and batch as u32, seed as u64, then shared-weight bits and pruned zeros as u32).
   template <class Self, class F>
   static void visit(Self& self, F&& f) {
     using W = Knob::Wire;
@@ -49,6 +51,7 @@ struct TrainOptions {
     f(Knob{"--batch", "local minibatch size", 1, 1 << 24, false, W::kU32}, self.batch);
     f(Knob{nullptr, "run seed", 0, 18446744073709551615.0, false, W::kU64}, self.seed);
     f(Knob{nullptr, "shared-weight bits", 0, 16, false, W::kU32}, self.shared_weights);
+    f(Knob{nullptr, "pruned zeros", 0, 1, false, W::kU32}, self.pruned_zeros);
   }
 };
 

@@ -90,14 +90,21 @@ TEST(ShareWeightsCli, BadSpecsAndWhatCannotKeepWeightsSharedAreOneLineUsageError
   const std::string run = "simulate " + kData + "--clients 4 --widths 8,4 --rounds 5 --quiet --share-weights ";
   const std::string usage = "--share-weights '";
   for (const std::string spec : {"bits=0", "bits=17", "bits=nan", "bits=inf", "bits=-1", "bits=4294967296", "after=0",
-                                 "after=5", "after=-1", "after=nan", "after=4294967296", "size=3", "bits=2,bits=3", "bits"})
+                                 "after=5", "after=-1", "after=nan", "after=4294967296", "size=3", "bits=2,bits=3", "bits",
+                                 "sparsity=1", "sparsity=-0.1", "sparsity=nan", "sparsity=inf", "sparsity=", "prune_after=0",
+                                 "prune_after=5", "prune_steps=0", "prune_steps=x"})
     expect_usage_error_in_process(run + "'" + spec + "'", usage + spec + "'");
+  expect_usage_error_in_process(run + "prune_after=2", "prune_after without sparsity=S");
+  expect_usage_error_in_process(run + "prune_steps=2", "prune_steps without sparsity=S");
+  expect_usage_error_in_process(run + "sparsity=0.5,after=2,prune_after=2", "pruning must end a round before sharing");
+  expect_usage_error_in_process(run + "sparsity=0.5,after=4,prune_after=2,prune_steps=3", "prune_steps 3 in 2 rounds");
   expect_usage_error_in_process(run + "''", "--share-weights: empty");
   expect_usage_error_in_process(run + "on --downlink qsgd:8", "--share-weights with --downlink qsgd:8: a lossy downlink");
   expect_usage_error_in_process(run + "on --secure-aggregation", "--share-weights with --secure-aggregation");
   expect_usage_error_in_process(run + "on --dp clip=1,noise=1", "--share-weights with --dp");
   expect_usage_error_in_process("simulate " + kData + "--rounds 1 --share-weights on", "--share-weights needs --rounds 2");
   EXPECT_EQ(xfed_in_process(run + "bits=2,after=4").code, 0);
+  EXPECT_EQ(xfed_in_process(run + "bits=2,after=4,sparsity=0.5,prune_after=3,prune_steps=2").code, 0);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // is told so before round 1.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <regex>
 #include <string>
@@ -156,23 +158,28 @@ TEST_F(Extension, ForgedStatisticsGiveTheSameModelUnderSimulateAndMpi) {
   }
 }
 
-// --share-weights (#20): DI pruning in round 2, the weight matrices clustered at its end
-// (3 bits), then rounds of centroid updates through a lossy uplink: one model on every
-// transport, with at most 8 values per matrix; the centroid rounds' uplink is a small
-// fraction of the others'; a run stopped after round 3 resumes to the same model.
+// --share-weights (#20): DI pruning in round 2, half the weight-matrix entries pruned by
+// magnitude at the end of round 3 (zeros kept while the rest retrains in round 4), the
+// weight matrices clustered at the end of round 4 (3 bits, zero one of the values), then
+// rounds of centroid updates through a lossy uplink: one model on every transport, with at
+// most 8 values per matrix and at least half of its entries zero; the centroid rounds'
+// uplink is a small fraction of the others'; a run stopped after round 5 resumes to the
+// same model (its zeros and clusters are the checkpoint's own).
 TEST_F(Extension, SharedWeightsGiveOneModelOnEveryTransportAndResumeBitIdentical) {
   const std::string run = "--dataset synthetic --synthetic-train 2400 --synthetic-test 400 --clients 8 --fraction 0.5 "
-                          "--compress qsgd:8,zstd --prune di:every=2,warmup=2 --share-weights bits=3,after=2 ";
-  expect_one_model(run + "--rounds 5 ");
+                          "--compress qsgd:8,zstd --prune di:every=2,warmup=2 "
+                          "--share-weights bits=3,after=4,sparsity=0.5,prune_after=3 ";
+  expect_one_model(run + "--rounds 6 ");
   const auto sim = checksum_of(dir_.file("sim.jsonl"));
   const auto rounds = read_jsonl(dir_.file("sim.jsonl"));
-  ASSERT_EQ(rounds.size(), 6u);
+  ASSERT_EQ(rounds.size(), 7u);
   const auto per_client = [&](size_t i) { return rounds[i]["bytes_up"].get<double>() / rounds[i]["clients"].get<double>(); };
   EXPECT_LT(rounds[1]["params"].get<int64_t>(), rounds[0]["params"].get<int64_t>()) << "round 2 pruned";
-  for (size_t i = 2; i < 5; ++i) EXPECT_LT(per_client(i), per_client(1) / 5) << "round " << i + 1 << " sends centroids";
+  EXPECT_EQ(rounds[3]["params"].get<int64_t>(), rounds[1]["params"].get<int64_t>()) << "DI pruning ended at round 3";
+  for (size_t i = 4; i < 6; ++i) EXPECT_LT(per_client(i), per_client(1) / 5) << "round " << i + 1 << " sends centroids";
   const std::string ckpt = " --checkpoint-dir " + dir_.file("ckpt") + " --save-model " + dir_.file("m.bin") + " ";
-  ASSERT_FALSE(simulate(run + "--rounds 3" + ckpt, "first.jsonl").empty());
-  EXPECT_EQ(simulate(run + "--rounds 5 --resume" + ckpt, "resumed.jsonl"), sim) << "resumed after round 3";
+  ASSERT_FALSE(simulate(run + "--rounds 5" + ckpt, "first.jsonl").empty());
+  EXPECT_EQ(simulate(run + "--rounds 6 --resume" + ckpt, "resumed.jsonl"), sim) << "resumed after round 5";
   const auto exported = run_command(binary_ + " export --load-model " + dir_.file("m.bin") + " --out " + dir_.file("m.xdc"), 60);
   ASSERT_EQ(exported.code, 0) << exported.out;
   const std::regex row(R"((layers\.\d+)\s+\d+x\d+\s+\w+\s+[\d,]+\s+(\d+))");
@@ -180,6 +187,8 @@ TEST_F(Extension, SharedWeightsGiveOneModelOnEveryTransportAndResumeBitIdentical
   for (std::sregex_iterator it(exported.out.begin(), exported.out.end(), row), end; it != end; ++it, ++layers)
     EXPECT_LE(std::stoi((*it)[2]), 8) << (*it)[1] << " holds more than 2^3 values:\n" << exported.out;
   EXPECT_EQ(layers, 3) << exported.out;
+  const auto summary = nlohmann::json::parse(exported.out.substr(exported.out.rfind('{')));
+  EXPECT_LE(2 * summary["nonzero_weights"].get<int64_t>(), summary["weights"].get<int64_t>() + 1) << exported.out;
 }
 
 TEST_F(Extension, AUserModelGivesOneModelOnEveryTransport) {

@@ -10,6 +10,7 @@
 
 #include "core/channels_last.h"
 #include "core/rng.h"
+#include "core/pruned_zeros.h"
 #include "core/weight_clusters.h"
 #include "worker/mlp_trainer.h"
 
@@ -84,6 +85,8 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
   TaskRandomness randomness(net, task.seed);
   std::optional<ParameterClusters> clusters;
   if (task.shared_weights > 0) clusters.emplace(net);
+  std::optional<PrunedZeroGradients> pruned;
+  if (task.pruned_zeros) pruned.emplace(net);
   const int64_t n = data.size();
   const bool skip_single = net.has_batchnorm() && n >= 2;  // BatchNorm: no batch of one
   double loss_sum = 0;
@@ -99,6 +102,7 @@ TrainResult train_autograd(NetImpl& net, const Dataset& data,
                                                        data.labels.index_select(0, idx));
       loss.backward();
       if (clusters) clusters->share_gradients();
+      if (pruned) pruned->apply();
       if (task.prox_mu > 0) add_proximal_gradient(params, round_params, task.prox_mu);
       opt.step();
       loss_sum += loss.item<double>();

@@ -4,7 +4,9 @@
 // on the gradient). Deterministic for a given (model, data, options): no global RNG is used.
 // With shared weights (options.shared_weights > 0) each weight matrix's gradient is averaged
 // over the weights that share its value before the step (core/weight_clusters.h), so equal
-// weights stay equal; FedProx's term and weight decay act per weight.
+// weights stay equal; FedProx's term and weight decay act per weight. With pruned zeros
+// (options.pruned_zeros) the gradient of every zero weight of a matrix is zeroed before the
+// step (core/pruned_zeros.h), so pruned weights stay zero.
 // Runs on the calling thread; the caller owns the Net. Knows nothing of the wire: the worker
 // takes TrainOptions (core/train_options.h) from the round's task, with the client's seed.
 #pragma once

@@ -8,6 +8,7 @@
 
 #include "core/check.h"
 #include "core/models/torchscript.h"
+#include "core/pruned_zeros.h"
 #include "core/weight_clusters.h"
 
 namespace xfed::worker {
@@ -46,6 +47,7 @@ class MlpStep {
  public:
   MlpStep(NetImpl& net, const TrainOptions& task) : task_(task) {
     if (task.shared_weights > 0) clusters_.emplace(net);
+    if (task.pruned_zeros) pruned_.emplace(net);
     auto params = net.parameters();  // layers.0.weight, layers.0.bias, layers.1.weight, ...
     for (size_t i = 0; i < params.size(); ++i) {
       Slot s{params[i], at::empty_like(params[i]), at::zeros_like(params[i]), {}};
@@ -71,6 +73,7 @@ class MlpStep {
     for (int64_t l = layers - 1; l >= 0; --l) {
       at::mm_out(weights_[l].grad, g.t(), acts[l]);
       if (clusters_) clusters_->share_gradient(weights_[l].param, weights_[l].grad);
+      if (pruned_) pruned_->apply(weights_[l].param, weights_[l].grad);
       at::sum_out(biases_[l].grad, g, {0});
       if (l > 0) g = at::threshold_backward(at::mm(g, weights_[l].param), acts[l], 0);
     }
@@ -82,6 +85,7 @@ class MlpStep {
  private:
   const TrainOptions& task_;
   std::optional<ParameterClusters> clusters_;  // shared weights: the gradient averaged per cluster
+  std::optional<PrunedZeroGradients> pruned_;  // pruned zeros: their gradient zero
   std::vector<Slot> weights_, biases_;
 };
 
