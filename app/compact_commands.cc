@@ -60,14 +60,16 @@ void print_table(const CompactModel& model, int64_t dense_bytes, size_t file_byt
 }
 
 nlohmann::json export_summary(const ExportConfig& c, const CompactModel& model, int64_t dense_bytes, size_t file_bytes) {
-  int64_t csr = 0, weights = 0, biases = 0;
+  int64_t csr = 0, weights = 0, nonzero = 0, biases = 0;
   for (const auto& l : model.layers) {
-    csr += deploy::summarize(l).csr_multiplications;
+    const auto s = deploy::summarize(l);
+    csr += s.csr_multiplications, nonzero += s.nonzero;
     weights += l.shape.out * l.shape.cols(), biases += l.shape.out;
   }
   const auto ops = deploy::model_operations(model);
   return {{"out", c.out}, {"bytes", file_bytes}, {"dense_fp32_bytes", dense_bytes}, {"layers", model.layers.size()},
-          {"weights", weights}, {"biases", biases}, {"ratio", static_cast<double>(dense_bytes) / static_cast<double>(file_bytes)},
+          {"weights", weights}, {"nonzero_weights", nonzero}, {"biases", biases},
+          {"ratio", static_cast<double>(dense_bytes) / static_cast<double>(file_bytes)},
           {"multiplications", ops.multiplications}, {"additions", ops.additions}, {"csr_multiplications", csr}};
 }
 

@@ -96,6 +96,7 @@ LayerSummary summarize(const CompactLayer& l) {
   for (float v : d.values) ++counts[v];
   std::vector<uint64_t> c;
   for (const auto& [v, n] : counts) c.push_back(n);
+  s.nonzero = static_cast<int64_t>(d.values.size() - (counts.count(0.0f) ? counts.at(0.0f) : 0));
   s.distinct = static_cast<int64_t>(counts.size());
   s.entropy_bits = compression::entropy_bits(c);
   s.ops = layer_operations(l);

@@ -36,6 +36,7 @@ struct LayerSummary {
   int64_t rows = 0, cols = 0;
   size_t bytes = 0;             // in the file
   int64_t distinct = 0;         // distinct weight values (zero included)
+  int64_t nonzero = 0;          // weights that are not zero
   double entropy_bits = 0;      // per weight, of the weights' value distribution
   compression::Operations ops;  // one inference, in the layer's format
   int64_t csr_multiplications = 0;  // the same layer in CSR, for comparison
