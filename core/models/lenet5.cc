@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "core/models/relu_max_pool.h"
+
 namespace xfed {
 
 LeNet5Impl::LeNet5Impl(const ModelSpec& s) : NetImpl(s) {
@@ -13,12 +15,8 @@ LeNet5Impl::LeNet5Impl(const ModelSpec& s) : NetImpl(s) {
 }
 
 at::Tensor LeNet5Impl::forward_features(const at::Tensor& x, std::vector<at::Tensor>* taps) {
-  auto h = conv1_->forward(x).relu_();
-  if (taps) taps->push_back(h);
-  h = at::max_pool2d(h, 2);
-  h = conv2_->forward(h).relu_();
-  if (taps) taps->push_back(h);
-  h = at::max_pool2d(h, 2).flatten(1);
+  auto h = relu_max_pool2(conv1_->forward(x), taps);
+  h = relu_max_pool2(conv2_->forward(h), taps).flatten(1);
   h = fc1_->forward(h).relu_();
   if (taps) taps->push_back(h);
   return fc2_->forward(h);

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "core/models/relu_max_pool.h"
+
 namespace xfed {
 
 VggImpl::VggImpl(const ModelSpec& s) : NetImpl(s) {
@@ -23,9 +25,13 @@ at::Tensor VggImpl::forward_features(const at::Tensor& x, std::vector<at::Tensor
   auto h = x;
   for (int i = 0; i < kConvLayers; ++i) {
     h = convs_[i]->as<torch::nn::Conv2d>()->forward(h);
-    h = bns_[i]->as<torch::nn::BatchNorm2d>()->forward(h).relu_();
-    if (taps) taps->push_back(h);
-    if (i % 2 == 1) h = at::max_pool2d(h, 2);
+    h = bns_[i]->as<torch::nn::BatchNorm2d>()->forward(h);
+    if (i % 2 == 1) {
+      h = relu_max_pool2(h, taps);
+    } else {
+      h.relu_();
+      if (taps) taps->push_back(h);
+    }
   }
   h = bn_fc1_->forward(fc1_->forward(h.flatten(1))).relu_();
   if (taps) taps->push_back(h);
