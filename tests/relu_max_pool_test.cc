@@ -115,7 +115,7 @@ TEST(ReluMaxPool, WithoutGradientsTheFusedForwardGivesTheSameOutput) {
   const auto x = coarse_map({5, 20, 12, 12}, 11, true);
   at::Tensor out;
   {
-    torch::NoGradGuard no_grad;
+    at::NoGradGuard no_grad;
     out = relu_max_pool2(x.clone());
   }
   EXPECT_TRUE(same_bits(out, at::max_pool2d(x.relu(), 2)));
