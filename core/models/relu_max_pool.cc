@@ -97,24 +97,32 @@ void unpool_window(float* const at[4], int64_t channels, const float* g, const u
     for (uint8_t p = 0; p < 4; ++p) at[p][k] = which[k] == p ? g[k] : 0.f;
 }
 
+// Calls visit(corner, pooled, which) for every 2x2 window of `map`, batch-parallel: the
+// offsets of its top-left element in `map`, of its output in `pooled`, and of its channels'
+// row in the positions array (contiguous N·OH·OW·C).
+template <typename Visit>
+void for_each_window(const NhwcView& map, const NhwcView& pooled, Visit visit) {
+  const int64_t oh = pooled.height, ow = pooled.width;
+  at::parallel_for(0, map.batch, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t x = 0; x < ow; ++x)
+          visit(map.at(n, 2 * y, 2 * x), pooled.at(n, y, x), ((n * oh + y) * ow + x) * map.channels);
+  });
+}
+
 // The pooled map, and (when `which` is defined: uint8, the output's shape, contiguous
 // N·OH·OW·C) each output's source position.
 at::Tensor pool_forward(const at::Tensor& x, const at::Tensor& which) {
   const NhwcView in(x);
-  const int64_t oh = in.height / 2, ow = in.width / 2, c = in.channels;
-  at::Tensor out = empty_nhwc(x, oh, ow);
-  const NhwcView o(out);
+  at::Tensor out = empty_nhwc(x, in.height / 2, in.width / 2);
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   uint8_t* idx = which.defined() ? which.data_ptr<uint8_t>() : nullptr;
-  at::parallel_for(0, in.batch, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n)
-      for (int64_t y = 0; y < oh; ++y)
-        for (int64_t x0 = 0; x0 < ow; ++x0) {
-          const float* corner = src + in.at(n, 2 * y, 2 * x0);
-          const float* const window[4] = {corner, corner + in.w_, corner + in.h_, corner + in.h_ + in.w_};
-          pool_window(window, c, dst + o.at(n, y, x0), idx ? idx + ((n * oh + y) * ow + x0) * c : nullptr);
-        }
+  for_each_window(in, NhwcView(out), [&](int64_t corner, int64_t pooled, int64_t row) {
+    const float* c = src + corner;
+    const float* const window[4] = {c, c + in.w_, c + in.h_, c + in.h_ + in.w_};
+    pool_window(window, in.channels, dst + pooled, idx ? idx + row : nullptr);
   });
   return out;
 }
@@ -123,22 +131,16 @@ at::Tensor pool_forward(const at::Tensor& x, const at::Tensor& which) {
 // (rows and columns that no window covers, when the map's height or width is odd, too).
 at::Tensor pool_backward(const at::Tensor& grad_out, const at::Tensor& which, at::IntArrayRef sizes) {
   const at::Tensor g = grad_out.contiguous(at::MemoryFormat::ChannelsLast);
-  const bool covered = sizes[2] % 2 == 0 && sizes[3] % 2 == 0;
   at::Tensor grad_in = at::empty(sizes, g.options().memory_format(at::MemoryFormat::ChannelsLast));
-  if (!covered) grad_in.zero_();  // (at::zeros would ignore the memory format)
-  const NhwcView in(grad_in), o(g);
-  const int64_t oh = o.height, ow = o.width, c = o.channels;
+  if (sizes[2] % 2 != 0 || sizes[3] % 2 != 0) grad_in.zero_();  // (at::zeros ignores the memory format)
+  const NhwcView in(grad_in);
   const float* src = g.data_ptr<float>();
   const uint8_t* idx = which.data_ptr<uint8_t>();
   float* dst = grad_in.data_ptr<float>();
-  at::parallel_for(0, in.batch, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n)
-      for (int64_t y = 0; y < oh; ++y)
-        for (int64_t x0 = 0; x0 < ow; ++x0) {
-          float* corner = dst + in.at(n, 2 * y, 2 * x0);
-          float* const window[4] = {corner, corner + in.w_, corner + in.h_, corner + in.h_ + in.w_};
-          unpool_window(window, c, src + o.at(n, y, x0), idx + ((n * oh + y) * ow + x0) * c);
-        }
+  for_each_window(in, NhwcView(g), [&](int64_t corner, int64_t pooled, int64_t row) {
+    float* c = dst + corner;
+    float* const window[4] = {c, c + in.w_, c + in.h_, c + in.h_ + in.w_};
+    unpool_window(window, in.channels, src + pooled, idx + row);
   });
   return grad_in;
 }
