@@ -87,12 +87,13 @@ void add_training_flags(CLI::App* app, RunConfig* c) {
       ->take_last();
   app->add_option("--share-weights", c->share_weights,
                   "trained weight sharing (Deep Compression, federated): "
-                  "bits=B[,after=R][,sparsity=S[,prune_after=P][,prune_steps=N]] or on: at the end of round R the "
-                  "weight matrices are clustered into 2^B values each (k-means), then clients train the centroids "
-                  "and send only their change (defaults bits=4, after=half the rounds); with S > 0 the fraction S "
-                  "of their entries with the smallest magnitude is set to zero in N gradual steps (default 1) ending "
-                  "with round P (default R/2) and stays zero while the rest retrains (zero is then one of the 2^B "
-                  "values); --prune ends where pruning or sharing starts; needs a lossless --downlink")
+                  "bits=B[,after=R][,sparsity=S[,prune_after=P][,prune_steps=N][,restart_lr=1]] or on: at the end "
+                  "of round R the weight matrices are clustered into 2^B values each (k-means), then clients train "
+                  "the centroids and send only their change (defaults bits=4, after=half the rounds); with S > 0 the "
+                  "fraction S of their entries with the smallest magnitude is set to zero in N gradual steps "
+                  "(default 1) ending with round P (default R/2) and stays zero while the rest retrains (zero is then "
+                  "one of the 2^B values), with restart_lr=1 the --lr-decay starting again after each step; --prune "
+                  "ends where pruning or sharing starts; needs a lossless --downlink")
       ->check([](const std::string& v) { return v.empty() ? std::string("empty: give bits=B[,after=R] or on") : ""; });
   app->add_option("--server-lr", c->server_lr,
                   "server learning rate (default 1, or 0.01 for fedadam/fedyogi)")

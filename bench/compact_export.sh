@@ -6,8 +6,8 @@
 #   pruned   DI pruning (PRUNE; none: no DI pruning)
 #   shared   the same pruning, then --share-weights bits=BITS,after=AFTER: centroid rounds
 #            (with SPARSITY > 0: ,sparsity=SPARSITY,prune_after=PRUNE_AFTER,prune_steps=
-#            PRUNE_STEPS — magnitude pruning in steps until the end of round PRUNE_AFTER, the
-#            kept weights retrained until AFTER)
+#            PRUNE_STEPS,restart_lr=RESTART_LR — magnitude pruning in steps until the end of
+#            round PRUNE_AFTER, the kept weights retrained until AFTER)
 #   topk     the same pruning with the uplink --compress TOPK (for its bytes per round)
 # then exports the shared model (`xfed export`, values as trained) and prints the table in
 # Deep Compression's form:
@@ -26,6 +26,7 @@
 # Usage: bench/compact_export.sh [BUILD_DIR]; environment (defaults in brackets):
 #   MODELS ("mlp lenet5"), CLIENTS (10), ROUNDS (30), SEED (1), BITS (4), AFTER (20),
 #   PRUNE (di:every=2,warmup=4,target=0.3), SPARSITY (0), PRUNE_AFTER (AFTER/2), PRUNE_STEPS (1),
+#   RESTART_LR (0: the lr decays from round 1; 1: it restarts at each magnitude-pruning step),
 #   TOPK (topk:0.01,qsgd:4,zstd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,8 +41,9 @@ PRUNE="${PRUNE:-di:every=2,warmup=4,target=0.3}"
 SPARSITY="${SPARSITY:-0}"
 PRUNE_AFTER="${PRUNE_AFTER:-$((AFTER / 2))}"
 PRUNE_STEPS="${PRUNE_STEPS:-1}"
+RESTART_LR="${RESTART_LR:-0}"
 SHARE="bits=$BITS,after=$AFTER"
-[ "$SPARSITY" = 0 ] || SHARE="$SHARE,sparsity=$SPARSITY,prune_after=$PRUNE_AFTER,prune_steps=$PRUNE_STEPS"
+[ "$SPARSITY" = 0 ] || SHARE="$SHARE,sparsity=$SPARSITY,prune_after=$PRUNE_AFTER,prune_steps=$PRUNE_STEPS,restart_lr=$RESTART_LR"
 PRUNE_FLAGS=(--prune "$PRUNE")
 [ "$PRUNE" != none ] || PRUNE_FLAGS=()
 TOPK="${TOPK:-topk:0.01,qsgd:4,zstd}"

@@ -54,6 +54,7 @@ class PruningSchedule {
 
   int64_t structure_version() const { return structure_version_; }
   int64_t lr_origin() const { return lr_origin_; }  // round at which the lr decay (re)started
+  void restart_lr_after(int64_t round) { lr_origin_ = round + 1; }  // another pruning step (magnitude) ended
   const std::vector<std::vector<int64_t>>& kept_units() const { return kept_original_; }
   const std::vector<std::string>& layer_names() const { return original_layers_; }
 

@@ -75,6 +75,7 @@ Status Coordinator::maybe_share_weights(int64_t round) {
   if (const double sparsity = spec ? spec->sparsity_at(round) : 0; sparsity > 0) {
     const int64_t zeros = prune_smallest(state_.global, state_.layout, sparsity);
     ++state_.version;
+    if (spec->restart_lr) pruning_.restart_lr_after(round);
     log_info("round " + std::to_string(round) + ": " + std::to_string(zeros) +
              " weights of the weight matrices pruned by magnitude (" + short_number(100 * sparsity) +
              " %); they stay zero, the others retrain");

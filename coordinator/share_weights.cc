@@ -18,7 +18,9 @@ bool set_item(const std::string& key, const std::string& value, int64_t rounds, 
   }
   int64_t n = 0;
   if (!parse_int64(value, &n)) return false;
-  if (key == "bits" && n >= 1 && n <= 16) {
+  if (key == "restart_lr" && (n == 0 || n == 1)) {
+    spec->restart_lr = n == 1;
+  } else if (key == "bits" && n >= 1 && n <= 16) {
     spec->bits = static_cast<int>(n);
   } else if (key == "after" && n >= 1 && n < rounds) {
     spec->after = n;
@@ -36,8 +38,8 @@ bool set_item(const std::string& key, const std::string& value, int64_t rounds, 
 
 Result<ShareWeightsSpec> parse_share_weights(const std::string& text, int64_t rounds) {
   const std::string usage = "--share-weights '" + text + "': expected on, or bits=B,after=R,sparsity=S,prune_after=P,"
-                            "prune_steps=N (any of them) with B a whole number in [1, 16], R, P and N ones in [1, " +
-                            std::to_string(rounds - 1) + "] (rounds before the last) and S a fraction in [0, 1)";
+                            "prune_steps=N,restart_lr=0|1 (any of them) with B a whole number in [1, 16], R, P and N "
+                            "ones in [1, " + std::to_string(rounds - 1) + "] (rounds before the last) and S a fraction in [0, 1)";
   ShareWeightsSpec spec;
   std::set<std::string> seen;
   if (text != "on") {
@@ -50,7 +52,7 @@ Result<ShareWeightsSpec> parse_share_weights(const std::string& text, int64_t ro
   }
   if (spec.after == 0) spec.after = rounds / 2;
   if (spec.after < 1) return Status::usage("--share-weights needs --rounds 2 or more (it clusters at the end of a round and trains the centroids after it)");
-  for (const char* key : {"prune_after", "prune_steps"})
+  for (const char* key : {"prune_after", "prune_steps", "restart_lr"})
     if (seen.count(key) && spec.sparsity == 0)
       return Status::usage("--share-weights '" + text + "': " + key + " without sparsity=S (the fraction to prune)");
   if (spec.sparsity > 0) {
@@ -84,7 +86,7 @@ std::string share_weights_identity(const ShareWeightsSpec& spec) {
   std::string id = "bits=" + std::to_string(spec.bits) + ",after=" + std::to_string(spec.after);
   if (spec.sparsity > 0)
     id += ",sparsity=" + exact_number(spec.sparsity) + ",prune_after=" + std::to_string(spec.prune_after) +
-          ",prune_steps=" + std::to_string(spec.prune_steps);
+          ",prune_steps=" + std::to_string(spec.prune_steps) + (spec.restart_lr ? ",restart_lr=1" : "");
   return id;
 }
 

@@ -1,11 +1,14 @@
-// `--share-weights bits=B[,after=R][,sparsity=S[,prune_after=P]]` (#20): federated trained
-// weight sharing, with Deep Compression's magnitude pruning before it when S > 0.
+// `--share-weights bits=B[,after=R][,sparsity=S[,prune_after=P][,prune_steps=N][,restart_lr=1]]`
+// (#20): federated trained weight sharing, with Deep Compression's magnitude pruning before it
+// when S > 0.
 //
 // Magnitude pruning (S > 0): at the end of round P the coordinator has set the fraction S
 // of all weight-matrix entries with the smallest magnitude (one threshold over every matrix,
 // ties by position) to exactly zero — in N steps (prune_steps, default 1) at the ends of
 // rounds round(P·t/N), t = 1..N, step t to S·(1 - (1 - t/N)^3) (Zhu & Gupta's gradual
-// schedule: large cuts first, small ones last, retraining between them). From the round after
+// schedule: large cuts first, small ones last, retraining between them); with restart_lr=1 the
+// client lr's decay (--lr-decay) starts again after each step, so the pruned model retrains
+// at the full --lr (PruningSchedule's lr origin, in the checkpoint). From the round after
 // the first step the task says so
 // (TrainOptions::pruned_zeros): clients keep every zero weight of a matrix at zero (its
 // gradient zeroed; momentum, weight decay and FedProx then never move it) while the other
@@ -41,6 +44,7 @@ struct ShareWeightsSpec {
   double sparsity = 0;    // the fraction of weight-matrix entries magnitude-pruned, [0, 1)
   int64_t prune_after = 0;  // the round whose end prunes the last of them (sparsity > 0); 0: half of `after`
   int64_t prune_steps = 1;  // in how many steps, 1..prune_after
+  bool restart_lr = false;  // restart the client lr decay at each pruning step (sparsity > 0)
   bool active_in(int64_t round) const { return round > after; }
   // The fraction pruned at the end of `round`, or 0 when it is no pruning step.
   double sparsity_at(int64_t round) const;
@@ -49,7 +53,7 @@ struct ShareWeightsSpec {
   bool zeros_pruned_in(int64_t round) const { return sparsity > 0 && round > first_pruning_round(); }
 };
 
-// "bits=B[,after=R][,sparsity=S[,prune_after=P][,prune_steps=N]]" (any of them; "on" for the
+// "bits=B[,after=R][,sparsity=S[,prune_after=P][,prune_steps=N][,restart_lr=0|1]]" (any of them; "on" for the
 // defaults); `rounds` resolves after=0 and bounds R; P < R, N <= P.
 Result<ShareWeightsSpec> parse_share_weights(const std::string& text, int64_t rounds);
 std::string share_weights_identity(const ShareWeightsSpec& spec);

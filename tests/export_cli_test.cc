@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_in_process.h"
@@ -92,10 +93,12 @@ TEST(ShareWeightsCli, BadSpecsAndWhatCannotKeepWeightsSharedAreOneLineUsageError
   for (const std::string spec : {"bits=0", "bits=17", "bits=nan", "bits=inf", "bits=-1", "bits=4294967296", "after=0",
                                  "after=5", "after=-1", "after=nan", "after=4294967296", "size=3", "bits=2,bits=3", "bits",
                                  "sparsity=1", "sparsity=-0.1", "sparsity=nan", "sparsity=inf", "sparsity=", "prune_after=0",
-                                 "prune_after=5", "prune_steps=0", "prune_steps=x"})
+                                 "prune_after=5", "prune_steps=0", "prune_steps=x", "restart_lr=2", "restart_lr=-1",
+                                 "restart_lr=x", "restart_lr="})
     expect_usage_error_in_process(run + "'" + spec + "'", usage + spec + "'");
   expect_usage_error_in_process(run + "prune_after=2", "prune_after without sparsity=S");
   expect_usage_error_in_process(run + "prune_steps=2", "prune_steps without sparsity=S");
+  expect_usage_error_in_process(run + "restart_lr=1", "restart_lr without sparsity=S");
   expect_usage_error_in_process(run + "sparsity=0.5,after=2,prune_after=2", "pruning must end a round before sharing");
   expect_usage_error_in_process(run + "sparsity=0.5,after=4,prune_after=2,prune_steps=3", "prune_steps 3 in 2 rounds");
   expect_usage_error_in_process(run + "''", "--share-weights: empty");
@@ -105,6 +108,42 @@ TEST(ShareWeightsCli, BadSpecsAndWhatCannotKeepWeightsSharedAreOneLineUsageError
   expect_usage_error_in_process("simulate " + kData + "--rounds 1 --share-weights on", "--share-weights needs --rounds 2");
   EXPECT_EQ(xfed_in_process(run + "bits=2,after=4").code, 0);
   EXPECT_EQ(xfed_in_process(run + "bits=2,after=4,sparsity=0.5,prune_after=3,prune_steps=2").code, 0);
+}
+
+// restart_lr=1: the client lr's decay starts again after each magnitude-pruning step (here
+// the ends of rounds 2 and 3), so round r's lr is lr·D^(r - 1 - the last step before r); a
+// run stopped after round 5 resumes with that origin (it is the checkpoint's) to the same
+// model as the uninterrupted run.
+TEST(ShareWeightsCli, RestartLrStartsTheDecayAgainAfterEachPruningStepAndResumesWithIt) {
+  TempDir dir;
+  const std::string run = "simulate " + kData + "--clients 4 --widths 8,4 --quiet --lr 0.1 --lr-decay 0.5 "
+                          "--share-weights bits=2,after=4,sparsity=0.5,prune_after=3,prune_steps=2,restart_lr=1 ";
+  const auto lrs = [&](const std::string& metrics) {
+    std::vector<double> out;
+    std::ifstream in(metrics);
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.contains("lr")) out.push_back(j["lr"].get<double>());
+    }
+    return out;
+  };
+  const std::string whole = dir.file("whole.jsonl"), model = dir.file("whole.bin");
+  ASSERT_EQ(xfed_in_process(run + "--rounds 6 --metrics " + whole + " --save-model " + model).code, 0);
+  EXPECT_EQ(lrs(whole), (std::vector<double>{0.1, 0.05, 0.1, 0.1, 0.05, 0.025}));
+  const std::string ck = " --checkpoint-dir " + dir.file("ck") + " --save-model " + dir.file("resumed.bin");
+  ASSERT_EQ(xfed_in_process(run + "--rounds 5" + ck).code, 0);
+  const std::string resumed = dir.file("resumed.jsonl");
+  ASSERT_EQ(xfed_in_process(run + "--rounds 6 --resume --metrics " + resumed + ck).code, 0);
+  EXPECT_EQ(lrs(resumed), (std::vector<double>{0.025})) << "round 6";
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(bytes(dir.file("resumed.bin")), bytes(model)) << "resumed model";
+  const std::string plain = dir.file("plain.jsonl");
+  ASSERT_EQ(xfed_in_process("simulate " + kData + "--clients 4 --widths 8,4 --quiet --lr 0.1 --lr-decay 0.5 --rounds 3 "
+                            "--share-weights bits=2,after=2,sparsity=0.5,prune_after=1 --metrics " + plain).code, 0);
+  EXPECT_EQ(lrs(plain), (std::vector<double>{0.1, 0.05, 0.025})) << "without restart_lr the decay runs on";
 }
 
 }  // namespace
