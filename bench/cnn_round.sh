@@ -41,6 +41,8 @@ plain_round() {  # MODEL: the plain loop's mean seconds per round
   /usr/bin/python3 bench/pytorch_fedavg.py --model "$1" --threads 2 --rounds "$ROUNDS" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_round"])'
 }
+# The peak first: a build without bench_fma_peak fails here, not after the runs.
+peak=$("$BUILD/bin/bench_fma_peak" 2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["gflops"])')
 for ((i = 0; i < REPEATS; i++)); do
   times[lenet5]+="$(xfed_round "$BUILD" --model lenet5)"$'\n'
   flops[lenet5]=$(forward_flops)
@@ -63,7 +65,6 @@ done
 echo "10 clients, $ROUNDS rounds, best of $REPEATS interleaved runs (eval every round in both; 2 threads each);"
 echo "lenet5 on Fashion-MNIST, resnet20 on synthetic 3x32x32 data (6000 train, 1000 test)"
 echo
-peak=$("$BUILD/bin/bench_fma_peak" 2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["gflops"])')
 echo "| model | xfed simulate s/round | plain PyTorch loop s/round | xfed faster by | xfed GFLOP/s | of the 2 cores' peak |"
 echo "|---|---|---|---|---|---|"
 for m in lenet5 resnet20; do
