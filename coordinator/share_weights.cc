@@ -39,7 +39,8 @@ bool set_item(const std::string& key, const std::string& value, int64_t rounds, 
 Result<ShareWeightsSpec> parse_share_weights(const std::string& text, int64_t rounds) {
   const std::string usage = "--share-weights '" + text + "': expected on, or bits=B,after=R,sparsity=S,prune_after=P,"
                             "prune_steps=N,restart_lr=0|1 (any of them) with B a whole number in [1, 16], R, P and N "
-                            "ones in [1, " + std::to_string(rounds - 1) + "] (rounds before the last) and S a fraction in [0, 1)";
+                            "ones in [1, " + std::to_string(rounds - 1) +
+                            "] (rounds before the last) and S a fraction in [0, 1)";
   ShareWeightsSpec spec;
   std::set<std::string> seen;
   if (text != "on") {

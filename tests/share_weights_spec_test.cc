@@ -20,7 +20,8 @@ TEST(ShareWeightsSpec, GradualPruningStepsInClosedForm) {
   EXPECT_FALSE(spec.restart_lr);
   const auto restart = parse_share_weights("bits=3,after=10,sparsity=0.8,prune_after=6,prune_steps=3,restart_lr=1", 12);
   EXPECT_TRUE(restart.value().restart_lr);
-  EXPECT_EQ(share_weights_identity(restart.value()), "bits=3,after=10,sparsity=0.8,prune_after=6,prune_steps=3,restart_lr=1");
+  EXPECT_EQ(share_weights_identity(restart.value()),
+            "bits=3,after=10,sparsity=0.8,prune_after=6,prune_steps=3,restart_lr=1");
   EXPECT_EQ(share_weights_identity(parse_share_weights("sparsity=0.8,restart_lr=0", 12).value()),
             "bits=4,after=6,sparsity=0.8,prune_after=3,prune_steps=1") << "restart_lr=0 is the default";
 }
