@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_in_process.h"
+#include "tests/cli_run.h"
 #include "tests/test_util.h"
 
 namespace xfed {
@@ -118,13 +119,10 @@ TEST(ShareWeightsCli, RestartLrStartsTheDecayAgainAfterEachPruningStepAndResumes
   TempDir dir;
   const std::string run = "simulate " + kData + "--clients 4 --widths 8,4 --quiet --lr 0.1 --lr-decay 0.5 "
                           "--share-weights bits=2,after=4,sparsity=0.5,prune_after=3,prune_steps=2,restart_lr=1 ";
-  const auto lrs = [&](const std::string& metrics) {
+  const auto lrs = [](const std::string& metrics) {
     std::vector<double> out;
-    std::ifstream in(metrics);
-    for (std::string line; std::getline(in, line);) {
-      const auto j = nlohmann::json::parse(line);
-      if (j.contains("lr")) out.push_back(j["lr"].get<double>());
-    }
+    for (const auto& round : testing::read_jsonl(metrics))
+      if (round.contains("lr")) out.push_back(round["lr"].get<double>());
     return out;
   };
   const std::string whole = dir.file("whole.jsonl"), model = dir.file("whole.bin");
