@@ -95,7 +95,8 @@ TEST(ShareWeightsCli, BadSpecsAndWhatCannotKeepWeightsSharedAreOneLineUsageError
                                  "after=5", "after=-1", "after=nan", "after=4294967296", "size=3", "bits=2,bits=3", "bits",
                                  "sparsity=1", "sparsity=-0.1", "sparsity=nan", "sparsity=inf", "sparsity=", "prune_after=0",
                                  "prune_after=5", "prune_steps=0", "prune_steps=x", "restart_lr=2", "restart_lr=-1",
-                                 "restart_lr=x", "restart_lr="})
+                                 "restart_lr=x", "restart_lr=", "restart_lr=nan", "restart_lr=inf",
+                                 "restart_lr=4294967296", "restart_lr=1,restart_lr=0"})
     expect_usage_error_in_process(run + "'" + spec + "'", usage + spec + "'");
   expect_usage_error_in_process(run + "prune_after=2", "prune_after without sparsity=S");
   expect_usage_error_in_process(run + "prune_steps=2", "prune_steps without sparsity=S");
